@@ -1,0 +1,1 @@
+export const PACKAGE = '@m4sc/transport';
