@@ -1,1 +1,44 @@
-export const PACKAGE = '@m4sc/semantic-codec';
+export type { Bundle, BundleReader, BundleSource, ChannelCoder, LoadBundleOptions, Stage } from './bundle.js';
+export { loadBundle } from './bundle.js';
+export type {
+  AwgnOptions,
+  ErasureOptions,
+  PacketChannel,
+  RayleighOptions,
+  SymbolChannel,
+} from './channels.js';
+export { awgn, erasure, rayleigh } from './channels.js';
+export type { BundleErrorReason, PacketErrorReason } from './errors.js';
+export { BundleError, InvalidStateError, PacketError, UnsupportedError } from './errors.js';
+export type {
+  Instruction,
+  InstructionInput,
+  Modality,
+  OutputKind,
+  ParseInstructionOptions,
+  Task,
+} from './instruction.js';
+export {
+  encodeInstruction,
+  instructionKey,
+  MODALITIES,
+  OUTPUTS,
+  parseInstruction,
+  TASK_DEFAULTS,
+  TASKS,
+} from './instruction.js';
+export type { KanLayer } from './kan.js';
+export { bSplineBases, kanForward, kanGrid, kanLayerForward } from './kan.js';
+export type { Manifest, StageName, StageSpec, TensorSpec } from './manifest.js';
+export { STAGE_NAMES } from './manifest.js';
+export type { BleuOptions, BleuResult, BleuSmoothing, ImageLike, SsimOptions } from './metrics.js';
+export { accuracy, corpusBleu, mse, psnr, sentenceBleu, ssim } from './metrics.js';
+export type { OrtLike, OrtSessionLike, OrtSessionOptions, OrtTensorLike } from './ortTypes.js';
+export type { DepacketizeOptions, DepacketizeResult, PacketHeader, PacketizeOptions } from './packet.js';
+export { depacketize, PACKET_HEADER_BYTES, packetCountFor, packetize, parsePacket } from './packet.js';
+export type { Quantised, QuantiseOptions } from './quantiser.js';
+export { dequantise, packedBytes, quantise } from './quantiser.js';
+export type { Rng } from './rng.js';
+export { createRng } from './rng.js';
+export type { EncodeTextOptions, Tokenizer, Vocab } from './tokenizer.js';
+export { createTokenizer, decodeIds, encodeText, splitWords } from './tokenizer.js';

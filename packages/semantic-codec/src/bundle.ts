@@ -1,0 +1,369 @@
+/**
+ * Loading and checking a model bundle (docs/BUNDLE.md): the manifest against its schema, every file's
+ * presence and sha256, each ONNX model's opset and declared inputs/outputs, then one onnxruntime session
+ * per stage, created once and reused. Each failure is a BundleError naming the file and a `reason`.
+ */
+import { DEFAULT_EXECUTION_PROVIDERS, MAX_BUNDLE_FORMAT_VERSION, MAX_SUPPORTED_OPSET } from './defaults.js';
+import { BundleError, InvalidStateError, UnsupportedError } from './errors.js';
+import {
+  type Manifest,
+  parseManifest,
+  STAGE_NAMES,
+  type StageName,
+  type StageSpec,
+  type TensorSpec,
+} from './manifest.js';
+import { ONNX_ELEM_TYPES, OnnxParseError, type OnnxValueInfo, readOnnxModelInfo } from './onnxProto.js';
+import type { OrtLike, OrtSessionLike, OrtSessionOptions, OrtTensorLike } from './ortTypes.js';
+import { createTokenizer, type Tokenizer } from './tokenizer.js';
+
+/** Reads one bundle file by its relative name; rejects (any error) when it does not exist. */
+export type BundleReader = (file: string) => Promise<Uint8Array>;
+
+/** Where a bundle lives: a directory path (Node), an http(s) URL (fetch), or a reader function. */
+export type BundleSource = string | URL | BundleReader;
+
+export interface LoadBundleOptions {
+  /** The onnxruntime module (node or web); required. */
+  ort: OrtLike;
+  /** Execution providers in order of preference; default ['cpu']. */
+  executionProviders?: readonly unknown[];
+  /** Extra onnxruntime session options (merged under `executionProviders`). */
+  sessionOptions?: OrtSessionOptions;
+}
+
+/** One stage: its spec and its session. */
+export interface Stage {
+  readonly name: string;
+  readonly spec: StageSpec;
+  readonly session: OrtSessionLike;
+  /** Runs the session. Inputs are checked by onnxruntime. */
+  run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
+}
+
+/** The channel coder pair for a stream kind. */
+export interface ChannelCoder {
+  readonly encoder: Stage;
+  readonly decoder: Stage;
+}
+
+/** A loaded, checked bundle. */
+export interface Bundle {
+  readonly manifest: Manifest;
+  readonly tokenizer: Tokenizer;
+  readonly ort: OrtLike;
+  /** Whether the bundle has this stage. */
+  has(name: StageName): boolean;
+  /** A stage; throws UnsupportedError when the bundle lacks it. */
+  stage(name: StageName): Stage;
+  /** The channel coder of a stream kind (per-stream if the manifest names one, else the shared pair). */
+  channelCoder(stream: 'public' | 'private'): ChannelCoder;
+  /** Releases the sessions. Idempotent; later `stage()` calls throw InvalidStateError. */
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
+
+function makeReader(source: BundleSource): BundleReader {
+  if (typeof source === 'function') return source;
+  const s = String(source);
+  if (/^https?:/i.test(s) || source instanceof URL) {
+    const base = s.endsWith('/') ? s : `${s}/`;
+    if (source instanceof URL && source.protocol === 'file:') {
+      return nodeReader(decodeURIComponent(source.pathname));
+    }
+    return async (file) => {
+      const res = await fetch(new URL(file, base));
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return new Uint8Array(await res.arrayBuffer());
+    };
+  }
+  return nodeReader(s);
+}
+
+function nodeReader(dir: string): BundleReader {
+  return async (file) => {
+    const fs = await import('node:fs/promises');
+    const buf = await fs.readFile(`${dir.replace(/\/+$/, '')}/${file}`);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  };
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function readFile(read: BundleReader, file: string): Promise<Uint8Array> {
+  try {
+    return await read(file);
+  } catch (e) {
+    throw new BundleError(
+      'missing-file',
+      file,
+      `cannot read: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+function parseJson(bytes: Uint8Array, file: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new BundleError('manifest', file, `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function fmt(shape: readonly (number | string)[] | undefined): string {
+  return shape === undefined ? '(unknown rank)' : `[${shape.join(', ')}]`;
+}
+
+/** Checks the model's declared tensors against the manifest's; throws BundleError('shape'). */
+function checkTensors(
+  file: string,
+  kind: 'input' | 'output',
+  declared: Record<string, TensorSpec>,
+  actual: readonly OnnxValueInfo[],
+): void {
+  const want = Object.keys(declared).sort();
+  const have = actual.map((a) => a.name).sort();
+  if (want.join('\u0000') !== have.join('\u0000')) {
+    throw new BundleError(
+      'shape',
+      file,
+      `model ${kind}s [${have.join(', ')}] differ from the manifest's [${want.join(', ')}]`,
+    );
+  }
+  for (const a of actual) {
+    const spec = declared[a.name]!;
+    const dtype = ONNX_ELEM_TYPES[a.elemType];
+    if (a.elemType !== 0 && dtype !== spec.dtype) {
+      throw new BundleError(
+        'shape',
+        file,
+        `${kind} '${a.name}' is ${dtype ?? `type ${a.elemType}`}, manifest says ${spec.dtype}`,
+      );
+    }
+    if (a.shape === undefined) continue;
+    if (a.shape.length !== spec.shape.length) {
+      throw new BundleError(
+        'shape',
+        file,
+        `${kind} '${a.name}' has shape ${fmt(a.shape)}, manifest says ${fmt(spec.shape)}`,
+      );
+    }
+    a.shape.forEach((d, i) => {
+      const m = spec.shape[i];
+      if (typeof d === 'number' && d > 0 && typeof m === 'number' && d !== m) {
+        throw new BundleError(
+          'shape',
+          file,
+          `${kind} '${a.name}' has shape ${fmt(a.shape)}, manifest says ${fmt(spec.shape)}`,
+        );
+      }
+    });
+  }
+}
+
+/** Where the manifest gives a number for a semantic width, it must match `dims`. */
+function checkDims(manifest: Manifest, key: string, spec: StageSpec): void {
+  const { D, C } = manifest.dims;
+  const widths: Record<string, number> = { tokens: D, public: D, private: D, symbols: C, mask: C };
+  for (const [kind, tensors] of [
+    ['input', spec.inputs],
+    ['output', spec.outputs],
+  ] as const) {
+    for (const [name, t] of Object.entries(tensors)) {
+      const want = widths[name];
+      const last = t.shape[t.shape.length - 1];
+      if (want !== undefined && typeof last === 'number' && t.shape.length === 3 && last !== want) {
+        throw new BundleError(
+          'shape',
+          spec.file,
+          `stage ${key} ${kind} '${name}' has width ${last}, dims say ${want}`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Loads and checks a bundle, then creates one session per stage. Throws BundleError (reason and file) on
+ * any problem, UnsupportedError for a newer manifest format, TypeError for bad options.
+ */
+export async function loadBundle(source: BundleSource, options: LoadBundleOptions): Promise<Bundle> {
+  const ort = options?.ort;
+  if (!ort || typeof ort.InferenceSession?.create !== 'function' || typeof ort.Tensor !== 'function') {
+    throw new TypeError('options.ort must be the onnxruntime module (onnxruntime-node or onnxruntime-web)');
+  }
+  const eps = options.executionProviders ?? DEFAULT_EXECUTION_PROVIDERS;
+  if (!Array.isArray(eps) || eps.length === 0)
+    throw new TypeError('executionProviders must be a non-empty array');
+  const read = makeReader(source);
+
+  const parsed = parseManifest(parseJson(await readFile(read, 'manifest.json'), 'manifest.json'));
+  if (!parsed.ok) throw new BundleError('manifest', 'manifest.json', parsed.error);
+  const manifest = parsed.manifest;
+  if (manifest.formatVersion > MAX_BUNDLE_FORMAT_VERSION) {
+    throw new UnsupportedError(
+      `manifest.json: formatVersion ${manifest.formatVersion} is newer than this runtime (${MAX_BUNDLE_FORMAT_VERSION})`,
+    );
+  }
+  if (manifest.opset > MAX_SUPPORTED_OPSET) {
+    throw new BundleError(
+      'opset',
+      'manifest.json',
+      `opset ${manifest.opset} exceeds the supported ${MAX_SUPPORTED_OPSET}`,
+    );
+  }
+  for (const key of Object.keys(manifest.stages)) {
+    if (!(STAGE_NAMES as readonly string[]).includes(key)) {
+      throw new BundleError('manifest', 'manifest.json', `unknown stage '${key}'`);
+    }
+  }
+
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = createTokenizer(parseJson(await readFile(read, 'tokenizer.json'), 'tokenizer.json'));
+  } catch (e) {
+    if (e instanceof BundleError) throw e;
+    throw new BundleError('manifest', 'tokenizer.json', e instanceof Error ? e.message : String(e));
+  }
+
+  // Gather every stage spec: the named stages plus per-stream coders given inline.
+  const specs = new Map<string, StageSpec>(Object.entries(manifest.stages));
+  const streamStage = (
+    stream: 'public' | 'private',
+    role: 'channel_encoder' | 'channel_decoder',
+  ): string | undefined => {
+    const ref = manifest.streams?.[stream]?.[role];
+    if (ref === undefined) return undefined;
+    if (typeof ref === 'string') {
+      if (!specs.has(ref))
+        throw new BundleError(
+          'manifest',
+          'manifest.json',
+          `streams.${stream}.${role} names unknown stage '${ref}'`,
+        );
+      return ref;
+    }
+    const key = `${stream}.${role}`;
+    specs.set(key, ref);
+    return key;
+  };
+  const coderKeys = {
+    public: {
+      encoder: streamStage('public', 'channel_encoder'),
+      decoder: streamStage('public', 'channel_decoder'),
+    },
+    private: {
+      encoder: streamStage('private', 'channel_encoder'),
+      decoder: streamStage('private', 'channel_decoder'),
+    },
+  };
+
+  const sessionOptions: OrtSessionOptions = { ...options.sessionOptions, executionProviders: eps };
+  const stages = new Map<string, Stage>();
+  try {
+    for (const [key, spec] of specs) {
+      stages.set(key, await loadStage(ort, read, manifest, key, spec, sessionOptions));
+    }
+  } catch (e) {
+    await Promise.allSettled([...stages.values()].map((s) => s.session.release?.()));
+    throw e;
+  }
+
+  let closed = false;
+  const get = (key: string): Stage => {
+    if (closed) throw new InvalidStateError('bundle is closed');
+    const s = stages.get(key);
+    if (!s) throw new UnsupportedError(`bundle '${manifest.name}' has no stage '${key}'`);
+    return s;
+  };
+  return {
+    manifest,
+    tokenizer,
+    ort,
+    has: (name) => stages.has(name),
+    stage: get,
+    channelCoder(stream) {
+      if (stream !== 'public' && stream !== 'private') throw new TypeError(`unknown stream kind '${stream}'`);
+      const k = coderKeys[stream];
+      return { encoder: get(k.encoder ?? 'channel_encoder'), decoder: get(k.decoder ?? 'channel_decoder') };
+    },
+    get closed() {
+      return closed;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...stages.values()].map((s) => s.session.release?.()));
+    },
+  };
+}
+
+async function loadStage(
+  ort: OrtLike,
+  read: BundleReader,
+  manifest: Manifest,
+  key: string,
+  spec: StageSpec,
+  sessionOptions: OrtSessionOptions,
+): Promise<Stage> {
+  const { file } = spec;
+  const bytes = await readFile(read, file);
+  const digest = await sha256Hex(bytes);
+  if (digest !== spec.sha256.toLowerCase()) {
+    throw new BundleError('checksum', file, `sha256 ${digest} does not match the manifest's ${spec.sha256}`);
+  }
+  let info: ReturnType<typeof readOnnxModelInfo>;
+  try {
+    info = readOnnxModelInfo(bytes);
+  } catch (e) {
+    if (e instanceof OnnxParseError)
+      throw new BundleError('corrupt', file, `not a valid ONNX model: ${e.message}`);
+    throw e;
+  }
+  const opset = info.opsets.get('');
+  if (opset === undefined) throw new BundleError('opset', file, 'imports no default-domain (ai.onnx) opset');
+  if (opset > MAX_SUPPORTED_OPSET) {
+    throw new BundleError('opset', file, `opset ${opset} exceeds the supported ${MAX_SUPPORTED_OPSET}`);
+  }
+  checkTensors(file, 'input', spec.inputs, info.inputs);
+  checkTensors(file, 'output', spec.outputs, info.outputs);
+  checkDims(manifest, key, spec);
+  let session: OrtSessionLike;
+  try {
+    session = await ort.InferenceSession.create(bytes, sessionOptions);
+  } catch (e) {
+    throw new BundleError(
+      'corrupt',
+      file,
+      `onnxruntime refused it: ${e instanceof Error ? e.message : String(e)}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  const same = (a: readonly string[], b: string[]) =>
+    [...a].sort().join('\u0000') === [...b].sort().join('\u0000');
+  if (
+    !same(session.inputNames, Object.keys(spec.inputs)) ||
+    !same(session.outputNames, Object.keys(spec.outputs))
+  ) {
+    await session.release?.();
+    throw new BundleError(
+      'shape',
+      file,
+      `session tensors (${session.inputNames.join(', ')} → ${session.outputNames.join(', ')}) differ from the manifest's`,
+    );
+  }
+  return {
+    name: key,
+    spec,
+    session,
+    run: (feeds) => session.run(feeds),
+  };
+}

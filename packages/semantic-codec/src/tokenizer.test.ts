@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { UnsupportedError } from './errors.js';
+import { encodeInstruction, instructionKey, parseInstruction } from './instruction.js';
+import { createTokenizer, decodeIds, encodeText, splitWords } from './tokenizer.js';
+
+const specials = ['<pad>', '<bos>', '<eos>', '<unk>'];
+const json = {
+  instruction: {
+    vocab: [
+      ...specials,
+      '<task:classify>',
+      '<task:answer>',
+      '<task:reconstruct>',
+      '<mod:image>',
+      '<out:label>',
+      '<out:text>',
+      '<out:image>',
+      'what',
+      'colour',
+      '?',
+    ],
+    maxLen: 10,
+  },
+  text: {
+    vocab: [...specials, 'hello', 'world', ',', '!'],
+    maxLen: 6,
+    lowercase: true,
+    split: 'words-and-punct',
+  },
+  output: { vocab: [...specials, 'red', 'circle', '.'], maxLen: 4 },
+};
+const tok = createTokenizer(json);
+
+describe('splitWords', () => {
+  it('splits words and punctuation like the Python regex', () => {
+    expect(splitWords("What's the COLOUR, of 2 circles?!")).toEqual([
+      "what's",
+      'the',
+      'colour',
+      ',',
+      'of',
+      '2',
+      'circles',
+      '?',
+      '!',
+    ]);
+    expect(splitWords('  ')).toEqual([]);
+  });
+});
+
+describe('tokenizer', () => {
+  it('encodes text to padded int64 ids with <unk> for unknown words', () => {
+    expect(Array.from(encodeText(tok, 'Hello, planet!'))).toEqual([4n, 6n, 3n, 7n, 0n, 0n]);
+  });
+
+  it('refuses empty and over-long text with TypeError; truncate opts in', () => {
+    expect(() => encodeText(tok, ' ')).toThrow(TypeError);
+    expect(() => encodeText(tok, 'hello hello hello hello hello hello hello')).toThrow(TypeError);
+    expect(encodeText(tok, 'hello hello hello hello hello hello hello', { truncate: true }).length).toBe(6);
+  });
+
+  it('decodes up to <eos>, skipping <pad>/<bos>, without a space before punctuation', () => {
+    expect(decodeIds(tok.output, [1, 4, 5, 6, 2, 4])).toEqual({
+      words: ['red', 'circle', '.'],
+      text: 'red circle.',
+    });
+    expect(decodeIds(tok.output, [4n, 99n]).words).toEqual(['red', '<unk>']);
+  });
+
+  it('rejects a tokenizer.json whose vocab does not start with the specials', () => {
+    expect(() => createTokenizer({ ...json, output: { vocab: ['a', 'b', 'c', 'd'], maxLen: 2 } })).toThrow(
+      TypeError,
+    );
+    expect(() => createTokenizer(null)).toThrow(TypeError);
+  });
+});
+
+describe('instruction template', () => {
+  it('fills modality and output per task and encodes <bos> task mod out query <eos> <pad>…', () => {
+    const i = parseInstruction({ task: 'answer', query: 'What colour?' }, { maxLen: 10 });
+    expect(i).toEqual({ task: 'answer', modality: 'image', output: 'text', query: ['what', 'colour', '?'] });
+    expect(Array.from(encodeInstruction(tok, i))).toEqual([1n, 5n, 7n, 9n, 11n, 12n, 13n, 2n, 0n, 0n]);
+    expect(instructionKey(i)).toBe('answer/image/text/what colour ?');
+  });
+
+  it('unknown or unsupported task → UnsupportedError; bad fields, long query, empty answer → TypeError', () => {
+    expect(() => parseInstruction({ task: 'dance' })).toThrow(UnsupportedError);
+    expect(() => parseInstruction({ task: 'caption' }, { tasks: ['classify'] })).toThrow(UnsupportedError);
+    expect(() => parseInstruction({ task: 'classify', modality: 'audio' })).toThrow(UnsupportedError);
+    expect(() => parseInstruction({ task: 5 as unknown as string })).toThrow(TypeError);
+    expect(() => parseInstruction({ task: 'answer', query: 'a b c d e f' }, { maxLen: 10 })).toThrow(
+      TypeError,
+    );
+    expect(() => parseInstruction({ task: 'answer' })).toThrow(TypeError);
+    expect(() => parseInstruction({ task: 'answer', query: 'x'.repeat(10_000) })).toThrow(TypeError);
+  });
+
+  it('refuses to encode a task whose token the vocabulary lacks', () => {
+    expect(() => encodeInstruction(tok, parseInstruction({ task: 'caption' }))).toThrow(UnsupportedError);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * Tokenizers of `tokenizer.json` (docs/BUNDLE.md): word-level vocabularies for instructions, text and task
+ * outputs. Splitting is the regex `[a-z0-9']+|[^\sa-z0-9']` on the lower-cased string, as in `training/`.
+ * Ids are positions in `vocab`; `<pad>`=0, `<bos>`=1, `<eos>`=2, `<unk>`=3 in every vocabulary.
+ */
+import { z } from 'zod';
+import { MAX_TEXT_CHARS } from './defaults.js';
+
+export const PAD_ID = 0;
+export const BOS_ID = 1;
+export const EOS_ID = 2;
+export const UNK_ID = 3;
+const SPECIALS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
+
+const vocabSchema = z
+  .object({
+    vocab: z.array(z.string()).min(4),
+    maxLen: z.number().int().positive().max(65535),
+  })
+  .loose()
+  .refine((v) => SPECIALS.every((s, i) => v.vocab[i] === s), {
+    message: 'vocab must start with <pad>, <bos>, <eos>, <unk>',
+  })
+  .refine((v) => new Set(v.vocab).size === v.vocab.length, { message: 'vocab has duplicate entries' });
+
+export const tokenizerSchema = z
+  .object({
+    instruction: vocabSchema,
+    text: vocabSchema.and(
+      z.object({ lowercase: z.boolean().optional(), split: z.literal('words-and-punct').optional() }).loose(),
+    ),
+    output: vocabSchema,
+  })
+  .loose();
+
+/** One vocabulary. */
+export interface Vocab {
+  readonly tokens: readonly string[];
+  readonly maxLen: number;
+  /** Id of a token, or `<unk>`'s. */
+  id(token: string): number;
+  /** Whether the vocabulary has this token. */
+  has(token: string): boolean;
+}
+
+/** The three vocabularies of a bundle. */
+export interface Tokenizer {
+  readonly instruction: Vocab;
+  readonly text: Vocab;
+  readonly output: Vocab;
+}
+
+function makeVocab(tokens: readonly string[], maxLen: number): Vocab {
+  const index = new Map<string, number>();
+  tokens.forEach((t, i) => {
+    index.set(t, i);
+  });
+  return {
+    tokens,
+    maxLen,
+    id: (t) => index.get(t) ?? UNK_ID,
+    has: (t) => index.has(t),
+  };
+}
+
+/** Builds a tokenizer from parsed `tokenizer.json`; throws TypeError listing what is wrong. */
+export function createTokenizer(json: unknown): Tokenizer {
+  const parsed = tokenizerSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new TypeError(`invalid tokenizer.json: ${z.prettifyError(parsed.error)}`);
+  }
+  const t = parsed.data;
+  return {
+    instruction: makeVocab(t.instruction.vocab, t.instruction.maxLen),
+    text: makeVocab(t.text.vocab, t.text.maxLen),
+    output: makeVocab(t.output.vocab, t.output.maxLen),
+  };
+}
+
+const WORD_RE = /[a-z0-9']+|[^\sa-z0-9']/g;
+
+/** Lower-cases and splits into words and punctuation marks, exactly as the Python tokenizer does. */
+export function splitWords(text: string): string[] {
+  if (typeof text !== 'string') throw new TypeError('text must be a string');
+  return text.toLowerCase().match(WORD_RE) ?? [];
+}
+
+export interface EncodeTextOptions {
+  /** Cut text longer than `text.maxLen` words instead of refusing it; default false. */
+  truncate?: boolean;
+}
+
+/**
+ * Text → ids [maxLen] (BigInt64Array): the words' ids, then `<pad>`. No `<bos>`/`<eos>`, as in training.
+ * Throws TypeError on empty text, or on text longer than `maxLen` words unless `truncate`.
+ */
+export function encodeText(
+  tokenizer: Tokenizer,
+  text: string,
+  options: EncodeTextOptions = {},
+): BigInt64Array {
+  if (typeof text !== 'string') throw new TypeError('text must be a string');
+  if (text.length > MAX_TEXT_CHARS)
+    throw new TypeError(`text of ${text.length} chars exceeds ${MAX_TEXT_CHARS}`);
+  const words = splitWords(text);
+  if (words.length === 0) throw new TypeError('text is empty (no words)');
+  const { maxLen } = tokenizer.text;
+  if (words.length > maxLen && !options.truncate) {
+    throw new TypeError(
+      `text has ${words.length} words; the bundle takes at most ${maxLen} (split it or pass truncate)`,
+    );
+  }
+  const ids = new BigInt64Array(maxLen);
+  for (let i = 0; i < Math.min(words.length, maxLen); i++) ids[i] = BigInt(tokenizer.text.id(words[i]!));
+  return ids;
+}
+
+/**
+ * Ids → words and a string: skips `<pad>`/`<bos>`, stops at the first `<eos>`, shows unknown ids as
+ * `<unk>`. The string joins words by spaces, with no space before . , ! ? ; : (BLEU uses the words).
+ */
+export function decodeIds(vocab: Vocab, ids: ArrayLike<number | bigint>): { words: string[]; text: string } {
+  const words: string[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const id = Number(ids[i]!);
+    if (id === EOS_ID) break;
+    if (id === PAD_ID || id === BOS_ID) continue;
+    words.push(vocab.tokens[id] ?? '<unk>');
+  }
+  let text = '';
+  for (const w of words) text += text === '' || /^[.,!?;:]$/.test(w) ? w : ` ${w}`;
+  return { words, text };
+}
