@@ -1,0 +1,103 @@
+// Loads every stage of a bundle with onnxruntime-node, checks sha256 and declared shapes, runs each
+// once and then the public and private chains end to end.  node training/check_onnx.mjs models/default
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+
+const dir = process.argv[2] ?? 'models/default';
+const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+const tok = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
+const { D, C, P } = manifest.dims;
+let failures = 0;
+const fail = (msg) => {
+  failures++;
+  console.error(`FAIL ${msg}`);
+};
+
+const sessions = {};
+for (const [name, st] of Object.entries(manifest.stages)) {
+  const buf = readFileSync(join(dir, st.file));
+  const sha = createHash('sha256').update(buf).digest('hex');
+  if (sha !== st.sha256) fail(`${st.file}: sha256 ${sha} != manifest ${st.sha256}`);
+  const s = await ort.InferenceSession.create(buf, { intraOpNumThreads: 1 });
+  const ins = Object.keys(st.inputs);
+  const outs = Object.keys(st.outputs);
+  if (JSON.stringify(s.inputNames) !== JSON.stringify(ins)) fail(`${st.file}: inputs ${s.inputNames} != ${ins}`);
+  if (JSON.stringify(s.outputNames) !== JSON.stringify(outs)) fail(`${st.file}: outputs ${s.outputNames} != ${outs}`);
+  sessions[name] = s;
+}
+
+const f32 = (shape, fn = () => Math.random()) => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return new ort.Tensor('float32', Float32Array.from({ length: n }, fn), shape);
+};
+const i64 = (shape, values) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), shape);
+const run = async (name, feeds) => {
+  const out = await sessions[name].run(feeds);
+  const [k] = Object.keys(manifest.stages[name].outputs);
+  const t = out[k];
+  if (!t.data.every(Number.isFinite)) fail(`${name}: non-finite output`);
+  return t;
+};
+const expect = (name, t, shape) => {
+  if (JSON.stringify(t.dims) !== JSON.stringify(shape)) fail(`${name}: dims ${t.dims} != ${shape}`);
+  else console.log(`ok ${name} [${t.dims}]`);
+};
+
+const instr = (words) => {
+  const v = tok.instruction.vocab;
+  const ids = [1, ...words.map((w) => (v.includes(w) ? v.indexOf(w) : 3)), 2];
+  while (ids.length < tok.instruction.maxLen) ids.push(0);
+  return ids;
+};
+const state = new ort.Tensor('float32', Float32Array.from([10, 0, 5, 0.2]), [2, 2]);
+
+for (const [H, W] of [
+  [32, 32],
+  [64, 48],
+]) {
+  const h = H / 4;
+  const w = W / 4;
+  const img = f32([2, 3, H, W]);
+  const tokens = await run('image_encoder', { image: img });
+  expect('image_encoder', tokens, [2, h * w, D]);
+  const pub = await run('public_encoder', { tokens });
+  expect('public_encoder', pub, [2, h * w, D]);
+  const sym = await run('channel_encoder', { tokens: pub, state });
+  expect('channel_encoder', sym, [2, h * w, C]);
+  let p = 0;
+  for (const x of sym.data) p += x * x;
+  p /= sym.data.length;
+  if (Math.abs(p - 1) > 0.05) fail(`channel_encoder: mean power ${p}`);
+  const mask = f32([2, h * w, C], () => 1);
+  const rec = await run('channel_decoder', { symbols: sym, mask, state });
+  expect('channel_decoder', rec, [2, h * w, D]);
+  const out = await run('image_decoder', { tokens: rec, grid: i64([2], [h, w]) });
+  expect('image_decoder', out, [2, 3, H, W]);
+  if (!out.data.every((x) => x >= 0 && x <= 1)) fail('image_decoder: output outside [0,1]');
+  const ins = i64([2, tok.instruction.maxLen], [
+    ...instr(['<task:answer>', '<mod:image>', '<out:text>', 'how', 'many', 'shapes', 'are', 'there', '?']),
+    ...instr(['<task:classify>', '<mod:image>', '<out:label>']),
+  ]);
+  const priv = await run('private_encoder', { public: pub, instr: ins });
+  expect('private_encoder', priv, [2, P, D]);
+  const psym = await run('channel_encoder', { tokens: priv, state });
+  const prec = await run('channel_decoder', { symbols: psym, mask: f32([2, P, C], () => 1), state });
+  const logits = await run('task_decoder', { private: prec, instr: ins });
+  expect('task_decoder', logits, [2, tok.output.maxLen, tok.output.vocab.length]);
+}
+const ids = i64([2, 5], [10, 11, 12, 13, 2, 20, 21, 22, 2, 0]);
+const tt = await run('text_encoder', { ids });
+expect('text_encoder', tt, [2, 5, D]);
+const tp = await run('public_encoder', { tokens: tt });
+const ts = await run('channel_encoder', { tokens: tp, state });
+const tr = await run('channel_decoder', { symbols: ts, mask: f32([2, 5, C], () => 1), state });
+const tl = await run('text_decoder', { tokens: tr });
+expect('text_decoder', tl, [2, 5, tok.text.vocab.length]);
+
+if (failures) {
+  console.error(`${failures} failure(s) in ${dir}`);
+  process.exit(1);
+}
+console.log(`bundle ${dir}: all ${Object.keys(sessions).length} stages load and run`);

@@ -1,0 +1,68 @@
+"""Photo crops for reconstruction: skimage's sample photos and two ViSP photos, split by whole photo.
+
+A crop has a random side of 64..512 px (capped by the photo), is box-resized to 32x32 (so crops carry
+detail: plain 32-px crops of these photos are too smooth), randomly flipped."""
+
+import os
+
+import numpy as np
+from PIL import Image
+
+from registry import register
+
+from .base import Source
+
+SK = "/usr/lib/python3/dist-packages/skimage/data"
+VISP = "/usr/share/visp-images-data/ViSP-images"
+TRAIN = [f"{SK}/{n}" for n in ["astronaut.png", "brick.png", "cell.png", "chelsea.png", "clock_motion.png", "coins.png",
+                               "grass.png", "hubble_deep_field.jpg", "ihc.png", "moon.png", "motorcycle_left.png",
+                               "motorcycle_right.png", "page.png", "retina.jpg", "text.png"]] + [
+    f"{VISP}/Klimt/Klimt.png", f"{VISP}/Solvay/Solvay_conference_1927_Version2_1024x705.png"]
+TEST = [f"{SK}/{n}" for n in ["coffee.png", "camera.png", "gravel.png", "rocket.jpg"]]
+
+
+def _open(path):
+    im = Image.open(path).convert("RGB")
+    return im
+
+
+def crops(paths, n, seed, size=32, lo=64, hi=512):
+    """n crops as uint8 [n,size,size,3], drawn evenly over the photos with a seeded generator."""
+    rng = np.random.default_rng(seed)
+    ims = [_open(p) for p in paths if os.path.exists(p)]
+    out = np.empty((n, size, size, 3), np.uint8)
+    for k in range(n):
+        im = ims[k % len(ims)]
+        W, H = im.size
+        s = int(rng.integers(lo, min(hi, W, H) + 1))
+        x0, y0 = int(rng.integers(0, W - s + 1)), int(rng.integers(0, H - s + 1))
+        c = im.resize((size, size), Image.BOX, box=(x0, y0, x0 + s, y0 + s))
+        a = np.asarray(c)
+        if rng.random() < 0.5:
+            a = a[:, ::-1]
+        out[k] = a
+    return out
+
+
+@register("data", "reconstruct")
+class Photos(Source):
+    task = "reconstruct"
+
+    def __init__(self, n_train=20000, n_test=512, size=32, cache="training/.cache"):
+        os.makedirs(cache, exist_ok=True)
+        f = f"{cache}/photos_{n_train}_{n_test}_{size}.npz"
+        if os.path.exists(f):
+            z = np.load(f)
+            self.x, self.tx = z["x"], z["tx"]
+        else:
+            self.x = crops(TRAIN, n_train, 1, size)
+            self.tx = crops(TEST, n_test, 2, size)
+            np.savez(f, x=self.x, tx=self.tx)
+
+    def batch(self, rng, n):
+        i = rng.integers(0, len(self.x), n)
+        return {"image": self.x[i].transpose(0, 3, 1, 2).astype(np.float32) / 255.0}
+
+    def test(self, n=None):
+        n = n or len(self.tx)
+        return {"image": self.tx[:n].transpose(0, 3, 1, 2).astype(np.float32) / 255.0}

@@ -1,0 +1,1 @@
+"""Metrics, filed in the registry under kind "metric"; all return a float over a batch."""

@@ -1,0 +1,68 @@
+"""The whole model: encoder -> constraint (power norm) -> channel -> decoder, per task (kaira's shape).
+
+public stream (reconstruct, transmit): modality encoder -> public_encoder -> channel coder -> decoder.
+private stream (classify, caption, answer): public_encoder -> private_encoder(instr) -> channel coder
+-> task_decoder(instr). One channel coder pair serves both streams."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from channels import apply, draw
+from registry import build
+
+
+class M4SC(nn.Module):
+    def __init__(self, tok: dict, D=64, C=16, P=4, projector="kan", kan=None, sizes=None):
+        super().__init__()
+        s = sizes or {}
+        kan = kan or {"grid_size": 8, "spline_order": 3, "grid_range": (-2.0, 2.0)}
+        Vi, Vt, Vo = (len(tok[k]["vocab"]) for k in ("instruction", "text", "output"))
+        Li, Lt, Lo = (tok[k]["maxLen"] for k in ("instruction", "text", "output"))
+        self.cfg = dict(D=D, C=C, P=P, projector=projector, kan=kan, sizes=s)
+        self.stages = nn.ModuleDict({
+            "image_encoder": build("model", "image_encoder", D=D, width=s.get("enc_width", 64), projector=projector, kan=kan),
+            "text_encoder": build("model", "text_encoder", vocab=Vt, D=D, width=64, max_len=Lt, projector=projector, kan=kan),
+            "public_encoder": build("model", "public_encoder", D=D, depth=s.get("public_depth", 2)),
+            "private_encoder": build("model", "private_encoder", instr_vocab=Vi, D=D, P=P, depth=s.get("private_depth", 2), instr_len=Li),
+            "channel_encoder": build("model", "channel_encoder", D=D, C=C),
+            "channel_decoder": build("model", "channel_decoder", D=D, C=C),
+            "image_decoder": build("model", "image_decoder", D=D, width=s.get("dec_width", 96)),
+            "text_decoder": build("model", "text_decoder", vocab=Vt, D=D),
+            "task_decoder": build("model", "task_decoder", instr_vocab=Vi, out_vocab=Vo, D=D, out_len=Lo, instr_len=Li),
+        })
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return self._modules["stages"][name]
+
+    def transmit(self, tokens, gen, **chan):
+        """channel_encoder(state) -> simulated channel -> channel_decoder(state)."""
+        d = draw(tokens.shape[0], self.cfg["C"], tokens.shape[1], gen, **chan)
+        x = self.channel_encoder(tokens, d["state"])
+        y, mask = apply(x, d, gen)
+        return self.channel_decoder(y, mask, d["state"])
+
+    def forward_task(self, task: str, batch: dict, gen, **chan):
+        """Returns the decoder output of `task` after the channel (image or logits)."""
+        if task == "reconstruct":
+            img = batch["image"]
+            pub = self.public_encoder(self.image_encoder(img))
+            tok = self.transmit(pub, gen, **chan)
+            h, w = img.shape[2] // 4, img.shape[3] // 4
+            return self.image_decoder(tok, torch.tensor([h, w]))
+        if task == "transmit":
+            pub = self.public_encoder(self.text_encoder(batch["ids"]))
+            return self.text_decoder(self.transmit(pub, gen, **chan))
+        pub = self.public_encoder(self.image_encoder(batch["image"]))
+        priv = self.private_encoder(pub, batch["instr"])
+        return self.task_decoder(self.transmit(priv, gen, **chan), batch["instr"])
+
+    def loss(self, task, batch, out):
+        if task == "reconstruct":
+            return F.mse_loss(out, batch["image"])
+        tgt = batch["ids"] if task == "transmit" else batch["target"]
+        return F.cross_entropy(out.flatten(0, 1), tgt.flatten(), ignore_index=-100)
+
