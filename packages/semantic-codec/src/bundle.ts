@@ -14,7 +14,13 @@ import {
   type TensorSpec,
 } from './manifest.js';
 import { ONNX_ELEM_TYPES, OnnxParseError, type OnnxValueInfo, readOnnxModelInfo } from './onnxProto.js';
-import type { OrtLike, OrtSessionLike, OrtSessionOptions, OrtTensorLike } from './ortTypes.js';
+import type {
+  ExecutionProvider,
+  OrtLike,
+  OrtSessionLike,
+  OrtSessionOptions,
+  OrtTensorLike,
+} from './ortTypes.js';
 import { createTokenizer, type Tokenizer } from './tokenizer.js';
 
 /** Reads one bundle file by its relative name; rejects (any error) when it does not exist. */
@@ -27,7 +33,7 @@ export interface LoadBundleOptions {
   /** The onnxruntime module (node or web); required. */
   ort: OrtLike;
   /** Execution providers in order of preference; default ['cpu']. */
-  executionProviders?: readonly unknown[];
+  executionProviders?: readonly ExecutionProvider[];
   /** Extra onnxruntime session options (merged under `executionProviders`). */
   sessionOptions?: OrtSessionOptions;
 }
@@ -91,6 +97,26 @@ function nodeReader(dir: string): BundleReader {
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function checkSha256(bytes: Uint8Array, want: string, file: string): Promise<void> {
+  const digest = await sha256Hex(bytes);
+  if (digest !== want.toLowerCase()) {
+    throw new BundleError('checksum', file, `sha256 ${digest} does not match the manifest's ${want}`);
+  }
+}
+
+/** Reads a bundle file named in `manifest.testdata` and checks its sha256 (for tests and tools). */
+export async function readBundleTestdata(
+  source: BundleSource,
+  manifest: Manifest,
+  key: string,
+): Promise<Uint8Array> {
+  const entry = manifest.testdata?.[key];
+  if (!entry) throw new UnsupportedError(`bundle '${manifest.name}' ships no testdata '${key}'`);
+  const bytes = await readFile(makeReader(source), entry.file);
+  await checkSha256(bytes, entry.sha256, entry.file);
+  return bytes;
 }
 
 async function readFile(read: BundleReader, file: string): Promise<Uint8Array> {
@@ -224,12 +250,15 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
     }
   }
 
+  const tokFile = manifest.tokenizer?.file ?? 'tokenizer.json';
+  const tokBytes = await readFile(read, tokFile);
+  if (manifest.tokenizer) await checkSha256(tokBytes, manifest.tokenizer.sha256, tokFile);
   let tokenizer: Tokenizer;
   try {
-    tokenizer = createTokenizer(parseJson(await readFile(read, 'tokenizer.json'), 'tokenizer.json'));
+    tokenizer = createTokenizer(parseJson(tokBytes, tokFile));
   } catch (e) {
     if (e instanceof BundleError) throw e;
-    throw new BundleError('manifest', 'tokenizer.json', e instanceof Error ? e.message : String(e));
+    throw new BundleError('manifest', tokFile, e instanceof Error ? e.message : String(e));
   }
 
   // Gather every stage spec: the named stages plus per-stream coders given inline.
@@ -314,10 +343,7 @@ async function loadStage(
 ): Promise<Stage> {
   const { file } = spec;
   const bytes = await readFile(read, file);
-  const digest = await sha256Hex(bytes);
-  if (digest !== spec.sha256.toLowerCase()) {
-    throw new BundleError('checksum', file, `sha256 ${digest} does not match the manifest's ${spec.sha256}`);
-  }
+  await checkSha256(bytes, spec.sha256, file);
   let info: ReturnType<typeof readOnnxModelInfo>;
   try {
     info = readOnnxModelInfo(bytes);

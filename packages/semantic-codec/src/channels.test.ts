@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awgn, erasure, rayleigh } from './channels.js';
+import { awgn, erasure, erasureMask, rayleigh } from './channels.js';
 import { createRng } from './rng.js';
 
 const ones = (n: number) => new Float32Array(n).fill(1);
@@ -71,6 +71,12 @@ describe('rayleigh', () => {
   it('rejects a non-integer blockSize with TypeError', () => {
     expect(() => rayleigh({ snrDb: 10, blockSize: 1.5 })).toThrow(TypeError);
   });
+
+  it('handles an odd length and blockSize 0 (one fade for the call)', () => {
+    const x = new Float32Array([1, 2, 3]);
+    const y = rayleigh({ snrDb: 300 }).process(x);
+    for (let i = 0; i < 3; i++) expect(y[i]).toBeCloseTo(x[i]!, 4);
+  });
 });
 
 describe('erasure', () => {
@@ -88,5 +94,14 @@ describe('erasure', () => {
     expect(erasure({ lossRate: 0 }).process(pkts)).toEqual(pkts);
     expect(erasure({ lossRate: 1 }).process(pkts)).toEqual([undefined, undefined]);
     expect(() => erasure({ lossRate: 1.5 })).toThrow(TypeError);
+  });
+});
+
+describe('erasureMask', () => {
+  it('loses whole runs of packetSymbols at about lossRate', () => {
+    const m = erasureMask(40000, { lossRate: 0.3, packetSymbols: 4, seed: 2 });
+    for (let i = 0; i < m.length; i += 4) expect(new Set(m.subarray(i, i + 4)).size).toBe(1);
+    const lost = m.reduce((s, v) => s + (1 - v), 0) / m.length;
+    expect(Math.abs(lost - 0.3)).toBeLessThan(0.02);
   });
 });

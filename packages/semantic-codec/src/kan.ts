@@ -26,6 +26,11 @@ export interface KanLayer {
   readonly splineWeight: ArrayLike<number>;
   /** [out], optional. */
   readonly bias?: ArrayLike<number>;
+  /**
+   * Explicit knots, [in, G + 2k + 1] row-major (as exported, e.g. float32-rounded); default the uniform
+   * grid of `kanGrid` shared by all inputs.
+   */
+  readonly grid?: ArrayLike<number>;
 }
 
 /** The extended uniform knot vector: G + 2k + 1 knots. */
@@ -82,17 +87,22 @@ export function kanLayerForward(layer: KanLayer, x: ArrayLike<number>): Float32A
   if (layer.splineWeight.length !== nout * nin * nb)
     throw new TypeError('splineWeight must be [out, in, G + k]');
   if (layer.bias && layer.bias.length !== nout) throw new TypeError('bias must be [out]');
-  const grid = kanGrid(gridSize, k, layer.range);
+  const uniform = kanGrid(gridSize, k, layer.range);
+  const nk = uniform.length;
+  if (layer.grid && layer.grid.length !== nin * nk) throw new TypeError(`grid must be [in, ${nk}]`);
+  const grids = Array.from({ length: nin }, (_, i) =>
+    layer.grid ? Float64Array.from({ length: nk }, (_, m) => layer.grid![i * nk + m]!) : uniform,
+  );
   const rows = x.length / nin;
   const y = new Float32Array(rows * nout);
-  const scratch = new Float64Array(grid.length - 1);
+  const scratch = new Float64Array(nk - 1);
   const bases = new Float64Array(nin * nb);
   const act = new Float64Array(nin);
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < nin; i++) {
       const xi = x[r * nin + i]!;
       act[i] = silu(xi);
-      bases.set(bSplineBases(xi, grid, k, scratch), i * nb);
+      bases.set(bSplineBases(xi, grids[i]!, k, scratch), i * nb);
     }
     for (let o = 0; o < nout; o++) {
       let s = layer.bias ? layer.bias[o]! : 0;

@@ -25,10 +25,12 @@ const fileName = z
     message: 'file must be a relative path inside the bundle',
   });
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/i, 'sha256 must be 64 hex digits');
+
 export const stageSpecSchema = z
   .object({
     file: fileName,
-    sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'sha256 must be 64 hex digits'),
+    sha256: sha256Hex,
     inputs: z.record(z.string(), tensorSpec),
     outputs: z.record(z.string(), tensorSpec),
   })
@@ -69,7 +71,11 @@ export const manifestSchema = z
         imageChannels: z.number().int().positive(),
       })
       .loose(),
+    /** tokenizer.json's name and checksum; when absent the loader reads `tokenizer.json` unchecked. */
+    tokenizer: z.object({ file: fileName, sha256: sha256Hex }).loose().optional(),
     stages: z.record(z.string(), stageSpecSchema),
+    /** Test data shipped with the bundle (e.g. `scenes`), checksummed; loaded only by tests and tools. */
+    testdata: z.record(z.string(), z.object({ file: fileName, sha256: sha256Hex }).loose()).optional(),
     streams: z.object({ public: streamCoder.optional(), private: streamCoder.optional() }).loose().optional(),
     operatingPoints: z.array(operatingPointSchema).default([]),
     kan: z

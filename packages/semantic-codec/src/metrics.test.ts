@@ -31,7 +31,7 @@ describe('ssim', () => {
     const b = ssim(ref, noisy(0.1));
     expect(a).toBeLessThan(1);
     expect(b).toBeLessThan(a);
-    expect(ssim(ref, noisy(0.05), { mode: 'channels' })).toBeLessThan(1);
+    expect(ssim(ref, noisy(0.05), { mode: 'luma' })).toBeLessThan(1);
   });
 
   it('matches the closed form for constant images: (2ab + C1)/(a² + b² + C1)', () => {

@@ -49,7 +49,10 @@ export function psnr(
 export interface SsimOptions {
   /** Peak value (dynamic range L); default 1 for floats, 255 for bytes. */
   peak?: number;
-  /** 'luma': SSIM of BT.601 luma (Y = .299R + .587G + .114B), Wang et al.'s usage; 'channels': mean over channels. Default 'luma'. */
+  /**
+   * 'channels' (default): mean of per-channel SSIM, as training/metrics/image.py computes it;
+   * 'luma': SSIM of BT.601 luma (Y = .299R + .587G + .114B), Wang et al.'s usage for colour images.
+   */
   mode?: 'luma' | 'channels';
 }
 
@@ -76,7 +79,7 @@ export function ssim(reference: ImageLike, test: ImageLike, options: SsimOptions
     throw new TypeError('reference and test differ in size or channels');
   }
   const peak = peakOf(reference.data, options.peak);
-  const mode = options.mode ?? 'luma';
+  const mode = options.mode ?? 'channels';
   const { width: W, height: H } = reference;
   const planes: [Float64Array, Float64Array][] = [];
   if (mode === 'luma' && ch === 3) {

@@ -19,10 +19,16 @@ export interface OrtSessionLike {
   release?(): Promise<void>;
 }
 
+/** An execution provider: its name, or an object with its name and options. */
+export type ExecutionProvider = string | { readonly name: string };
+
 /** Session options passed through to onnxruntime. */
 export interface OrtSessionOptions {
-  executionProviders?: readonly unknown[];
-  [key: string]: unknown;
+  /** Names ('cpu', 'cuda', 'webgpu', …) or provider objects ({ name, …options }). */
+  executionProviders?: readonly ExecutionProvider[];
+  graphOptimizationLevel?: string;
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
 }
 
 /** The onnxruntime-js module (`import * as ort from 'onnxruntime-node'` or `'onnxruntime-web'`). */

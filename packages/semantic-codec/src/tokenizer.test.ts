@@ -49,17 +49,25 @@ describe('splitWords', () => {
 });
 
 describe('tokenizer', () => {
-  it('encodes text to padded int64 ids with <unk> for unknown words', () => {
-    expect(Array.from(encodeText(tok, 'Hello, planet!'))).toEqual([4n, 6n, 3n, 7n, 0n, 0n]);
+  it('encodes text to int64 ids, then <eos>, with <unk> for unknown words; pads on request', () => {
+    expect(Array.from(encodeText(tok, 'Hello, planet!'))).toEqual([4n, 6n, 3n, 7n, 2n]);
+    expect(Array.from(encodeText(tok, 'hello', { pad: true }))).toEqual([4n, 2n, 0n, 0n, 0n, 0n]);
   });
 
   it('refuses empty and over-long text with TypeError; truncate opts in', () => {
     expect(() => encodeText(tok, ' ')).toThrow(TypeError);
-    expect(() => encodeText(tok, 'hello hello hello hello hello hello hello')).toThrow(TypeError);
-    expect(encodeText(tok, 'hello hello hello hello hello hello hello', { truncate: true }).length).toBe(6);
+    expect(() => encodeText(tok, 'hello hello hello hello hello hello')).toThrow(TypeError);
+    expect(Array.from(encodeText(tok, 'hello hello hello hello hello hello', { truncate: true }))).toEqual([
+      4n,
+      4n,
+      4n,
+      4n,
+      4n,
+      2n,
+    ]);
   });
 
-  it('decodes up to <eos>, skipping <pad>/<bos>, without a space before punctuation', () => {
+  it('decodes up to <eos> or <pad>, skipping <bos>, without a space before punctuation', () => {
     expect(decodeIds(tok.output, [1, 4, 5, 6, 2, 4])).toEqual({
       words: ['red', 'circle', '.'],
       text: 'red circle.',

@@ -86,13 +86,15 @@ export function splitWords(text: string): string[] {
 }
 
 export interface EncodeTextOptions {
-  /** Cut text longer than `text.maxLen` words instead of refusing it; default false. */
+  /** Cut text longer than `text.maxLen − 1` words instead of refusing it; default false. */
   truncate?: boolean;
+  /** Pad with `<pad>` to `text.maxLen` ids; default false (words + `<eos>` only: fewer tokens to send). */
+  pad?: boolean;
 }
 
 /**
- * Text → ids [maxLen] (BigInt64Array): the words' ids, then `<pad>`. No `<bos>`/`<eos>`, as in training.
- * Throws TypeError on empty text, or on text longer than `maxLen` words unless `truncate`.
+ * Text → ids (BigInt64Array): the words' ids, then `<eos>`, as training/pipeline.py `text_ids` (optionally
+ * padded to `maxLen`). Throws TypeError on empty text, or on more than `maxLen − 1` words unless `truncate`.
  */
 export function encodeText(
   tokenizer: Tokenizer,
@@ -104,27 +106,29 @@ export function encodeText(
     throw new TypeError(`text of ${text.length} chars exceeds ${MAX_TEXT_CHARS}`);
   const words = splitWords(text);
   if (words.length === 0) throw new TypeError('text is empty (no words)');
-  const { maxLen } = tokenizer.text;
-  if (words.length > maxLen && !options.truncate) {
+  const room = tokenizer.text.maxLen - 1;
+  if (words.length > room && !options.truncate) {
     throw new TypeError(
-      `text has ${words.length} words; the bundle takes at most ${maxLen} (split it or pass truncate)`,
+      `text has ${words.length} words; the bundle takes at most ${room} (split it or pass truncate)`,
     );
   }
-  const ids = new BigInt64Array(maxLen);
-  for (let i = 0; i < Math.min(words.length, maxLen); i++) ids[i] = BigInt(tokenizer.text.id(words[i]!));
+  const n = Math.min(words.length, room);
+  const ids = new BigInt64Array(options.pad ? tokenizer.text.maxLen : n + 1);
+  for (let i = 0; i < n; i++) ids[i] = BigInt(tokenizer.text.id(words[i]!));
+  ids[n] = BigInt(EOS_ID);
   return ids;
 }
 
 /**
- * Ids → words and a string: skips `<pad>`/`<bos>`, stops at the first `<eos>`, shows unknown ids as
- * `<unk>`. The string joins words by spaces, with no space before . , ! ? ; : (BLEU uses the words).
+ * Ids → words and a string, as the Python `Vocab.decode`: stops at the first `<eos>` or `<pad>`, skips
+ * `<bos>`, shows out-of-range ids as `<unk>`. The string joins words by spaces, with no space before . , ! ? ; : (BLEU uses the words).
  */
 export function decodeIds(vocab: Vocab, ids: ArrayLike<number | bigint>): { words: string[]; text: string } {
   const words: string[] = [];
   for (let i = 0; i < ids.length; i++) {
     const id = Number(ids[i]!);
-    if (id === EOS_ID) break;
-    if (id === PAD_ID || id === BOS_ID) continue;
+    if (id === EOS_ID || id === PAD_ID) break;
+    if (id === BOS_ID) continue;
     words.push(vocab.tokens[id] ?? '<unk>');
   }
   let text = '';
