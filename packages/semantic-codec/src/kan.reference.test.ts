@@ -38,7 +38,9 @@ const layer = {
 describe('reference KAN vs the exported training layer', () => {
   it('builds the same knots as training (to float32 precision)', () => {
     const g = kanGrid(doc.gridSize, doc.splineOrder, doc.range);
-    for (const row of doc.grid) row.forEach((t, m) => expect(t).toBeCloseTo(g[m]!, 6));
+    for (const row of doc.grid) {
+      for (const [m, t] of row.entries()) expect(t).toBeCloseTo(g[m]!, 6);
+    }
   });
 
   it('reproduces kan.json outputs within its tolerance (uniform grid and exported grid)', () => {
@@ -49,7 +51,8 @@ describe('reference KAN vs the exported training layer', () => {
         doc.cases.flatMap((c) => c.x),
       );
       doc.cases.forEach((c, r) => {
-        c.y.forEach((v, o) => expect(Math.abs(y[r * doc.outFeatures + o]! - v)).toBeLessThan(doc.tolerance));
+        for (const [o, v] of c.y.entries())
+          expect(Math.abs(y[r * doc.outFeatures + o]! - v)).toBeLessThan(doc.tolerance);
       });
     }
   });
