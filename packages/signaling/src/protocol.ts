@@ -160,8 +160,6 @@ export const CLOSE_CODES = {
   joinTimeout: 4001,
   /** Too many messages dropped by the rate limit. */
   rateLimited: 4029,
-  /** The peer stopped reading: its send buffer passed the high watermark. */
-  slowConsumer: 4030,
 } as const;
 
 /** Human-readable summary of a zod failure: the first few issues as `path: message`. */

@@ -177,6 +177,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
         http.off('upgrade', onUpgrade);
+        wss.close();
         reject(err);
       };
       http.once('error', onError);
