@@ -1,5 +1,5 @@
 export type { Bundle, BundleReader, BundleSource, ChannelCoder, LoadBundleOptions, Stage } from './bundle.js';
-export { loadBundle } from './bundle.js';
+export { loadBundle, readBundleTestdata } from './bundle.js';
 export type {
   AwgnOptions,
   ErasureOptions,
@@ -7,7 +7,25 @@ export type {
   RayleighOptions,
   SymbolChannel,
 } from './channels.js';
-export { awgn, erasure, rayleigh } from './channels.js';
+export { awgn, erasure, erasureMask, rayleigh } from './channels.js';
+export { createSemanticCodec } from './codec.js';
+export type {
+  ChannelState,
+  DecodedSample,
+  DecodeSampleInput,
+  EncodedSample,
+  EncodedStream,
+  EncodeSampleOptions,
+  ReceivedSymbols,
+  Sample,
+  SemanticCodec,
+  SemanticCodecOptions,
+  StreamKind,
+  Symbols,
+  TextResult,
+  Tokens,
+} from './codecTypes.js';
+export { DEFAULT_EXECUTION_PROVIDERS, DEFAULT_MAX_PACKET_BYTES, MAX_SUPPORTED_OPSET } from './defaults.js';
 export type { BundleErrorReason, PacketErrorReason } from './errors.js';
 export { BundleError, InvalidStateError, PacketError, UnsupportedError } from './errors.js';
 export type {
@@ -33,7 +51,20 @@ export type { Manifest, StageName, StageSpec, TensorSpec } from './manifest.js';
 export { STAGE_NAMES } from './manifest.js';
 export type { BleuOptions, BleuResult, BleuSmoothing, ImageLike, SsimOptions } from './metrics.js';
 export { accuracy, corpusBleu, mse, psnr, sentenceBleu, ssim } from './metrics.js';
-export type { OrtLike, OrtSessionLike, OrtSessionOptions, OrtTensorLike } from './ortTypes.js';
+export type { OperatingPoint } from './operatingPoint.js';
+export {
+  createOperatingPoint,
+  operatingPointState,
+  parseOperatingPoint,
+  quantiserSnrDb,
+} from './operatingPoint.js';
+export type {
+  ExecutionProvider,
+  OrtLike,
+  OrtSessionLike,
+  OrtSessionOptions,
+  OrtTensorLike,
+} from './ortTypes.js';
 export type { DepacketizeOptions, DepacketizeResult, PacketHeader, PacketizeOptions } from './packet.js';
 export { depacketize, PACKET_HEADER_BYTES, packetCountFor, packetize, parsePacket } from './packet.js';
 export type { Quantised, QuantiseOptions } from './quantiser.js';

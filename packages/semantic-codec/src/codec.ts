@@ -1,0 +1,608 @@
+/**
+ * The semantic codec: the bundle's stages behind validated calls, one code path for onnxruntime-node and
+ * onnxruntime-web. Bad input throws TypeError (shape, NaN, empty text), UnsupportedError (task, modality,
+ * stage the bundle lacks, or a model run that fails), PacketError (packets), InvalidStateError (after
+ * close); nothing else.
+ */
+import { type Bundle, loadBundle, type Stage } from './bundle.js';
+import type {
+  ChannelState,
+  DecodedSample,
+  DecodeSampleInput,
+  EncodedSample,
+  EncodedStream,
+  EncodeSampleOptions,
+  ReceivedSymbols,
+  Sample,
+  SemanticCodec,
+  SemanticCodecOptions,
+  StreamKind,
+  Symbols,
+  TextResult,
+  Tokens,
+} from './codecTypes.js';
+import { DEFAULT_MAX_PACKET_BYTES } from './defaults.js';
+import { InvalidStateError, UnsupportedError } from './errors.js';
+import { checkRgbImage, chwToHwc, hwcToChw, type RgbImage } from './image.js';
+import {
+  encodeInstruction,
+  type Instruction,
+  type InstructionInput,
+  instructionKey,
+  type Modality,
+  parseInstruction,
+} from './instruction.js';
+import type { StageName } from './manifest.js';
+import { createOperatingPoint, type OperatingPoint, parseOperatingPoint } from './operatingPoint.js';
+import type { OrtTensorLike } from './ortTypes.js';
+import { depacketize, packetize } from './packet.js';
+import { decodeIds, encodeText, PAD_ID, type Vocab } from './tokenizer.js';
+
+/** A tensor on the host side. */
+interface Host {
+  readonly type: 'float32' | 'int64';
+  readonly data: Float32Array | BigInt64Array;
+  readonly dims: readonly number[];
+}
+
+const PRIVATE_TASKS = new Set(['classify', 'caption', 'answer']);
+
+/** Creates a codec from a loaded bundle or by loading one. */
+export async function createSemanticCodec(options: SemanticCodecOptions): Promise<SemanticCodec> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  if (options.bundle && options.bundleDir !== undefined) {
+    throw new TypeError('give either bundle or bundleDir, not both');
+  }
+  if (options.bundle && options.executionProviders) {
+    throw new TypeError(
+      'executionProviders apply when loading (bundleDir); the given bundle already has sessions',
+    );
+  }
+  let bundle: Bundle;
+  let owns = false;
+  if (options.bundle) {
+    bundle = options.bundle;
+    if (bundle.closed) throw new InvalidStateError('the given bundle is closed');
+  } else if (options.bundleDir !== undefined) {
+    if (!options.ort) throw new TypeError('ort is required with bundleDir');
+    bundle = await loadBundle(options.bundleDir, {
+      ort: options.ort,
+      ...(options.executionProviders ? { executionProviders: options.executionProviders } : {}),
+    });
+    owns = true;
+  } else {
+    throw new TypeError('bundle or bundleDir is required');
+  }
+  return new Codec(bundle, owns);
+}
+
+function f32(data: Float32Array, dims: readonly number[]): Host {
+  return { type: 'float32', data, dims };
+}
+function i64(data: BigInt64Array, dims: readonly number[]): Host {
+  return { type: 'int64', data, dims };
+}
+
+function argmaxRows(logits: Float32Array, rows: number, V: number): number[] {
+  const ids: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    let bv = Number.NEGATIVE_INFINITY;
+    for (let v = 0; v < V; v++) {
+      const x = logits[r * V + v]!;
+      if (x > bv) {
+        bv = x;
+        best = v;
+      }
+    }
+    ids.push(best);
+  }
+  return ids;
+}
+
+function asArray<T>(x: T | readonly T[]): readonly T[] {
+  return Array.isArray(x) ? (x as readonly T[]) : [x as T];
+}
+
+class Codec implements SemanticCodec {
+  readonly operatingPoints: readonly OperatingPoint[];
+  #closed = false;
+
+  constructor(
+    readonly bundle: Bundle,
+    private readonly owns: boolean,
+  ) {
+    const ch = (bundle.manifest as { channel?: { quantiserSnrDb?: Record<string, number> } }).channel;
+    const table = ch?.quantiserSnrDb;
+    this.operatingPoints = bundle.manifest.operatingPoints.map((p) =>
+      createOperatingPoint(
+        {
+          name: p.name,
+          rateSymbols: p.rateSymbols,
+          bits: p.bits,
+          ...(p.version !== undefined ? { version: p.version } : {}),
+          ...(p.snrDb !== undefined ? { snrDb: p.snrDb } : {}),
+          ...(p.lossRate !== undefined ? { lossRate: p.lossRate } : {}),
+        },
+        { C: bundle.manifest.dims.C, ...(table ? { quantiserSnrDb: table } : {}) },
+      ),
+    );
+  }
+
+  get manifest() {
+    return this.bundle.manifest;
+  }
+  get tokenizer() {
+    return this.bundle.tokenizer;
+  }
+  get closed() {
+    return this.#closed;
+  }
+
+  operatingPoint(name: string): OperatingPoint {
+    const op = this.operatingPoints.find((p) => p.name === name);
+    if (!op) throw new UnsupportedError(`bundle '${this.manifest.name}' has no operating point '${name}'`);
+    return op;
+  }
+
+  parseInstruction(input: InstructionInput | Instruction): Instruction {
+    const i = input as Partial<Instruction>;
+    const raw: InstructionInput = Array.isArray(i.query)
+      ? {
+          task: i.task as string,
+          modality: i.modality as string,
+          output: i.output as string,
+          query: i.query.join(' '),
+        }
+      : (input as InstructionInput);
+    return parseInstruction(raw, {
+      tasks: this.manifest.tasks,
+      modalities: this.manifest.modalities,
+      maxLen: this.tokenizer.instruction.maxLen,
+    });
+  }
+
+  #check(): void {
+    if (this.#closed || this.bundle.closed) throw new InvalidStateError('codec is closed');
+  }
+
+  /** Runs a stage, in chunks when its batch dimension is fixed smaller than B. */
+  async #run(name: StageName | Stage, feeds: Record<string, Host>, B: number): Promise<Record<string, Host>> {
+    const stage = typeof name === 'string' ? this.bundle.stage(name) : name;
+    const first = Object.values(stage.spec.inputs)[0]?.shape[0];
+    const maxB = typeof first === 'number' && first > 0 ? first : B;
+    const chunks: Record<string, OrtTensorLike>[] = [];
+    const { Tensor } = this.bundle.ort;
+    for (let b0 = 0; b0 < B; b0 += maxB) {
+      const nb = Math.min(maxB, B - b0);
+      const ortFeeds: Record<string, OrtTensorLike> = {};
+      for (const [k, h] of Object.entries(feeds)) {
+        const batched = k !== 'grid' && h.dims[0] === B;
+        if (batched && nb !== B) {
+          const per = h.data.length / B;
+          const data = h.data.slice(b0 * per, (b0 + nb) * per);
+          ortFeeds[k] = new Tensor(h.type, data, [nb, ...h.dims.slice(1)]);
+        } else {
+          ortFeeds[k] = new Tensor(h.type, h.data, h.dims);
+        }
+      }
+      try {
+        chunks.push(await stage.run(ortFeeds));
+      } catch (e) {
+        throw new UnsupportedError(
+          `stage ${stage.name} failed: ${e instanceof Error ? e.message : String(e)}`,
+          {
+            cause: e,
+          },
+        );
+      }
+    }
+    const out: Record<string, Host> = {};
+    for (const k of Object.keys(chunks[0] ?? {})) {
+      const parts = chunks.map((c) => c[k]!);
+      const dims = [...parts[0]!.dims];
+      dims[0] = parts.reduce((s, p) => s + p.dims[0]!, 0);
+      const type = parts[0]!.type === 'int64' ? 'int64' : 'float32';
+      if (parts.length === 1) {
+        out[k] = { type, data: parts[0]!.data as Float32Array, dims };
+      } else {
+        const total = parts.reduce((s, p) => s + (p.data as Float32Array).length, 0);
+        const data = type === 'int64' ? new BigInt64Array(total) : new Float32Array(total);
+        let o = 0;
+        for (const p of parts) {
+          (data as Float32Array).set(p.data as Float32Array, o);
+          o += (p.data as Float32Array).length;
+        }
+        out[k] = { type, data, dims };
+      }
+    }
+    return out;
+  }
+
+  #checkTokens(t: Tokens, what = 'tokens'): void {
+    if (typeof t !== 'object' || t === null || !(t.data instanceof Float32Array)) {
+      throw new TypeError(`${what} must be { data: Float32Array, batch, T, D }`);
+    }
+    const { batch, T, D } = t;
+    for (const [k, v] of [
+      ['batch', batch],
+      ['T', T],
+      ['D', D],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1)
+        throw new TypeError(`${what}.${k} must be a positive integer, got ${v}`);
+    }
+    if (D !== this.manifest.dims.D)
+      throw new TypeError(`${what}.D is ${D}, the bundle's D is ${this.manifest.dims.D}`);
+    if (t.data.length !== batch * T * D) {
+      throw new TypeError(`${what} holds ${t.data.length} values, expected batch·T·D = ${batch * T * D}`);
+    }
+  }
+
+  #state(state: ChannelState, B: number): Float32Array {
+    if (typeof state !== 'object' || state === null) throw new TypeError('state must be { snrDb, lossRate }');
+    const { snrDb, lossRate } = state;
+    if (typeof snrDb !== 'number' || !Number.isFinite(snrDb))
+      throw new TypeError(`state.snrDb must be finite, got ${snrDb}`);
+    if (typeof lossRate !== 'number' || !(lossRate >= 0 && lossRate <= 1)) {
+      throw new TypeError(`state.lossRate must be in [0, 1], got ${lossRate}`);
+    }
+    const s = new Float32Array(2 * B);
+    for (let b = 0; b < B; b++) {
+      s[2 * b] = snrDb;
+      s[2 * b + 1] = lossRate;
+    }
+    return s;
+  }
+
+  #instructionIds(list: readonly (InstructionInput | Instruction)[]): {
+    parsed: Instruction[];
+    ids: BigInt64Array;
+  } {
+    if (list.length === 0) throw new TypeError('at least one instruction is needed');
+    const parsed = list.map((i) => this.parseInstruction(i));
+    const Li = this.tokenizer.instruction.maxLen;
+    const ids = new BigInt64Array(parsed.length * Li);
+    parsed.forEach((p, b) => {
+      ids.set(encodeInstruction(this.tokenizer, p), b * Li);
+    });
+    return { parsed, ids };
+  }
+
+  async encodeImage(image: RgbImage | readonly RgbImage[]): Promise<Tokens> {
+    this.#check();
+    const images = asArray(image);
+    if (images.length === 0) throw new TypeError('no image given');
+    const stride = this.manifest.dims.imageStride;
+    images.forEach((im, i) => {
+      checkRgbImage(im, stride, images.length > 1 ? `image ${i}` : 'image');
+    });
+    const { width: W, height: H } = images[0]!;
+    if (images.some((im) => im.width !== W || im.height !== H))
+      throw new TypeError('a batch of images must share one size');
+    const B = images.length;
+    const x = new Float32Array(B * 3 * W * H);
+    images.forEach((im, b) => {
+      hwcToChw(im, x, b * 3 * W * H);
+    });
+    const out = (await this.#run('image_encoder', { image: f32(x, [B, 3, H, W]) }, B)).tokens!;
+    const h = H / stride;
+    const w = W / stride;
+    const T = out.dims[1]!;
+    if (T !== h * w) throw new UnsupportedError(`image_encoder returned ${T} tokens for a ${h}×${w} grid`);
+    return { data: out.data as Float32Array, batch: B, T, D: out.dims[2]!, grid: [h, w] };
+  }
+
+  async encodeText(text: string | readonly string[]): Promise<Tokens> {
+    this.#check();
+    const texts = asArray(text);
+    if (texts.length === 0) throw new TypeError('no text given');
+    const rows = texts.map((t) => encodeText(this.tokenizer, t));
+    const L = Math.max(...rows.map((r) => r.length));
+    const ids = new BigInt64Array(rows.length * L).fill(BigInt(PAD_ID));
+    rows.forEach((r, b) => {
+      ids.set(r, b * L);
+    });
+    const out = (await this.#run('text_encoder', { ids: i64(ids, [rows.length, L]) }, rows.length)).tokens!;
+    return { data: out.data as Float32Array, batch: rows.length, T: out.dims[1]!, D: out.dims[2]! };
+  }
+
+  async publicEncode(tokens: Tokens): Promise<Tokens> {
+    this.#check();
+    this.#checkTokens(tokens);
+    const { batch: B, T, D } = tokens;
+    const out = (await this.#run('public_encoder', { tokens: f32(tokens.data, [B, T, D]) }, B)).public!;
+    return { ...tokens, data: out.data as Float32Array };
+  }
+
+  async privateEncode(
+    pub: Tokens,
+    instruction: InstructionInput | Instruction | readonly (InstructionInput | Instruction)[],
+  ): Promise<Tokens> {
+    this.#check();
+    this.#checkTokens(pub, 'public');
+    const { parsed, ids } = this.#instructionIds(asArray(instruction));
+    const n = parsed.length;
+    const { T, D } = pub;
+    let data = pub.data;
+    if (pub.batch === 1 && n > 1) {
+      data = new Float32Array(n * T * D);
+      for (let b = 0; b < n; b++) data.set(pub.data, b * T * D);
+    } else if (pub.batch !== n) {
+      throw new TypeError(`${n} instructions for a public batch of ${pub.batch}`);
+    }
+    const Li = this.tokenizer.instruction.maxLen;
+    const out = (
+      await this.#run('private_encoder', { public: f32(data, [n, T, D]), instr: i64(ids, [n, Li]) }, n)
+    ).private!;
+    return { data: out.data as Float32Array, batch: n, T: out.dims[1]!, D: out.dims[2]! };
+  }
+
+  async channelEncode(tokens: Tokens, state: ChannelState, stream: StreamKind = 'public'): Promise<Symbols> {
+    this.#check();
+    this.#checkTokens(tokens);
+    const { batch: B, T, D } = tokens;
+    const st = this.#state(state, B);
+    const coder = this.bundle.channelCoder(stream).encoder;
+    const out = (await this.#run(coder, { tokens: f32(tokens.data, [B, T, D]), state: f32(st, [B, 2]) }, B))
+      .symbols!;
+    const C = out.dims[2]!;
+    const src = out.data as Float32Array;
+    // [B, T, C] token-major → per-sample symbol-major (c·T + t).
+    const data = new Float32Array(B * T * C);
+    for (let b = 0; b < B; b++) {
+      const o = b * T * C;
+      for (let t = 0; t < T; t++) for (let c = 0; c < C; c++) data[o + c * T + t] = src[o + t * C + c]!;
+    }
+    return { data, batch: B, T, C, ...(tokens.grid ? { grid: tokens.grid } : {}) };
+  }
+
+  packetize(
+    symbols: Symbols,
+    op: OperatingPoint,
+    maxPacketBytes: number = DEFAULT_MAX_PACKET_BYTES,
+    options: { sampleIndex?: number; minPackets?: number } = {},
+  ): Uint8Array[] {
+    this.#check();
+    if (typeof symbols !== 'object' || symbols === null || !(symbols.data instanceof Float32Array)) {
+      throw new TypeError('symbols must be { data: Float32Array, batch, T, C }');
+    }
+    const point = parseOperatingPoint(op, { C: symbols.C });
+    const b = options.sampleIndex ?? 0;
+    if (!Number.isInteger(b) || b < 0 || b >= symbols.batch) {
+      throw new TypeError(`sampleIndex ${b} is outside the batch of ${symbols.batch}`);
+    }
+    const { T, C } = symbols;
+    if (symbols.data.length !== symbols.batch * T * C)
+      throw new TypeError('symbols.data does not hold batch·T·C values');
+    return packetize(symbols.data.subarray(b * T * C, (b + 1) * T * C), {
+      T,
+      C,
+      rateSymbols: point.rateSymbols,
+      bits: point.bits,
+      maxPacketBytes,
+      ...(options.minPackets !== undefined ? { minPackets: options.minPackets } : {}),
+      ...(symbols.grid ? { gridWidth: symbols.grid[1] } : {}),
+    });
+  }
+
+  depacketize(
+    packets: readonly (Uint8Array | undefined | null)[],
+    expected: { T?: number; C?: number } = {},
+  ) {
+    this.#check();
+    return depacketize(packets, { C: this.manifest.dims.C, ...expected });
+  }
+
+  async channelDecode(
+    received: ReceivedSymbols,
+    state: ChannelState,
+    stream: StreamKind = 'public',
+  ): Promise<Tokens> {
+    this.#check();
+    if (typeof received !== 'object' || received === null)
+      throw new TypeError('received must be { symbols, mask, T, C }');
+    const { symbols, mask, T, C } = received;
+    if (!(symbols instanceof Float32Array) || !(mask instanceof Float32Array)) {
+      throw new TypeError('received.symbols and received.mask must be Float32Arrays');
+    }
+    if (!Number.isInteger(T) || T < 1 || C !== this.manifest.dims.C) {
+      throw new TypeError(
+        `received shape T=${T}, C=${C} does not fit the bundle (C = ${this.manifest.dims.C})`,
+      );
+    }
+    if (symbols.length !== T * C || mask.length !== T * C)
+      throw new TypeError(`symbols and mask must hold T·C = ${T * C} values`);
+    // Symbol-major → token-major [1, T, C]; lost symbols are zeroed whatever the input holds there.
+    const x = new Float32Array(T * C);
+    const m = new Float32Array(T * C);
+    for (let c = 0; c < C; c++) {
+      for (let t = 0; t < T; t++) {
+        const j = c * T + t;
+        const mj = mask[j]!;
+        if (mj !== 0 && mj !== 1) throw new TypeError(`mask value ${j} is ${mj}; must be 0 or 1`);
+        const v = symbols[j]!;
+        if (mj === 1 && !Number.isFinite(v)) throw new TypeError(`symbol ${j} is not finite (${v})`);
+        x[t * C + c] = mj === 1 ? v : 0;
+        m[t * C + c] = mj;
+      }
+    }
+    const coder = this.bundle.channelCoder(stream).decoder;
+    const st = this.#state(state, 1);
+    const out = (
+      await this.#run(
+        coder,
+        { symbols: f32(x, [1, T, C]), mask: f32(m, [1, T, C]), state: f32(st, [1, 2]) },
+        1,
+      )
+    ).tokens!;
+    const gw = received.gridWidth ?? 0;
+    return {
+      data: out.data as Float32Array,
+      batch: 1,
+      T,
+      D: out.dims[2]!,
+      ...(gw > 0 ? { grid: [T / gw, gw] as const } : {}),
+    };
+  }
+
+  async decodeImage(tokens: Tokens, grid?: readonly [number, number]): Promise<RgbImage[]> {
+    this.#check();
+    this.#checkTokens(tokens);
+    const g = grid ?? tokens.grid;
+    if (!g) throw new TypeError('decodeImage needs the token grid [h, w] (tokens.grid or the grid argument)');
+    const [h, w] = g;
+    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1 || h * w !== tokens.T) {
+      throw new TypeError(`grid ${h}×${w} does not hold T = ${tokens.T} tokens`);
+    }
+    const { batch: B, T, D } = tokens;
+    const out = (
+      await this.#run(
+        'image_decoder',
+        { tokens: f32(tokens.data, [B, T, D]), grid: i64(BigInt64Array.from([BigInt(h), BigInt(w)]), [2]) },
+        B,
+      )
+    ).image!;
+    const [, , H, W] = out.dims as [number, number, number, number];
+    const data = out.data as Float32Array;
+    return Array.from({ length: B }, (_, b) => chwToHwc(data, W, H, b * 3 * H * W));
+  }
+
+  #decodeLogits(out: Host, vocab: Vocab): TextResult[] {
+    const [B, L, V] = out.dims as [number, number, number];
+    const data = out.data as Float32Array;
+    return Array.from({ length: B }, (_, b) => {
+      const ids = argmaxRows(data.subarray(b * L * V, (b + 1) * L * V), L, V);
+      return { ...decodeIds(vocab, ids), ids };
+    });
+  }
+
+  async decodeText(tokens: Tokens): Promise<TextResult[]> {
+    this.#check();
+    this.#checkTokens(tokens);
+    const { batch: B, T, D } = tokens;
+    const out = (await this.#run('text_decoder', { tokens: f32(tokens.data, [B, T, D]) }, B)).logits!;
+    return this.#decodeLogits(out, this.tokenizer.text);
+  }
+
+  async decodeTask(
+    priv: Tokens,
+    instruction: InstructionInput | Instruction | readonly (InstructionInput | Instruction)[],
+  ): Promise<TextResult[]> {
+    this.#check();
+    this.#checkTokens(priv, 'private');
+    const { ids, parsed } = this.#instructionIds(asArray(instruction));
+    if (parsed.length !== priv.batch)
+      throw new TypeError(`${parsed.length} instructions for a private batch of ${priv.batch}`);
+    const { batch: B, T, D } = priv;
+    const Li = this.tokenizer.instruction.maxLen;
+    const out = (
+      await this.#run('task_decoder', { private: f32(priv.data, [B, T, D]), instr: i64(ids, [B, Li]) }, B)
+    ).logits!;
+    return this.#decodeLogits(out, this.tokenizer.output);
+  }
+
+  async encodeSample(
+    sample: Sample,
+    op: OperatingPoint,
+    options: EncodeSampleOptions = {},
+  ): Promise<EncodedSample> {
+    this.#check();
+    if (typeof sample !== 'object' || sample === null)
+      throw new TypeError('sample must be { image } or { text }');
+    const point = parseOperatingPoint(op, { C: this.manifest.dims.C });
+    const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+    const pk = options.minPackets !== undefined ? { minPackets: options.minPackets } : {};
+    let modality: Modality;
+    let tokens: Tokens;
+    if ('image' in sample && sample.image !== undefined) {
+      if ('text' in sample) throw new TypeError('sample has both image and text');
+      modality = 'image';
+      tokens = await this.encodeImage(sample.image);
+    } else if ('text' in sample && typeof sample.text === 'string') {
+      modality = 'text';
+      tokens = await this.encodeText(sample.text);
+    } else {
+      throw new TypeError('sample must be { image } or { text: string }');
+    }
+    // Parse every instruction first, so a bad one fails before any model work.
+    const unique = new Map<string, Instruction>();
+    for (const input of options.instructions ?? []) {
+      const instr = this.parseInstruction(input);
+      if (instr.modality !== modality) {
+        throw new UnsupportedError(
+          `instruction '${instructionKey(instr)}' is for ${instr.modality}, the sample is ${modality}`,
+        );
+      }
+      if (PRIVATE_TASKS.has(instr.task)) unique.set(instructionKey(instr), instr);
+    }
+    const pub = await this.publicEncode(tokens);
+    const pubSymbols = await this.channelEncode(pub, point, 'public');
+    const publicStream: EncodedStream = {
+      stream: 'public',
+      packets: this.packetize(pubSymbols, point, maxPacketBytes, pk),
+      T: pubSymbols.T,
+      C: pubSymbols.C,
+    };
+    const privateStreams: EncodedStream[] = [];
+    if (unique.size > 0) {
+      const list = [...unique.values()];
+      const priv = await this.privateEncode(pub, list);
+      const sym = await this.channelEncode(priv, point, 'private');
+      list.forEach((instruction, b) => {
+        privateStreams.push({
+          stream: 'private',
+          packets: this.packetize(sym, point, maxPacketBytes, { sampleIndex: b, ...pk }),
+          T: sym.T,
+          C: sym.C,
+          instruction,
+          key: instructionKey(instruction),
+        });
+      });
+    }
+    return {
+      modality,
+      op: point,
+      ...(tokens.grid ? { grid: tokens.grid } : {}),
+      public: publicStream,
+      private: privateStreams,
+    };
+  }
+
+  async decodeSample(input: DecodeSampleInput): Promise<DecodedSample> {
+    this.#check();
+    if (typeof input !== 'object' || input === null) throw new TypeError('input must be an object');
+    const point = parseOperatingPoint(input.op, { C: this.manifest.dims.C });
+    const state = input.state ?? point;
+    if (input.stream === 'private') {
+      const instr = this.parseInstruction(input.instruction);
+      const received = this.depacketize(input.packets, { T: this.manifest.dims.P });
+      const priv = await this.channelDecode(received, state, 'private');
+      const [text] = await this.decodeTask(priv, instr);
+      return { kind: 'text', text: text!, received };
+    }
+    if (input.stream !== 'public')
+      throw new TypeError(`unknown stream '${(input as { stream: unknown }).stream}'`);
+    const T = input.T ?? (input.grid ? input.grid[0] * input.grid[1] : undefined);
+    const received = this.depacketize(input.packets, T !== undefined ? { T } : {});
+    if (input.modality === 'image') {
+      const gw = received.gridWidth || input.grid?.[1] || 0;
+      if (gw === 0) throw new TypeError('image sample without a grid: packets carry none and none was given');
+      const tokens = await this.channelDecode({ ...received, gridWidth: gw }, state, 'public');
+      const [image] = await this.decodeImage(tokens);
+      return { kind: 'image', image: image!, received };
+    }
+    if (input.modality === 'text') {
+      const tokens = await this.channelDecode(received, state, 'public');
+      const [text] = await this.decodeText(tokens);
+      return { kind: 'text', text: text!, received };
+    }
+    throw new UnsupportedError(`unsupported modality '${String((input as { modality: unknown }).modality)}'`);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.owns) await this.bundle.close();
+  }
+}

@@ -1,0 +1,169 @@
+/** Types of the codec API (codec.ts). */
+import type { Bundle, BundleSource } from './bundle.js';
+import type { RgbImage } from './image.js';
+import type { Instruction, InstructionInput, Modality } from './instruction.js';
+import type { Manifest } from './manifest.js';
+import type { OperatingPoint } from './operatingPoint.js';
+import type { ExecutionProvider, OrtLike } from './ortTypes.js';
+import type { DepacketizeResult } from './packet.js';
+import type { Tokenizer } from './tokenizer.js';
+
+export interface SemanticCodecOptions {
+  /** A loaded bundle (the codec does not close it). Conflicts with `bundleDir`. */
+  bundle?: Bundle;
+  /** Where to load a bundle from (the codec owns and closes it). Needs `ort`. */
+  bundleDir?: BundleSource;
+  /** The onnxruntime module (node or web); required with `bundleDir`. */
+  ort?: OrtLike;
+  /** Execution providers, with `bundleDir`; default ['cpu']. */
+  executionProviders?: readonly ExecutionProvider[];
+}
+
+/** Tokens [batch, T, D], row-major. */
+export interface Tokens {
+  readonly data: Float32Array;
+  readonly batch: number;
+  readonly T: number;
+  readonly D: number;
+  /** The image token grid [h, w] (T = h·w) when the tokens come from an image. */
+  readonly grid?: readonly [number, number];
+}
+
+/** Channel symbols, symbol-major per sample: value of sample b, symbol c, token t at b·C·T + c·T + t. */
+export interface Symbols {
+  readonly data: Float32Array;
+  readonly batch: number;
+  readonly T: number;
+  readonly C: number;
+  readonly grid?: readonly [number, number];
+}
+
+/** One sample's received symbols (symbol-major) and mask (1 = received); a DepacketizeResult fits. */
+export interface ReceivedSymbols {
+  readonly symbols: Float32Array;
+  readonly mask: Float32Array;
+  readonly T: number;
+  readonly C: number;
+  /** Image grid width (0 or absent when not an image). */
+  readonly gridWidth?: number;
+}
+
+/** The state a channel coder is conditioned on. An OperatingPoint fits. */
+export interface ChannelState {
+  readonly snrDb: number;
+  readonly lossRate: number;
+}
+
+/** A decoded word sequence. */
+export interface TextResult {
+  readonly text: string;
+  readonly words: readonly string[];
+  /** Argmax ids, all positions (before cutting at `<eos>`). */
+  readonly ids: readonly number[];
+}
+
+/** Which channel coder a call uses (per-stream coders when the manifest names them). */
+export type StreamKind = 'public' | 'private';
+
+export type Sample = { readonly image: RgbImage } | { readonly text: string };
+
+export interface EncodeSampleOptions {
+  /**
+   * Receivers' instructions. Private-stream tasks (classify, caption, answer) are encoded once per distinct
+   * instruction, in one batched run; reconstruct/transmit are served by the public stream and skipped.
+   */
+  instructions?: readonly (InstructionInput | Instruction)[];
+  /** Largest packet, header included; default `DEFAULT_MAX_PACKET_BYTES`. */
+  maxPacketBytes?: number;
+  /** Spread each stream over at least this many packets; default 1. */
+  minPackets?: number;
+}
+
+export interface EncodedStream {
+  readonly stream: StreamKind;
+  readonly packets: Uint8Array[];
+  readonly T: number;
+  readonly C: number;
+  /** For private streams: the instruction and its key (`instructionKey`). */
+  readonly instruction?: Instruction;
+  readonly key?: string;
+}
+
+export interface EncodedSample {
+  readonly modality: Modality;
+  readonly op: OperatingPoint;
+  readonly grid?: readonly [number, number];
+  readonly public: EncodedStream;
+  readonly private: readonly EncodedStream[];
+}
+
+type Packets = readonly (Uint8Array | undefined | null)[];
+
+export type DecodeSampleInput =
+  | {
+      readonly stream: 'public';
+      readonly modality: Modality;
+      readonly packets: Packets;
+      readonly op: OperatingPoint;
+      /** Conditioning state; default the op's [snrDb, lossRate]. */
+      readonly state?: ChannelState;
+      /** Tokens expected (for an all-lost sample); for images also `grid`. */
+      readonly T?: number;
+      readonly grid?: readonly [number, number];
+    }
+  | {
+      readonly stream: 'private';
+      readonly instruction: InstructionInput | Instruction;
+      readonly packets: Packets;
+      readonly op: OperatingPoint;
+      readonly state?: ChannelState;
+    };
+
+export type DecodedSample =
+  | { readonly kind: 'image'; readonly image: RgbImage; readonly received: DepacketizeResult }
+  | { readonly kind: 'text'; readonly text: TextResult; readonly received: DepacketizeResult };
+
+/** The codec: a bundle's stages behind typed, validated calls. All model calls are async. */
+export interface SemanticCodec {
+  readonly bundle: Bundle;
+  readonly manifest: Manifest;
+  readonly tokenizer: Tokenizer;
+  /** The bundle's operating points, completed (version 1, quantiser SNR, loss 0). */
+  readonly operatingPoints: readonly OperatingPoint[];
+  /** An operating point by name; throws UnsupportedError when unknown. */
+  operatingPoint(name: string): OperatingPoint;
+  /** Validates an instruction against the bundle's tasks, modalities and instruction length. */
+  parseInstruction(input: InstructionInput | Instruction): Instruction;
+
+  encodeImage(image: RgbImage | readonly RgbImage[]): Promise<Tokens>;
+  encodeText(text: string | readonly string[]): Promise<Tokens>;
+  publicEncode(tokens: Tokens): Promise<Tokens>;
+  /** One private encode per instruction, batched; a public batch of 1 is shared by all. */
+  privateEncode(
+    pub: Tokens,
+    instruction: InstructionInput | Instruction | readonly (InstructionInput | Instruction)[],
+  ): Promise<Tokens>;
+  channelEncode(tokens: Tokens, state: ChannelState, stream?: StreamKind): Promise<Symbols>;
+  /** Packets of one sample (`sampleIndex`, default 0) of `symbols` at the operating point. */
+  packetize(
+    symbols: Symbols,
+    op: OperatingPoint,
+    maxPacketBytes?: number,
+    options?: { sampleIndex?: number; minPackets?: number },
+  ): Uint8Array[];
+  depacketize(packets: Packets, expected?: { T?: number; C?: number }): DepacketizeResult;
+  channelDecode(received: ReceivedSymbols, state: ChannelState, stream?: StreamKind): Promise<Tokens>;
+  decodeImage(tokens: Tokens, grid?: readonly [number, number]): Promise<RgbImage[]>;
+  decodeText(tokens: Tokens): Promise<TextResult[]>;
+  decodeTask(
+    priv: Tokens,
+    instruction: InstructionInput | Instruction | readonly (InstructionInput | Instruction)[],
+  ): Promise<TextResult[]>;
+
+  encodeSample(sample: Sample, op: OperatingPoint, options?: EncodeSampleOptions): Promise<EncodedSample>;
+  decodeSample(input: DecodeSampleInput): Promise<DecodedSample>;
+
+  /** Closes the bundle if the codec loaded it. Idempotent; later calls throw InvalidStateError. */
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
