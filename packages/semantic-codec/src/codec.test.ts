@@ -255,3 +255,12 @@ describe('close', () => {
     await b.close();
   });
 });
+
+describe('node entry', () => {
+  it('createNodeSemanticCodec injects onnxruntime-node', async () => {
+    const { createNodeSemanticCodec } = await import('./node.js');
+    const c = await createNodeSemanticCodec({ bundleDir: dir });
+    expect((await c.encodeText('hello')).T).toBe(2);
+    await c.close();
+  });
+});
