@@ -103,6 +103,21 @@ describe('loadBundle', () => {
     expect(e.message).toMatch(/task_decoder\.onnx/);
   });
 
+  it('refuses a well-formed ONNX file that onnxruntime cannot load as corrupt', async () => {
+    const e = await refusal(
+      fresh((m, files) => {
+        const bytes = buildOnnx({
+          ...FAKE_MODELS.public_encoder!,
+          nodes: [{ op: 'NoSuchOperator', inputs: ['tokens'], outputs: ['public'] }],
+        });
+        files.set('public_encoder.onnx', bytes);
+        const st = (m.stages as Record<string, { sha256: string }>).public_encoder!;
+        st.sha256 = createHash('sha256').update(bytes).digest('hex');
+      }),
+    );
+    expect([e.reason, e.file]).toEqual(['corrupt', 'public_encoder.onnx']);
+  });
+
   it('refuses an opset above 17', async () => {
     const e = await refusal(
       fresh((m, files) => {

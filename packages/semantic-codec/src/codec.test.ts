@@ -13,6 +13,7 @@ import { InvalidStateError, PacketError, UnsupportedError } from './errors.js';
 import type { RgbImage } from './image.js';
 import { psnr } from './metrics.js';
 import { createOperatingPoint } from './operatingPoint.js';
+import { createRng } from './rng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'm4sc-codec-'));
 let codec: SemanticCodec;
@@ -204,6 +205,25 @@ describe('bad input on the receive side', () => {
     ).rejects.toThrow(PacketError);
   });
 
+  it('survives any byte string: garbage packets give PacketError or a decode, nothing else', async () => {
+    const enc = await codec.encodeSample({ image }, q8, { maxPacketBytes: 200 });
+    const rng = createRng(5);
+    for (let k = 0; k < 40; k++) {
+      const pkts = enc.public.packets.map((p) => {
+        const q = p.slice();
+        const flips = Math.floor(rng.next() * 3);
+        for (let f = 0; f < flips; f++) q[Math.floor(rng.next() * q.length)] = Math.floor(rng.next() * 256);
+        return rng.next() < 0.2 ? q.subarray(0, Math.floor(rng.next() * q.length)) : q;
+      });
+      try {
+        const dec = await codec.decodeSample({ stream: 'public', modality: 'image', packets: pkts, op: q8 });
+        expect(dec.kind).toBe('image');
+      } catch (e) {
+        expect(e).toBeInstanceOf(PacketError);
+      }
+    }
+  });
+
   it('a private sample with every packet lost still decodes (all-erased mask)', async () => {
     const dec = await codec.decodeSample({
       stream: 'private',
@@ -262,5 +282,24 @@ describe('node entry', () => {
     const c = await createNodeSemanticCodec({ bundleDir: dir });
     expect((await c.encodeText('hello')).T).toBe(2);
     await c.close();
+  });
+});
+
+describe('fixed batch dimension', () => {
+  it('runs in chunks when the manifest fixes B = 1, with the same results', async () => {
+    const d1 = join(dir, 'b1');
+    writeFakeBundle(d1, (m) => {
+      const st = (m.stages as Record<string, { inputs: Record<string, { shape: unknown[] }> }>)
+        .private_encoder!;
+      for (const t of Object.values(st.inputs)) t.shape[0] = 1;
+    });
+    const c1 = await createSemanticCodec({ bundleDir: d1, ort });
+    const pub = await c1.publicEncode(await c1.encodeImage(image));
+    const instr = [{ task: 'caption' }, { task: 'classify' }, { task: 'answer', query: 'what ?' }];
+    const a = await c1.privateEncode(pub, instr);
+    const b = await codec.privateEncode(pub, instr);
+    expect(a.batch).toBe(3);
+    expect(a.data).toEqual(b.data);
+    await c1.close();
   });
 });
