@@ -177,6 +177,27 @@ describe('loadBundle', () => {
     await expect(loadBundle(fresh(), { ort: {} as OrtLike })).rejects.toThrow(TypeError);
   });
 
+  it('passes executionProviders and session options through to every session it creates', async () => {
+    const seen: unknown[] = [];
+    const spy: OrtLike = {
+      Tensor: ort.Tensor,
+      InferenceSession: {
+        create: (model, options) => {
+          seen.push(options);
+          return ort.InferenceSession.create(model, options);
+        },
+      },
+    };
+    const b = await loadBundle(fresh(), {
+      ort: spy,
+      executionProviders: ['cpu'],
+      sessionOptions: { intraOpNumThreads: 1 },
+    });
+    expect(seen.length).toBe(9);
+    for (const o of seen) expect(o).toEqual({ intraOpNumThreads: 1, executionProviders: ['cpu'] });
+    await b.close();
+  });
+
   it('reads through a custom reader function (the browser path)', async () => {
     const dir = fresh();
     const b = await loadBundle(async (file) => new Uint8Array(readFileSync(join(dir, file))), { ort });
