@@ -146,6 +146,14 @@ describe('loadBundle', () => {
       }),
     );
     expect(width.reason).toBe('shape');
+    const p = await refusal(
+      fresh((m) => {
+        const st = (m.stages as Record<string, { outputs: Record<string, { shape: unknown[] }> }>)
+          .private_encoder!;
+        st.outputs.private!.shape = ['B', 5, FAKE.D];
+      }),
+    );
+    expect([p.reason, p.file]).toEqual(['shape', 'private_encoder.onnx']);
   });
 
   it('refuses an invalid manifest and an unknown stage as manifest errors', async () => {

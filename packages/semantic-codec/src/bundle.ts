@@ -196,6 +196,7 @@ function checkTensors(
 /** Where the manifest gives a number for a semantic width, it must match `dims`. */
 function checkDims(manifest: Manifest, key: string, spec: StageSpec): void {
   const { D, C } = manifest.dims;
+  // Where the manifest gives numbers, they must agree with `dims` (D, C, P).
   const widths: Record<string, number> = { tokens: D, public: D, private: D, symbols: C, mask: C };
   for (const [kind, tensors] of [
     ['input', spec.inputs],
@@ -209,6 +210,19 @@ function checkDims(manifest: Manifest, key: string, spec: StageSpec): void {
           'shape',
           spec.file,
           `stage ${key} ${kind} '${name}' has width ${last}, dims say ${want}`,
+        );
+      }
+      const rows = t.shape[1];
+      if (
+        name === 'private' &&
+        t.shape.length === 3 &&
+        typeof rows === 'number' &&
+        rows !== manifest.dims.P
+      ) {
+        throw new BundleError(
+          'shape',
+          spec.file,
+          `stage ${key} ${kind} 'private' has ${rows} tokens, dims say P = ${manifest.dims.P}`,
         );
       }
     }
