@@ -241,6 +241,25 @@ describe('bad input on the receive side', () => {
   });
 });
 
+describe('batched receive', () => {
+  it('channelDecode takes a batch of received samples in one run', async () => {
+    const pub = await codec.publicEncode(await codec.encodeImage([image, image]));
+    const sym = await codec.channelEncode(pub, q8);
+    const n = sym.T * sym.C;
+    const one = (b: number) => ({
+      symbols: sym.data.subarray(b * n, (b + 1) * n),
+      mask: new Float32Array(n).fill(1),
+      T: sym.T,
+      C: sym.C,
+      gridWidth: 4,
+    });
+    const t = await codec.channelDecode([one(0), one(1)], q8);
+    expect([t.batch, t.grid]).toEqual([2, [2, 4]]);
+    expect((await codec.decodeImage(t)).length).toBe(2);
+    await expect(codec.channelDecode([one(0), { ...one(1), T: 4 }], q8)).rejects.toThrow(TypeError);
+  });
+});
+
 describe('AWGN through the codec', () => {
   it('noise lowers PSNR monotonically with SNR (fixed seed)', async () => {
     const tokens = await codec.publicEncode(await codec.encodeImage(image));

@@ -395,51 +395,65 @@ class Codec implements SemanticCodec {
   }
 
   async channelDecode(
-    received: ReceivedSymbols,
+    received: ReceivedSymbols | readonly ReceivedSymbols[],
     state: ChannelState,
     stream: StreamKind = 'public',
   ): Promise<Tokens> {
     this.#check();
-    if (typeof received !== 'object' || received === null)
+    const list = asArray(received);
+    if (list.length === 0) throw new TypeError('nothing received');
+    const first = list[0]!;
+    if (typeof first !== 'object' || first === null)
       throw new TypeError('received must be { symbols, mask, T, C }');
-    const { symbols, mask, T, C } = received;
-    if (!(symbols instanceof Float32Array) || !(mask instanceof Float32Array)) {
-      throw new TypeError('received.symbols and received.mask must be Float32Arrays');
-    }
+    const { T, C } = first;
+    const gw = first.gridWidth ?? 0;
     if (!Number.isInteger(T) || T < 1 || C !== this.manifest.dims.C) {
       throw new TypeError(
         `received shape T=${T}, C=${C} does not fit the bundle (C = ${this.manifest.dims.C})`,
       );
     }
-    if (symbols.length !== T * C || mask.length !== T * C)
-      throw new TypeError(`symbols and mask must hold T·C = ${T * C} values`);
-    // Symbol-major → token-major [1, T, C]; lost symbols are zeroed whatever the input holds there.
-    const x = new Float32Array(T * C);
-    const m = new Float32Array(T * C);
-    for (let c = 0; c < C; c++) {
-      for (let t = 0; t < T; t++) {
-        const j = c * T + t;
-        const mj = mask[j]!;
-        if (mj !== 0 && mj !== 1) throw new TypeError(`mask value ${j} is ${mj}; must be 0 or 1`);
-        const v = symbols[j]!;
-        if (mj === 1 && !Number.isFinite(v)) throw new TypeError(`symbol ${j} is not finite (${v})`);
-        x[t * C + c] = mj === 1 ? v : 0;
-        m[t * C + c] = mj;
+    const B = list.length;
+    const n = T * C;
+    const x = new Float32Array(B * n);
+    const m = new Float32Array(B * n);
+    list.forEach((r, b) => {
+      if (typeof r !== 'object' || r === null)
+        throw new TypeError(`received ${b} must be { symbols, mask, T, C }`);
+      const { symbols, mask } = r;
+      if (!(symbols instanceof Float32Array) || !(mask instanceof Float32Array)) {
+        throw new TypeError('received.symbols and received.mask must be Float32Arrays');
       }
-    }
+      if (r.T !== T || r.C !== C || (r.gridWidth ?? 0) !== gw)
+        throw new TypeError('a received batch must share T, C and grid');
+      if (symbols.length !== n || mask.length !== n)
+        throw new TypeError(`symbols and mask must hold T·C = ${n} values`);
+      // Symbol-major → token-major [T, C]; lost symbols are zeroed whatever the input holds there.
+      const o = b * n;
+      for (let c = 0; c < C; c++) {
+        for (let t = 0; t < T; t++) {
+          const j = c * T + t;
+          const mj = mask[j]!;
+          if (mj !== 0 && mj !== 1) throw new TypeError(`mask value ${j} is ${mj}; must be 0 or 1`);
+          const v = symbols[j]!;
+          if (mj === 1 && !Number.isFinite(v)) throw new TypeError(`symbol ${j} is not finite (${v})`);
+          x[o + t * C + c] = mj === 1 ? v : 0;
+          m[o + t * C + c] = mj;
+        }
+      }
+    });
     const coder = this.bundle.channelCoder(stream).decoder;
-    const st = this.#state(state, 1);
+    const st = this.#state(state, B);
     const out = (
       await this.#run(
         coder,
-        { symbols: f32(x, [1, T, C]), mask: f32(m, [1, T, C]), state: f32(st, [1, 2]) },
-        1,
+        { symbols: f32(x, [B, T, C]), mask: f32(m, [B, T, C]), state: f32(st, [B, 2]) },
+        B,
       )
     ).tokens!;
-    const gw = received.gridWidth ?? 0;
+    if (gw > 0 && T % gw !== 0) throw new TypeError(`T=${T} is not a multiple of gridWidth ${gw}`);
     return {
       data: out.data as Float32Array,
-      batch: 1,
+      batch: B,
       T,
       D: out.dims[2]!,
       ...(gw > 0 ? { grid: [T / gw, gw] as const } : {}),

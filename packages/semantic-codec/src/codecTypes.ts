@@ -152,7 +152,12 @@ export interface SemanticCodec {
     options?: { sampleIndex?: number; minPackets?: number },
   ): Uint8Array[];
   depacketize(packets: Packets, expected?: { T?: number; C?: number }): DepacketizeResult;
-  channelDecode(received: ReceivedSymbols, state: ChannelState, stream?: StreamKind): Promise<Tokens>;
+  /** One sample, or a batch sharing T, C and grid (one run). */
+  channelDecode(
+    received: ReceivedSymbols | readonly ReceivedSymbols[],
+    state: ChannelState,
+    stream?: StreamKind,
+  ): Promise<Tokens>;
   decodeImage(tokens: Tokens, grid?: readonly [number, number]): Promise<RgbImage[]>;
   decodeText(tokens: Tokens): Promise<TextResult[]>;
   decodeTask(
