@@ -1,0 +1,74 @@
+/**
+ * Every default and limit of the transport, with its unit in its name and the reason for its value.
+ * Options types point here; change a default here, nowhere else.
+ */
+
+/** Wire version written in every frame and control envelope; a receiver drops other versions as malformed. */
+export const WIRE_VERSION = 1;
+
+/** Largest framed message on the unreliable channels, bytes: with SCTP (28), DTLS (~37), UDP (8) and IP (20–40) headers one message stays one datagram under a 1500 B Ethernet MTU, so one lost packet costs one message. */
+export const DEFAULT_MTU_BYTES = 1200;
+/** Smallest `mtuBytes` accepted: below this the header leaves no room for payload. */
+export const MIN_MTU_BYTES = 256;
+/** SCTP header bytes werift adds to a DATA chunk (12 common + 16 chunk); werift's SCTP MTU is set to mtuBytes + this, so a framed message is never fragmented. */
+export const SCTP_DATA_OVERHEAD_BYTES = 28;
+
+/** Room reserved in every frame header for the encoded operating point; a larger `op` is rejected with a TypeError. */
+export const DEFAULT_OP_BUDGET_BYTES = 96;
+/** Longest stream id, UTF-8 bytes (`private:<peer>` with a 40-byte peer id). */
+export const MAX_STREAM_ID_BYTES = 48;
+/** Most packets one sample may have (a 1 MB sample at 1 KB per packet); the index fits a uint16 either way. */
+export const MAX_PACKETS_PER_SAMPLE = 1024;
+/** Largest sample or packet sequence number: both are uint32 on the wire. */
+export const MAX_SEQ = 0xffff_ffff;
+
+/** How long a sample waits for its missing packets after its first packet arrived, milliseconds. 150 ms is about five frames at 30 fps: later than that a hole is cheaper than a stall. */
+export const DEFAULT_REASSEMBLY_TIMEOUT_MS = 150;
+/** Freshness limit: samples older than this (capture time vs. now, corrected by the estimated clock offset) are dropped, milliseconds. */
+export const DEFAULT_MAX_AGE_MS = 1000;
+/** A pending sample is emitted with holes as soon as a sample this many sequence numbers newer arrives: its packets would have arrived by now. */
+export const DEFAULT_NEWER_SAMPLES_FLUSH = 4;
+/** Most samples reassembled at once per stream; beyond it the oldest is emitted with holes (bounds memory under garbage). */
+export const MAX_PENDING_SAMPLES = 64;
+/** How many recently emitted sample numbers a stream remembers to recognise late packets. */
+export const LATE_MEMORY_SAMPLES = 1024;
+/** Most streams one channel tracks; the least recently used one is forgotten beyond it. */
+export const MAX_STREAMS_PER_CHANNEL = 16;
+/** How often the link runs reassembly deadlines, milliseconds: a third of the default timeout keeps the overshoot small. */
+export const REASSEMBLY_TICK_MS = 50;
+
+/** `connected` rejects with ConnectionError('timeout') after this, milliseconds. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+/** How long the link waits for ICE gathering before it sends its description anyway, milliseconds (werift on loopback gathers in a few ms; STUN can take seconds). */
+export const DEFAULT_GATHER_TIMEOUT_MS = 3_000;
+/** How often `stats$` emits, a ping goes out and (by default) a link report goes to the peer, milliseconds. */
+export const DEFAULT_STATS_INTERVAL_MS = 1_000;
+/** Most ages kept per stats interval for the p50/p95 (a reservoir beyond it). */
+export const AGE_WINDOW_SAMPLES = 1024;
+
+/** Process-wide pacing rate, bytes/s. werift collapses above ~2.5–3 MB/s per process, so the default stays below it. */
+export const DEFAULT_PACER_RATE_BYTES_PER_SEC = 2_000_000;
+/** Token-bucket depth, bytes: 32 KB is 16 ms at the default rate, enough to absorb one sample without a timer. */
+export const DEFAULT_PACER_BURST_BYTES = 32 * 1024;
+/** Most bytes handed to data channels in one event-loop turn, bytes: werift falls over on large synchronous bursts. */
+export const DEFAULT_PACER_SLICE_BYTES = 16 * 1024;
+
+/** The link stops handing messages to a data channel while its `bufferedAmount` is above this, bytes. 64 KB is ~30 ms at the default rate: enough to keep SCTP busy, small enough that what waits stays in our queue, where whole samples can still be dropped. */
+export const SEND_BUFFER_HIGH_WATERMARK_BYTES = 64 * 1024;
+/** `bufferedAmountLowThreshold` of every channel, bytes: sending resumes when the buffer drains below it. */
+export const SEND_BUFFER_LOW_WATERMARK_BYTES = 16 * 1024;
+/** Most bytes of samples waiting per unreliable channel before the oldest whole samples are dropped, bytes: 256 KB is ~130 ms at the default rate; older samples would arrive stale. */
+export const SAMPLE_QUEUE_MAX_BYTES = 256 * 1024;
+/** Most samples waiting per unreliable channel before the oldest are dropped. */
+export const SAMPLE_QUEUE_MAX_SAMPLES = 64;
+/** Most control messages waiting to be sent; `sendControl` returns false beyond it. */
+export const CONTROL_QUEUE_MAX_MESSAGES = 1024;
+/** Most bytes of control messages waiting to be sent, bytes. */
+export const CONTROL_QUEUE_MAX_BYTES = 1024 * 1024;
+/** Largest control message, bytes: under werift's and browsers' 64 KiB SCTP max-message-size. */
+export const MAX_CONTROL_MESSAGE_BYTES = 60 * 1024;
+/** At most one malformed-frame log line per channel per this many milliseconds (the rest are counted). */
+export const MALFORMED_LOG_INTERVAL_MS = 1_000;
+
+/** Data channel ids and labels. Negotiated ids, so both ends create the same three channels without DCEP. */
+export const CHANNEL_IDS = { control: 0, public: 1, private: 2 } as const;

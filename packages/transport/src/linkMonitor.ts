@@ -1,0 +1,194 @@
+import { AGE_WINDOW_SAMPLES } from './defaults.js';
+import type { AgeStats, ChannelKind, ChannelStats, DropReason, LinkReport, LinkStats } from './types.js';
+
+/**
+ * Loss of one unreliable channel from gaps in its packet sequence numbers (pseq), interval by interval.
+ * Reordered packets that arrive within the interval are not counted as lost.
+ */
+export class LossEstimator {
+  #base: number | undefined;
+  #highest = -1;
+  #receivedNew = 0;
+  /** Packets lost in closed intervals since the start. */
+  lostPackets = 0;
+
+  /** Records one received packet sequence number. */
+  observe(pseq: number): void {
+    if (this.#base === undefined) {
+      // Nothing before the first packet counts as lost.
+      this.#base = pseq - 1;
+      this.#highest = pseq - 1;
+    }
+    if (pseq > this.#base) this.#receivedNew++;
+    if (pseq > this.#highest) this.#highest = pseq;
+  }
+
+  /** Closes the interval: loss 0..1 over it, or undefined when nothing new was expected. */
+  closeInterval(): number | undefined {
+    if (this.#base === undefined) return undefined;
+    const expected = this.#highest - this.#base;
+    const received = Math.min(this.#receivedNew, expected);
+    this.#base = this.#highest;
+    this.#receivedNew = 0;
+    if (expected <= 0) return undefined;
+    this.lostPackets += expected - received;
+    return (expected - received) / expected;
+  }
+}
+
+/** Nearest-rank percentile of a sorted array. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/** Ages of the last {@link AGE_WINDOW_SAMPLES} samples of an interval. */
+export class AgeWindow {
+  #values: number[] = [];
+  #count = 0;
+
+  add(ageMs: number): void {
+    if (this.#values.length < AGE_WINDOW_SAMPLES) this.#values.push(ageMs);
+    else this.#values[this.#count % AGE_WINDOW_SAMPLES] = ageMs;
+    this.#count++;
+  }
+
+  /** p50/p95 of the interval, then starts a new one. */
+  closeInterval(): AgeStats | undefined {
+    if (this.#values.length === 0) return undefined;
+    const sorted = [...this.#values].sort((a, b) => a - b);
+    const out = { p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), count: this.#count };
+    this.#values = [];
+    this.#count = 0;
+    return out;
+  }
+}
+
+/** Figures the link adds to a snapshot: live buffer depths and the drop counters its parts keep. */
+export interface MonitorExtras {
+  bufferedAmountBytes: Record<ChannelKind, number>;
+  queuedBytes: Record<ChannelKind, number>;
+  drops: Record<DropReason, number>;
+  sendDroppedSamples: { backpressure: number; stale: number };
+  controlRejected: number;
+  samplesComplete: number;
+  samplesIncomplete: number;
+}
+
+const KINDS: readonly ChannelKind[] = ['control', 'public', 'private'];
+/** How many recent pongs the clock-offset estimate looks at (it keeps the one with the smallest RTT). */
+const OFFSET_WINDOW = 8;
+
+/** The link monitor's pure core: counts bytes, loss, ages and RTT, and turns them into {@link LinkStats}. */
+export class LinkMonitor {
+  readonly #sent = { control: 0, public: 0, private: 0 };
+  readonly #recv = { control: 0, public: 0, private: 0 };
+  readonly #sentMessages = { control: 0, public: 0, private: 0 };
+  readonly #recvMessages = { control: 0, public: 0, private: 0 };
+  readonly #loss = { public: new LossEstimator(), private: new LossEstimator() };
+  readonly #ages = new AgeWindow();
+  readonly #pongs: { rttMs: number; offsetMs: number }[] = [];
+  #intervalStartMs: number;
+  #rttMs: number | undefined;
+  #clockOffsetMs = 0;
+  /** The last report from the peer. */
+  remote: LinkReport | undefined;
+
+  constructor(nowMs: number) {
+    this.#intervalStartMs = nowMs;
+  }
+
+  /** Estimated remote clock minus local clock, milliseconds. */
+  get clockOffsetMs(): number {
+    return this.#clockOffsetMs;
+  }
+
+  get rttMs(): number | undefined {
+    return this.#rttMs;
+  }
+
+  onSent(kind: ChannelKind, bytes: number): void {
+    this.#sent[kind] += bytes;
+    this.#sentMessages[kind]++;
+  }
+
+  onReceived(kind: ChannelKind, bytes: number): void {
+    this.#recv[kind] += bytes;
+    this.#recvMessages[kind]++;
+  }
+
+  onPacketSeq(kind: 'public' | 'private', pseq: number): void {
+    this.#loss[kind].observe(pseq);
+  }
+
+  /** Age of a sample when its first packet arrived, milliseconds. */
+  onAge(ageMs: number): void {
+    this.#ages.add(ageMs);
+  }
+
+  /** A pong: `t0` local send time, `t1` the peer's time when it answered, `t2` local arrival time. */
+  onPong(t0Ms: number, t1Ms: number, t2Ms: number): void {
+    const rttMs = Math.max(0, t2Ms - t0Ms);
+    this.#rttMs = rttMs;
+    this.#pongs.push({ rttMs, offsetMs: t1Ms - (t0Ms + t2Ms) / 2 });
+    if (this.#pongs.length > OFFSET_WINDOW) this.#pongs.shift();
+    let best = this.#pongs[0]!;
+    for (const p of this.#pongs) if (p.rttMs < best.rttMs) best = p;
+    this.#clockOffsetMs = best.offsetMs;
+  }
+
+  /** Closes the interval and returns its stats. */
+  snapshot(nowMs: number, extras: MonitorExtras): LinkStats {
+    const intervalMs = Math.max(1, nowMs - this.#intervalStartMs);
+    const perSec = (bytes: number) => (bytes * 1000) / intervalMs;
+    const channels = {} as Record<ChannelKind, ChannelStats>;
+    let sentTotal = 0;
+    let recvTotal = 0;
+    for (const k of KINDS) {
+      const loss = k === 'control' ? undefined : this.#loss[k];
+      channels[k] = {
+        sentBytesPerSec: perSec(this.#sent[k]),
+        receivedBytesPerSec: perSec(this.#recv[k]),
+        sentMessages: this.#sentMessages[k],
+        receivedMessages: this.#recvMessages[k],
+        bufferedAmountBytes: extras.bufferedAmountBytes[k],
+        queuedBytes: extras.queuedBytes[k],
+        lossRate: loss?.closeInterval(),
+        lostPackets: loss?.lostPackets ?? 0,
+      };
+      sentTotal += this.#sent[k];
+      recvTotal += this.#recv[k];
+      this.#sent[k] = 0;
+      this.#recv[k] = 0;
+    }
+    this.#intervalStartMs = nowMs;
+    return {
+      timestampMs: nowMs,
+      intervalMs,
+      rttMs: this.#rttMs,
+      clockOffsetMs: this.#clockOffsetMs,
+      channels,
+      sentBytesPerSec: perSec(sentTotal),
+      receivedBytesPerSec: perSec(recvTotal),
+      age: this.#ages.closeInterval(),
+      drops: { ...extras.drops },
+      sendDroppedSamples: { ...extras.sendDroppedSamples },
+      controlRejected: extras.controlRejected,
+      samplesComplete: extras.samplesComplete,
+      samplesIncomplete: extras.samplesIncomplete,
+      remote: this.remote,
+    };
+  }
+}
+
+/** The receive-side part of a snapshot, as sent to the peer in a `link-report`. */
+export function toLinkReport(stats: LinkStats): LinkReport {
+  return {
+    timestampMs: stats.timestampMs,
+    lossRate: { public: stats.channels.public.lossRate, private: stats.channels.private.lossRate },
+    receivedBytesPerSec: stats.receivedBytesPerSec,
+    age: stats.age,
+    drops: { ...stats.drops },
+  };
+}

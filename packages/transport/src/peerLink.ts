@@ -1,0 +1,565 @@
+import { BehaviorSubject, type Observable, Subject } from 'rxjs';
+import { type Clock, systemClock } from './clock.js';
+import { type ControlMessage, decodeControl, encodeControl } from './controlCodec.js';
+import {
+  CHANNEL_IDS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_GATHER_TIMEOUT_MS,
+  DEFAULT_MAX_AGE_MS,
+  DEFAULT_MTU_BYTES,
+  DEFAULT_OP_BUDGET_BYTES,
+  DEFAULT_REASSEMBLY_TIMEOUT_MS,
+  DEFAULT_STATS_INTERVAL_MS,
+  MALFORMED_LOG_INTERVAL_MS,
+  MAX_CONTROL_MESSAGE_BYTES,
+  MAX_PACKETS_PER_SAMPLE,
+  MAX_SEQ,
+  MIN_MTU_BYTES,
+  REASSEMBLY_TICK_MS,
+  SEND_BUFFER_HIGH_WATERMARK_BYTES,
+  SEND_BUFFER_LOW_WATERMARK_BYTES,
+} from './defaults.js';
+import { ConnectionError, InvalidStateError, MalformedFrameError } from './errors.js';
+import {
+  decodeFrame,
+  encodeFrame,
+  isPlainObject,
+  isValidStreamId,
+  maxPayloadBytesFor,
+  packValue,
+} from './framer.js';
+import { LinkMonitor, toLinkReport } from './linkMonitor.js';
+import { type Logger, silentLogger } from './logger.js';
+import { Negotiator, validateSignal } from './negotiator.js';
+import { getSharedPacer, type PacerRegistration } from './pacer.js';
+import type { PeerLink, PeerLinkOptions } from './peerLinkTypes.js';
+import { Reassembler } from './reassembler.js';
+import { ControlSendQueue, SampleSendQueue } from './sendQueue.js';
+import type {
+  ChannelKind,
+  DataChannelLike,
+  DropReason,
+  LinkState,
+  LinkStats,
+  PeerSignal,
+  ReassembledSample,
+  SampleChannel,
+  SampleInput,
+} from './types.js';
+
+const KINDS: readonly ChannelKind[] = ['control', 'public', 'private'];
+const SAMPLE_KINDS: readonly SampleChannel[] = ['public', 'private'];
+
+const positiveOption = (name: string, v: number | undefined, fallback: number): number => {
+  if (v === undefined) return fallback;
+  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+    throw new TypeError(`${name} must be a positive number, got ${String(v)}`);
+  }
+  return v;
+};
+
+/** Bytes of a received message: Buffer (werift), ArrayBuffer or a view (browsers); undefined for text or Blob. */
+function toBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}
+
+class PeerLinkImpl implements PeerLink {
+  readonly role: 'offerer' | 'answerer';
+  readonly mtuBytes: number;
+  readonly maxPacketPayloadBytes: number;
+  readonly connected: Promise<void>;
+  readonly state$: Observable<LinkState>;
+  readonly control$: Observable<unknown>;
+  readonly samples$: Observable<ReassembledSample>;
+  readonly stats$: Observable<LinkStats>;
+  readonly channels: ReadonlyMap<ChannelKind, DataChannelLike>;
+
+  readonly #o: PeerLinkOptions;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #opBudgetBytes: number;
+  readonly #highWatermarkBytes: number;
+  readonly #streamIds: Record<SampleChannel, string>;
+  readonly #channels = new Map<ChannelKind, DataChannelLike>();
+  readonly #listeners: (() => void)[] = [];
+  readonly #state$: BehaviorSubject<LinkState>;
+  readonly #control$ = new Subject<unknown>();
+  readonly #samples$ = new Subject<ReassembledSample>();
+  readonly #stats$ = new Subject<LinkStats>();
+  readonly #negotiator: Negotiator;
+  readonly #monitor: LinkMonitor;
+  readonly #reassemblers: Record<SampleChannel, Reassembler>;
+  readonly #sampleQueues: Record<SampleChannel, SampleSendQueue>;
+  readonly #controlQueue: ControlSendQueue;
+  readonly #pseq = { public: 0, private: 0 };
+  readonly #malformed = {
+    count: 0,
+    lastLogMs: { control: -Infinity, public: -Infinity, private: -Infinity },
+  };
+  readonly #pacer: PacerRegistration;
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #connectTimer: ReturnType<typeof setTimeout> | undefined;
+  #resolveConnected!: () => void;
+  #rejectConnected!: (e: ConnectionError) => void;
+  #controlRejected = 0;
+  #nextSampleKind = 0;
+  #closed = false;
+
+  constructor(o: PeerLinkOptions) {
+    if (typeof o !== 'object' || o === null) throw new TypeError('createPeerLink: options are required');
+    if (o.role !== 'offerer' && o.role !== 'answerer') {
+      throw new TypeError(`role must be 'offerer' or 'answerer', got ${String(o.role)}`);
+    }
+    if (typeof o.sendSignal !== 'function') throw new TypeError('sendSignal must be a function');
+    if (typeof o.pc?.createDataChannel !== 'function') throw new TypeError('pc must be an RTCPeerConnection');
+    this.#o = o;
+    this.role = o.role;
+    this.#clock = o.clock ?? systemClock;
+    this.#logger = o.logger ?? silentLogger;
+    this.mtuBytes = Math.floor(positiveOption('mtuBytes', o.mtuBytes, DEFAULT_MTU_BYTES));
+    this.#opBudgetBytes = Math.floor(
+      positiveOption('opBudgetBytes', o.opBudgetBytes, DEFAULT_OP_BUDGET_BYTES),
+    );
+    this.maxPacketPayloadBytes = maxPayloadBytesFor(this.mtuBytes, this.#opBudgetBytes);
+    if (this.mtuBytes < MIN_MTU_BYTES || this.maxPacketPayloadBytes < 64) {
+      throw new TypeError(
+        `mtuBytes ${this.mtuBytes} leaves ${this.maxPacketPayloadBytes} payload bytes with opBudgetBytes ${this.#opBudgetBytes}`,
+      );
+    }
+    this.#highWatermarkBytes = positiveOption(
+      'sendBufferHighWatermarkBytes',
+      o.sendBufferHighWatermarkBytes,
+      SEND_BUFFER_HIGH_WATERMARK_BYTES,
+    );
+    const low = positiveOption(
+      'sendBufferLowWatermarkBytes',
+      o.sendBufferLowWatermarkBytes,
+      SEND_BUFFER_LOW_WATERMARK_BYTES,
+    );
+    if (low >= this.#highWatermarkBytes) {
+      throw new TypeError(
+        `sendBufferLowWatermarkBytes (${low}) must be below the high watermark (${this.#highWatermarkBytes})`,
+      );
+    }
+    this.#streamIds = { public: o.streamIds?.public ?? 'public', private: o.streamIds?.private ?? 'private' };
+    for (const k of SAMPLE_KINDS) {
+      if (!isValidStreamId(this.#streamIds[k]))
+        throw new TypeError(`streamIds.${k} must be a 1..48 byte string`);
+    }
+    const maxAgeMs = positiveOption('maxAgeMs', o.maxAgeMs, DEFAULT_MAX_AGE_MS);
+    const reassemblyTimeoutMs = positiveOption(
+      'reassemblyTimeoutMs',
+      o.reassemblyTimeoutMs,
+      DEFAULT_REASSEMBLY_TIMEOUT_MS,
+    );
+    const statsIntervalMs = positiveOption('statsIntervalMs', o.statsIntervalMs, DEFAULT_STATS_INTERVAL_MS);
+    const connectTimeoutMs = positiveOption(
+      'connectTimeoutMs',
+      o.connectTimeoutMs,
+      DEFAULT_CONNECT_TIMEOUT_MS,
+    );
+    const gatherTimeoutMs = positiveOption('gatherTimeoutMs', o.gatherTimeoutMs, DEFAULT_GATHER_TIMEOUT_MS);
+
+    this.#reassemblers = {
+      public: new Reassembler({ channel: 'public', reassemblyTimeoutMs, maxAgeMs }),
+      private: new Reassembler({ channel: 'private', reassemblyTimeoutMs, maxAgeMs }),
+    };
+    const queueOptions = { maxBytes: o.sampleQueueMaxBytes, maxSamples: o.sampleQueueMaxSamples, maxAgeMs };
+    this.#sampleQueues = {
+      public: new SampleSendQueue(queueOptions),
+      private: new SampleSendQueue(queueOptions),
+    };
+    this.#controlQueue = new ControlSendQueue({ maxMessages: o.controlQueueMaxMessages });
+    this.#monitor = new LinkMonitor(this.#clock.nowMs());
+
+    this.#state$ = new BehaviorSubject<LinkState>('connecting');
+    this.state$ = this.#state$.asObservable();
+    this.control$ = this.#control$.asObservable();
+    this.samples$ = this.#samples$.asObservable();
+    this.stats$ = this.#stats$.asObservable();
+    this.channels = this.#channels;
+
+    this.connected = new Promise<void>((resolve, reject) => {
+      this.#resolveConnected = resolve;
+      this.#rejectConnected = reject;
+    });
+    // Marked handled here; callers that await it still see the rejection.
+    this.connected.catch(() => {});
+    this.#connectTimer = setTimeout(
+      () => this.#fail(new ConnectionError('timeout', `link not connected after ${connectTimeoutMs} ms`)),
+      connectTimeoutMs,
+    );
+
+    this.#pacer = (o.pacer ?? getSharedPacer()).register({ pump: () => this.#pump() });
+    this.#openChannels(o);
+    this.#listen(o.pc, 'connectionstatechange', () => {
+      const s = o.pc.connectionState;
+      if (s === 'failed') this.#fail(new ConnectionError('failed', 'peer connection failed'));
+      else if (s === 'closed') this.close();
+    });
+    this.#negotiator = new Negotiator({
+      pc: o.pc,
+      role: o.role,
+      sendSignal: o.sendSignal,
+      gatherTimeoutMs,
+      logger: this.#logger,
+      onFatal: (e) => this.#fail(e),
+    });
+    this.#timers.push(
+      setInterval(() => this.#tick(), Math.min(REASSEMBLY_TICK_MS, reassemblyTimeoutMs / 3)),
+      setInterval(() => this.#statsTick(), statsIntervalMs),
+    );
+    this.#negotiator.start();
+  }
+
+  get state(): LinkState {
+    return this.#state$.value;
+  }
+
+  handleSignal(signal: PeerSignal): void {
+    this.#assertOpen('handleSignal');
+    this.#negotiator.handle(validateSignal(signal));
+  }
+
+  sendControl(message: unknown): boolean {
+    this.#assertOpen('sendControl');
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeControl({ kind: 'user', body: message });
+    } catch (cause) {
+      throw new TypeError('control message is not msgpack-encodable', { cause });
+    }
+    if (bytes.byteLength > MAX_CONTROL_MESSAGE_BYTES) {
+      throw new TypeError(
+        `control message is ${bytes.byteLength} bytes; the limit is ${MAX_CONTROL_MESSAGE_BYTES}`,
+      );
+    }
+    if (!this.#controlQueue.push(bytes)) {
+      this.#controlRejected++;
+      return false;
+    }
+    this.#pacer.wake();
+    return true;
+  }
+
+  sendSample(channel: SampleChannel, sample: SampleInput): void {
+    this.#assertOpen('sendSample');
+    if (channel !== 'public' && channel !== 'private') {
+      throw new TypeError(`channel must be 'public' or 'private', got ${String(channel)}`);
+    }
+    this.#validateSample(channel, sample);
+    this.#sampleQueues[channel].push({
+      seq: sample.seq,
+      captureTsMs: sample.captureTsMs,
+      op: sample.op,
+      packets: [...sample.packets],
+    });
+    this.#pacer.wake();
+  }
+
+  sendLinkReport(): void {
+    this.#assertOpen('sendLinkReport');
+    this.#sendReport(this.#snapshot());
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#connectTimer);
+    for (const t of this.#timers) clearInterval(t);
+    this.#pacer.unregister();
+    this.#negotiator.close();
+    for (const off of this.#listeners) off();
+    this.#controlQueue.clear();
+    for (const k of SAMPLE_KINDS) this.#sampleQueues[k].clear();
+    for (const [kind, ch] of this.#channels) {
+      try {
+        ch.close();
+      } catch (cause) {
+        this.#logger.debug('channel close threw', { kind, cause });
+      }
+    }
+    try {
+      Promise.resolve(this.#o.pc.close()).catch(() => {});
+    } catch (cause) {
+      this.#logger.debug('pc.close threw', { cause });
+    }
+    this.#rejectConnected(new ConnectionError('closed', 'link closed before it connected'));
+    if (this.#state$.value !== 'failed') this.#state$.next('closed');
+    this.#state$.complete();
+    this.#control$.complete();
+    this.#samples$.complete();
+    this.#stats$.complete();
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#closed) throw new InvalidStateError(`${what}() called on a closed link`);
+  }
+
+  #fail(error: ConnectionError): void {
+    if (this.#closed) return;
+    this.#logger.warn('link failed', { reason: error.reason, message: error.message });
+    this.#rejectConnected(error);
+    this.#state$.next('failed');
+    this.close();
+  }
+
+  #listen(target: DataChannelLike | PeerLinkOptions['pc'], type: string, fn: (event: unknown) => void): void {
+    target.addEventListener(type, fn);
+    this.#listeners.push(() => target.removeEventListener(type, fn));
+  }
+
+  #openChannels(o: PeerLinkOptions): void {
+    for (const kind of KINDS) {
+      const init =
+        kind === 'control'
+          ? { negotiated: true, id: CHANNEL_IDS[kind] }
+          : { negotiated: true, id: CHANNEL_IDS[kind], ordered: false, maxRetransmits: 0 };
+      const ch = o.pc.createDataChannel(kind, init) as DataChannelLike;
+      // Browsers hand Blobs by default; werift ignores the field.
+      ch.binaryType = 'arraybuffer';
+      ch.bufferedAmountLowThreshold = positiveOption(
+        'sendBufferLowWatermarkBytes',
+        o.sendBufferLowWatermarkBytes,
+        SEND_BUFFER_LOW_WATERMARK_BYTES,
+      );
+      this.#channels.set(kind, ch);
+      this.#listen(ch, 'open', () => this.#onOpen());
+      this.#listen(ch, 'bufferedamountlow', () => this.#pacer.wake());
+      this.#listen(ch, 'message', (e) => this.#onMessage(kind, (e as { data?: unknown }).data));
+      this.#listen(ch, 'close', () => {
+        if (this.state === 'connected') {
+          this.#logger.info('data channel closed by the peer', { kind });
+          this.close();
+        }
+      });
+    }
+    this.#onOpen();
+  }
+
+  #onOpen(): void {
+    if (this.#closed || this.state !== 'connecting') return;
+    for (const ch of this.#channels.values()) if (ch.readyState !== 'open') return;
+    if (this.#channels.size !== KINDS.length) return;
+    clearTimeout(this.#connectTimer);
+    this.#state$.next('connected');
+    this.#resolveConnected();
+    this.#sendPing();
+    this.#pacer.wake();
+  }
+
+  #validateSample(channel: SampleChannel, s: SampleInput): void {
+    if (typeof s !== 'object' || s === null) throw new TypeError('sample must be an object');
+    if (!Number.isInteger(s.seq) || s.seq < 0 || s.seq > MAX_SEQ)
+      throw new TypeError(`sample seq must be a uint32, got ${s.seq}`);
+    if (!(Number.isFinite(s.captureTsMs) && s.captureTsMs >= 0)) {
+      throw new TypeError(`sample captureTsMs must be a finite non-negative number, got ${s.captureTsMs}`);
+    }
+    if (!isPlainObject(s.op)) throw new TypeError('sample op must be a plain object');
+    const opBytes = packValue(s.op).byteLength;
+    if (opBytes > this.#opBudgetBytes) {
+      throw new TypeError(`sample op encodes to ${opBytes} bytes; opBudgetBytes is ${this.#opBudgetBytes}`);
+    }
+    if (!Array.isArray(s.packets) || s.packets.length < 1 || s.packets.length > MAX_PACKETS_PER_SAMPLE) {
+      throw new TypeError(`sample packets must be an array of 1..${MAX_PACKETS_PER_SAMPLE} Uint8Array`);
+    }
+    const stream = this.#streamIds[channel];
+    for (const [index, payload] of s.packets.entries()) {
+      if (!(payload instanceof Uint8Array)) throw new TypeError(`sample packet ${index} is not a Uint8Array`);
+      if (payload.byteLength <= this.maxPacketPayloadBytes) continue;
+      // Larger than the guaranteed budget: accept only if this op and stream still fit the MTU.
+      const size = encodeFrame({
+        stream,
+        pseq: MAX_SEQ,
+        seq: s.seq,
+        index,
+        count: s.packets.length,
+        captureTsMs: s.captureTsMs,
+        op: s.op,
+        payload,
+      }).byteLength;
+      if (size > this.mtuBytes) {
+        throw new TypeError(`sample packet ${index} frames to ${size} bytes, over mtuBytes ${this.mtuBytes}`);
+      }
+    }
+  }
+
+  /** Sends at most one message: control first, then the sample channels in turn. Returns bytes sent. */
+  #pump(): number {
+    if (this.#closed || this.state !== 'connected') return 0;
+    const control = this.#channels.get('control')!;
+    if (this.#controlQueue.length > 0 && control.bufferedAmount < this.#highWatermarkBytes) {
+      const bytes = this.#controlQueue.shift()!;
+      return this.#send('control', control, bytes);
+    }
+    for (let i = 0; i < SAMPLE_KINDS.length; i++) {
+      const kind = SAMPLE_KINDS[(this.#nextSampleKind + i) % SAMPLE_KINDS.length]!;
+      const ch = this.#channels.get(kind)!;
+      if (ch.bufferedAmount >= this.#highWatermarkBytes) continue;
+      const packet = this.#sampleQueues[kind].shift(this.#clock.nowMs());
+      if (packet === undefined) continue;
+      this.#nextSampleKind = (this.#nextSampleKind + i + 1) % SAMPLE_KINDS.length;
+      const pseq = this.#pseq[kind];
+      this.#pseq[kind] = pseq === MAX_SEQ ? 0 : pseq + 1;
+      return this.#send(kind, ch, encodeFrame({ stream: this.#streamIds[kind], pseq, ...packet }));
+    }
+    return 0;
+  }
+
+  #send(kind: ChannelKind, ch: DataChannelLike, bytes: Uint8Array): number {
+    try {
+      ch.send(bytes);
+    } catch (cause) {
+      this.#logger.warn('data channel send failed', { kind, cause });
+      return 0;
+    }
+    this.#monitor.onSent(kind, bytes.byteLength);
+    return bytes.byteLength;
+  }
+
+  #onMessage(kind: ChannelKind, data: unknown): void {
+    if (this.#closed) return;
+    const bytes = toBytes(data);
+    const size = bytes?.byteLength ?? (typeof data === 'string' ? data.length : 0);
+    this.#monitor.onReceived(kind, size);
+    try {
+      if (bytes === undefined) throw new MalformedFrameError('bytes', 'message is not binary');
+      if (kind === 'control') {
+        this.#onControl(decodeControl(bytes));
+        return;
+      }
+      const frame = decodeFrame(bytes);
+      this.#monitor.onPacketSeq(kind, frame.pseq);
+      this.#emit(this.#reassemblers[kind].process(frame, this.#clock.nowMs()));
+    } catch (error) {
+      if (!(error instanceof MalformedFrameError)) {
+        // A bug, not bad input; still never thrown into the data channel's event loop.
+        this.#logger.error('receive path failed', { channel: kind, cause: error });
+        return;
+      }
+      this.#malformed.count++;
+      const now = this.#clock.nowMs();
+      if (now - this.#malformed.lastLogMs[kind] >= MALFORMED_LOG_INTERVAL_MS) {
+        this.#malformed.lastLogMs[kind] = now;
+        this.#logger.warn('malformed message dropped', {
+          channel: kind,
+          field: error.field,
+          reason: error.message,
+          bytes: size,
+          totalMalformed: this.#malformed.count,
+        });
+      }
+    }
+  }
+
+  #onControl(m: ControlMessage): void {
+    const now = this.#clock.nowMs();
+    switch (m.kind) {
+      case 'user':
+        this.#control$.next(m.body);
+        return;
+      case 'ping':
+        this.#controlQueue.pushUrgent(encodeControl({ kind: 'pong', t0Ms: m.t0Ms, t1Ms: now }));
+        this.#pacer.wake();
+        return;
+      case 'pong':
+        this.#monitor.onPong(m.t0Ms, m.t1Ms, now);
+        for (const k of SAMPLE_KINDS) this.#reassemblers[k].clockOffsetMs = this.#monitor.clockOffsetMs;
+        return;
+      case 'link-report':
+        this.#monitor.remote = m.report;
+        return;
+    }
+  }
+
+  #emit(samples: ReassembledSample[]): void {
+    for (const s of samples) {
+      this.#monitor.onAge(s.firstArrivalMs + this.#monitor.clockOffsetMs - s.captureTsMs);
+      this.#samples$.next(s);
+    }
+  }
+
+  #tick(): void {
+    if (this.#closed) return;
+    const now = this.#clock.nowMs();
+    for (const k of SAMPLE_KINDS) this.#emit(this.#reassemblers[k].tick(now));
+  }
+
+  #sendPing(): void {
+    this.#controlQueue.pushUrgent(encodeControl({ kind: 'ping', t0Ms: this.#clock.nowMs() }));
+    this.#pacer.wake();
+  }
+
+  #sendReport(stats: LinkStats): void {
+    this.#controlQueue.pushUrgent(encodeControl({ kind: 'link-report', report: toLinkReport(stats) }));
+    this.#pacer.wake();
+  }
+
+  #snapshot(): LinkStats {
+    const drops: Record<DropReason, number> = {
+      stale: 0,
+      late: 0,
+      duplicate: 0,
+      malformed: this.#malformed.count,
+      backpressure: 0,
+    };
+    let complete = 0;
+    let incomplete = 0;
+    for (const k of SAMPLE_KINDS) {
+      const c = this.#reassemblers[k].counters;
+      drops.stale += c.stale;
+      drops.late += c.late;
+      drops.duplicate += c.duplicate;
+      drops.malformed += c.malformed;
+      complete += c.complete;
+      incomplete += c.incomplete;
+    }
+    const q = this.#sampleQueues;
+    const sendDroppedSamples = {
+      backpressure: q.public.droppedBackpressure + q.private.droppedBackpressure,
+      stale: q.public.droppedStale + q.private.droppedStale,
+    };
+    drops.backpressure = sendDroppedSamples.backpressure;
+    drops.stale += sendDroppedSamples.stale;
+    const buffered = (k: ChannelKind) => this.#channels.get(k)?.bufferedAmount ?? 0;
+    return this.#monitor.snapshot(this.#clock.nowMs(), {
+      bufferedAmountBytes: {
+        control: buffered('control'),
+        public: buffered('public'),
+        private: buffered('private'),
+      },
+      queuedBytes: {
+        control: this.#controlQueue.queuedBytes,
+        public: q.public.queuedBytes,
+        private: q.private.queuedBytes,
+      },
+      drops,
+      sendDroppedSamples,
+      controlRejected: this.#controlRejected,
+      samplesComplete: complete,
+      samplesIncomplete: incomplete,
+    });
+  }
+
+  #statsTick(): void {
+    if (this.#closed) return;
+    const stats = this.#snapshot();
+    if (this.state === 'connected') {
+      this.#sendPing();
+      if (this.#o.autoLinkReport !== false) this.#sendReport(stats);
+    }
+    this.#stats$.next(stats);
+  }
+}
+
+/**
+ * Creates a link over `pc`: three negotiated data channels (`control` reliable and ordered; `public` and
+ * `private` unordered with `maxRetransmits: 0`), signaling through `sendSignal`/`handleSignal`, paced and
+ * backpressured sends, reassembly and a link monitor. The offerer starts negotiating at once.
+ */
+export function createPeerLink(options: PeerLinkOptions): PeerLink {
+  return new PeerLinkImpl(options);
+}

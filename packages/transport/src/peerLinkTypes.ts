@@ -1,0 +1,92 @@
+import type { Observable } from 'rxjs';
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { Pacer } from './pacer.js';
+import type {
+  ChannelKind,
+  DataChannelLike,
+  LinkState,
+  LinkStats,
+  PeerConnectionLike,
+  PeerSignal,
+  ReassembledSample,
+  SampleChannel,
+  SampleInput,
+} from './types.js';
+
+/** Options of {@link createPeerLink}. Each field states its default and unit. */
+export interface PeerLinkOptions {
+  /** The peer connection: werift's in Node (`createWeriftPeerConnection`), the native one in browsers. The link owns it and closes it. Required. */
+  pc: PeerConnectionLike;
+  /** Which side sends the offer. Required. */
+  role: 'offerer' | 'answerer';
+  /** Where the link's offer/answer/candidates go (e.g. a ws signaling client). Required. */
+  sendSignal: (signal: PeerSignal) => void;
+  /** Largest framed message on `public`/`private`, bytes. Default 1200. */
+  mtuBytes?: number;
+  /** Room for the encoded operating point in each header, bytes. Default 96. */
+  opBudgetBytes?: number;
+  /** Stream ids written in sent frames. Default `{ public: 'public', private: 'private' }`; a sender names the private one `private:<receiverId>`. */
+  streamIds?: { public?: string; private?: string };
+  /** Reassembly deadline after a sample's first packet, milliseconds. Default 150. */
+  reassemblyTimeoutMs?: number;
+  /** Freshness limit, both on the sender's queue and at the receiver, milliseconds. Default 1000. */
+  maxAgeMs?: number;
+  /** `connected` rejects with ConnectionError('timeout') after this, milliseconds. Default 20000. */
+  connectTimeoutMs?: number;
+  /** Wait for ICE gathering before sending a description, milliseconds. Default 3000. */
+  gatherTimeoutMs?: number;
+  /** Period of `stats$`, pings and automatic link reports, milliseconds. Default 1000. */
+  statsIntervalMs?: number;
+  /** Send a `link-report` to the peer after every stats interval. Default true. */
+  autoLinkReport?: boolean;
+  /** Pacer shared by links. Default the process-wide one (2 MB/s). */
+  pacer?: Pacer;
+  /** Sample queue limit per unreliable channel, bytes. Default 256 KiB. */
+  sampleQueueMaxBytes?: number;
+  /** Sample queue limit per unreliable channel, samples. Default 64. */
+  sampleQueueMaxSamples?: number;
+  /** Control queue limit, messages. Default 1024. */
+  controlQueueMaxMessages?: number;
+  /** Stop handing messages to a channel above this `bufferedAmount`, bytes. Default 64 KiB. */
+  sendBufferHighWatermarkBytes?: number;
+  /** `bufferedAmountLowThreshold` of each channel, bytes. Default 16 KiB. Must be below the high watermark. */
+  sendBufferLowWatermarkBytes?: number;
+  /** Time source. Default `Date.now()`. */
+  clock?: Clock;
+  /** Where the link logs. Default silent. */
+  logger?: Logger;
+}
+
+/** A WebRTC link to one peer: three data channels, framing, reassembly, pacing, backpressure and monitoring. */
+export interface PeerLink {
+  readonly role: 'offerer' | 'answerer';
+  /** Largest framed message on the sample channels, bytes. */
+  readonly mtuBytes: number;
+  /** Largest packet payload that always fits in one frame, bytes: split sample payloads to this (`splitPayload`). */
+  readonly maxPacketPayloadBytes: number;
+  /** Resolves when all three channels are open; rejects with a ConnectionError (timeout, failed, closed, signaling). */
+  readonly connected: Promise<void>;
+  /** The current state. */
+  readonly state: LinkState;
+  /** State changes, starting with the current one; completes on close. */
+  readonly state$: Observable<LinkState>;
+  /** Application messages received on `control`, in order; completes on close. */
+  readonly control$: Observable<unknown>;
+  /** Samples received on `public` and `private`, complete or with holes; completes on close. */
+  readonly samples$: Observable<ReassembledSample>;
+  /** Link stats every `statsIntervalMs`; completes on close. */
+  readonly stats$: Observable<LinkStats>;
+  /** The raw data channels, for diagnostics and fault injection: sending on them bypasses framing, pacing and backpressure. */
+  readonly channels: ReadonlyMap<ChannelKind, DataChannelLike>;
+  /** Applies a signal from the peer (as given to its `sendSignal`). TypeError for a malformed signal. */
+  handleSignal(signal: PeerSignal): void;
+  /** Queues an application message on `control` (reliable, ordered, msgpack). False when the control queue is full. TypeError when not encodable or larger than 60 KiB. */
+  sendControl(message: unknown): boolean;
+  /** Queues a sample on `public` or `private`. When the queue is full the oldest whole samples are dropped (counted as backpressure). TypeError when a packet does not fit `mtuBytes`. */
+  sendSample(channel: SampleChannel, sample: SampleInput): void;
+  /** Sends this end's receive-side view (`link-report`) to the peer now (also done every interval unless `autoLinkReport` is false). */
+  sendLinkReport(): void;
+  /** Closes channels and the peer connection, completes every observable. Idempotent. */
+  close(): void;
+}

@@ -1,0 +1,88 @@
+import { RTCPeerConnection, type RTCPeerConnectionConfig } from 'werift';
+import { DEFAULT_MTU_BYTES, SCTP_DATA_OVERHEAD_BYTES } from './defaults.js';
+import type { PeerConnectionLike } from './types.js';
+
+/** A STUN or TURN server, as in W3C `RTCIceServer`. */
+export interface IceServer {
+  /** `stun:host:port`, `turn:host:port?transport=udp|tcp`, `turns:…`. */
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** Options of {@link createWeriftPeerConnection}. Each field states its default. */
+export interface WeriftPeerConnectionOptions {
+  /**
+   * `loopback`: host candidates on 127.0.0.1 only, no STUN or TURN, pairs with non-loopback addresses refused —
+   * for tests and same-host processes. `network`: every interface and the given `iceServers`. Default `network`.
+   */
+  mode?: 'loopback' | 'network';
+  /** STUN/TURN servers for `network` mode. Default none: no server is contacted unless listed (werift would otherwise use stun.l.google.com). Rejected in `loopback` mode. */
+  iceServers?: IceServer[];
+  /** Use only TURN relays (`network` mode). Default false. */
+  relayOnly?: boolean;
+  /** UDP port range for host candidates, [min, max]. Default any. */
+  portRange?: [number, number];
+  /** Gather IPv6 candidates (`network` mode). Default true. */
+  ipv6?: boolean;
+  /** The link's `mtuBytes`: werift's SCTP MTU is set so one framed message is one DATA chunk. Default 1200. */
+  mtuBytes?: number;
+}
+
+const LOOPBACK = '127.0.0.1';
+
+/**
+ * A werift RTCPeerConnection for Node, configured for the link. This is the only module that imports werift;
+ * browsers pass their native RTCPeerConnection to `createPeerLink` instead.
+ *
+ * Requires the werift patch in `patches/` (partial reliability and the STUN default; see the README).
+ */
+export function createWeriftPeerConnection(options: WeriftPeerConnectionOptions = {}): PeerConnectionLike {
+  const mode = options.mode ?? 'network';
+  if (mode !== 'loopback' && mode !== 'network')
+    throw new TypeError(`mode must be loopback or network, got ${String(mode)}`);
+  const mtuBytes = options.mtuBytes ?? DEFAULT_MTU_BYTES;
+  if (!Number.isInteger(mtuBytes) || mtuBytes <= 0)
+    throw new TypeError(`mtuBytes must be a positive integer, got ${mtuBytes}`);
+  const iceServers = options.iceServers ?? [];
+  for (const s of iceServers) {
+    const urls = Array.isArray(s.urls) ? s.urls : [s.urls];
+    if (urls.length === 0 || urls.some((u) => typeof u !== 'string' || !/^(stun|turns?):/.test(u))) {
+      throw new TypeError(
+        `ICE server urls must be stun:, turn: or turns: URLs, got ${JSON.stringify(s.urls)}`,
+      );
+    }
+    if (urls.some((u) => u.startsWith('turn')) && (s.username === undefined || s.credential === undefined)) {
+      throw new TypeError('a TURN server needs username and credential');
+    }
+  }
+  const config: RTCPeerConnectionConfig = {
+    iceServers,
+    sctp: { mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES },
+    icePortRange: options.portRange,
+  };
+  if (mode === 'loopback') {
+    if (iceServers.length > 0 || options.relayOnly) {
+      throw new TypeError(
+        'loopback mode takes no iceServers or relayOnly: it uses host candidates on 127.0.0.1 only',
+      );
+    }
+    Object.assign(config, {
+      // werift skips loopback when it enumerates interfaces; add it, and bind there.
+      iceAdditionalHostAddresses: [LOOPBACK],
+      iceInterfaceAddresses: { udp4: LOOPBACK },
+      iceUseIpv6: false,
+      // The enumeration still adds the host's other addresses; never pair with them.
+      iceFilterCandidatePair: (pair: {
+        remoteCandidate: { host: string };
+        localCandidate?: { host: string };
+      }) => pair.remoteCandidate.host === LOOPBACK && (pair.localCandidate?.host ?? LOOPBACK) === LOOPBACK,
+    });
+  } else {
+    Object.assign(config, {
+      iceUseIpv6: options.ipv6 ?? true,
+      iceTransportPolicy: options.relayOnly ? 'relay' : 'all',
+    });
+  }
+  return new RTCPeerConnection(config) as unknown as PeerConnectionLike;
+}
