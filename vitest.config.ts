@@ -1,17 +1,21 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (p: string) => fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url));
+const src = (file: string) => fileURLToPath(new URL(`./packages/${file}`, import.meta.url));
 
 // Tests import workspace packages from source, so `vitest` needs no build of the libraries.
 // (CLIs spawned by integration tests run from dist/, which `npm test` builds first.)
 export default defineConfig({
   resolve: {
-    alias: {
-      '@m4sc/semantic-codec': src('semantic-codec'),
-      '@m4sc/transport': src('transport'),
-      '@m4sc/signaling': src('signaling'),
-    },
+    alias: [
+      { find: /^@m4sc\/semantic-codec$/, replacement: src('semantic-codec/src/index.ts') },
+      { find: /^@m4sc\/semantic-codec\/node$/, replacement: src('semantic-codec/src/node.ts') },
+      { find: /^@m4sc\/transport$/, replacement: src('transport/src/index.ts') },
+      { find: /^@m4sc\/transport\/node$/, replacement: src('transport/src/node.ts') },
+      { find: /^@m4sc\/signaling$/, replacement: src('signaling/src/index.ts') },
+      { find: /^@m4sc\/sender$/, replacement: src('sender/src/index.ts') },
+      { find: /^@m4sc\/receiver$/, replacement: src('receiver/src/index.ts') },
+    ],
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'tests/**/*.test.ts'],

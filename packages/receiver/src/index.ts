@@ -1,1 +1,7 @@
-export const PACKAGE = '@m4sc/receiver';
+export {
+  createReceiver,
+  frameFromSample,
+  type ReceivedFrame,
+  type Receiver,
+  type ReceiverOptions,
+} from './receiver.js';
