@@ -1,7 +1,7 @@
 // Loads every stage of a bundle with onnxruntime-node, checks sha256 and declared shapes, runs each
 // once and then the public and private chains end to end.  node training/check_onnx.mjs models/default
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
@@ -95,6 +95,49 @@ const ts = await run('channel_encoder', { tokens: tp, state });
 const tr = await run('channel_decoder', { symbols: ts, mask: f32([2, 5, C], () => 1), state });
 const tl = await run('text_decoder', { tokens: tr });
 expect('text_decoder', tl, [2, 5, tok.text.vocab.length]);
+
+// PyTorch reference cases over a noiseless channel: ONNX must give the same logits (1e-3).
+const pipePath = join(dir, 'testdata', 'pipeline.json');
+if (existsSync(pipePath)) {
+  const pipe = JSON.parse(readFileSync(pipePath, 'utf8'));
+  const scenes = JSON.parse(readFileSync(join(dir, 'testdata', 'scenes.json'), 'utf8')).scenes;
+  const st1 = new ort.Tensor('float32', Float32Array.from([40, 0]), [1, 2]);
+  const chan = async (tokens) => {
+    const sym = await run('channel_encoder', { tokens, state: st1 });
+    const mask = f32(sym.dims, () => 1);
+    return run('channel_decoder', { symbols: sym, mask, state: st1 });
+  };
+  const compare = (what, logits, c) => {
+    const V = logits.dims[2];
+    c.outputIds.forEach((id, pos) => {
+      const row = logits.data.subarray(pos * V, (pos + 1) * V);
+      const mx = Math.max(...row);
+      if (Math.abs(row[id] - c.maxLogits[pos]) > 1e-3 || mx > c.maxLogits[pos] + 1e-3)
+        fail(`pipeline ${what} pos ${pos}: onnx ${row[id]} (max ${mx}) vs torch ${c.maxLogits[pos]}`);
+    });
+  };
+  let checked = 0;
+  for (const c of pipe.cases) {
+    if (c.kind === 'scene' && c.maxLogits) {
+      const sc = scenes.find((s) => s.seed === c.seed);
+      const rgb = Buffer.from(sc.rgb, 'base64');
+      const S = 32;
+      const img = new Float32Array(3 * S * S);
+      for (let p = 0; p < S * S; p++) for (let ch = 0; ch < 3; ch++) img[ch * S * S + p] = rgb[p * 3 + ch] / 255;
+      const pub = await run('public_encoder', { tokens: await run('image_encoder', { image: new ort.Tensor('float32', img, [1, 3, S, S]) }) });
+      const ins = i64([1, c.instr.length], c.instr);
+      const priv = await chan(await run('private_encoder', { public: pub, instr: ins }));
+      compare(`${c.task} seed ${c.seed}`, await run('task_decoder', { private: priv, instr: ins }), c);
+      checked++;
+    } else if (c.kind === 'text') {
+      const ids = i64([1, c.ids.length], c.ids);
+      const pub = await run('public_encoder', { tokens: await run('text_encoder', { ids }) });
+      compare(`transmit "${c.text}"`, await run('text_decoder', { tokens: await chan(pub) }), c);
+      checked++;
+    }
+  }
+  console.log(`ok pipeline.json: ${checked} PyTorch reference cases match`);
+}
 
 if (failures) {
   console.error(`${failures} failure(s) in ${dir}`);

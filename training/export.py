@@ -18,7 +18,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data.export_scenes import write as write_scenes  # noqa: E402
+from data.vocab import vocabs  # noqa: E402
 from models import M4SC  # noqa: E402
+from reference import pipeline_cases  # noqa: E402
 
 OPSET = 17
 F32, I64 = "float32", "int64"
@@ -74,6 +76,9 @@ def sha256(path):
 
 def export(ckpt_path, out, evaluation=None, extra=None):
     ck = torch.load(ckpt_path)
+    extra = dict(extra or {})
+    if "ablation" in extra:
+        evaluation = dict(evaluation or {}, ablation=extra.pop("ablation"))
     cfg, tok = ck["cfg"], ck["tok"]
     model = M4SC(tok, D=cfg["D"], C=cfg["C"], P=cfg["P"], projector=cfg["projector"], kan=cfg["kan"], sizes=cfg["sizes"])
     model.load_state_dict(ck["model"])
@@ -100,6 +105,8 @@ def export(ckpt_path, out, evaluation=None, extra=None):
         }
     os.makedirs(f"{out}/testdata", exist_ok=True)
     write_scenes(f"{out}/testdata/scenes.json")
+    with open(f"{out}/testdata/pipeline.json", "w") as fh:
+        json.dump(pipeline_cases(model, tok, vocabs(tok)), fh, indent=1)
     with open(f"{out}/tokenizer.json", "w") as fh:
         json.dump(tok, fh, indent=1)
     try:
@@ -119,7 +126,9 @@ def export(ckpt_path, out, evaluation=None, extra=None):
         "tokenizer": {"file": "tokenizer.json", "sha256": sha256(f"{out}/tokenizer.json")},
         "stages": stages,
         "testdata": {"scenes": {"file": "testdata/scenes.json", "sha256": sha256(f"{out}/testdata/scenes.json"),
-                                "spec": "training/data/scenes.md"}},
+                                "spec": "training/data/scenes.md"},
+                     "pipeline": {"file": "testdata/pipeline.json", "sha256": sha256(f"{out}/testdata/pipeline.json"),
+                                  "note": "PyTorch outputs over a noiseless channel, for the runtime's glue"}},
         "streams": {"public": {"channel_encoder": "channel_encoder", "channel_decoder": "channel_decoder"},
                     "private": {"channel_encoder": "channel_encoder", "channel_decoder": "channel_decoder"}},
         "operatingPoints": [

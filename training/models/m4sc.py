@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from channels import apply, draw
+from data.tokenizer import PAD
 from registry import build
 
 
@@ -64,5 +65,6 @@ class M4SC(nn.Module):
         if task == "reconstruct":
             return F.mse_loss(out, batch["image"])
         tgt = batch["ids"] if task == "transmit" else batch["target"]
+        tgt = tgt.masked_fill(tgt == PAD, -100)  # <pad> only follows <eos>, which ends the read-out
         return F.cross_entropy(out.flatten(0, 1), tgt.flatten(), ignore_index=-100)
 
