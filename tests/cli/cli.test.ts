@@ -1,0 +1,137 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testPatternFrame } from '@m4sc/sender';
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, type Proc, run } from './helpers.js';
+
+const procs: Proc[] = [];
+const start = (bin: string, args: string[]) => {
+  const p = run(bin, args);
+  procs.push(p);
+  return p;
+};
+afterEach(() => {
+  for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+});
+
+describe('CLI flag validation', () => {
+  it.each([
+    [BIN.send, ['--bogus'], /Unknown option '--bogus'/],
+    [BIN.send, ['--fps', 'fast'], /--fps must be/],
+    [BIN.send, ['--source', 'webcam9'], /unknown --source 'webcam9'/],
+    [BIN.send, ['--signal', 'http://x', '--secret', 's'], /embedded server only/],
+    [BIN.recv, [], /--signal URL is required/],
+    [BIN.recv, ['--signal', 'localhost:1'], /must be a ws:\/\/ or wss:\/\/ URL/],
+    [BIN.recv, ['--signal', 'ws://127.0.0.1:1', '--duration=-3'], /--duration must be/],
+  ])('%s %j exits 2 with a clear message', async (bin, args, message) => {
+    const p = start(bin, args);
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toMatch(message);
+    expect(p.stderr()).toMatch(/--help/);
+  });
+
+  it('--help prints usage and exits 0', async () => {
+    for (const bin of [BIN.send, BIN.recv]) {
+      const p = start(bin, ['--help']);
+      expect(await p.exited).toBe(0);
+      expect(p.stdout()).toMatch(/Usage: m4sc-(send|recv)/);
+    }
+  });
+
+  it('m4sc-recv says clearly when the signaling server is unreachable', async () => {
+    const p = start(BIN.recv, ['--signal', 'ws://127.0.0.1:9', '--quiet']);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toMatch(/m4sc-recv: cannot reach ws:\/\/127\.0\.0\.1:9/);
+  });
+});
+
+describe('m4sc-send with two m4sc-recv in one room', () => {
+  it('both receivers write the frames the sender streamed, pixel for pixel', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm4sc-cli-'));
+    const sender = start(BIN.send, ['--signal-port', '0', '--fps', '15', '--room', 'cli-test']);
+    const [, url] = await sender.waitFor(/listening on (ws:\/\/\S+)/);
+    const recvs = ['a', 'b'].map((n) =>
+      start(BIN.recv, ['--signal', url!, '--room', 'cli-test', '--out', join(dir, n), '--duration', '4']),
+    );
+    const codes = await Promise.all(recvs.map((r) => r.exited));
+    expect(codes).toEqual([0, 0]);
+    for (const [i, n] of ['a', 'b'].entries()) {
+      const files = readdirSync(join(dir, n)).sort();
+      // 4 s at 15 fps, minus connection set-up: well over 20 frames.
+      expect(files.length, recvs[i]!.stderr()).toBeGreaterThan(20);
+      // Live stats were printed.
+      expect(recvs[i]!.stderr()).toMatch(
+        /recv fps=\d+(\.\d)? kbit\/s=\d+ rtt=[\d.]+ms loss=[\d.]+% latency p50=[\d.]+ms p95=[\d.]+ms/,
+      );
+      for (const f of [files[0]!, files[files.length - 1]!]) {
+        const seq = Number(/frame-(\d+)\.png/.exec(f)![1]);
+        const { data, info } = await sharp(join(dir, n, f))
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        expect([info.width, info.height, info.channels]).toEqual([64, 64, 3]);
+        expect(Buffer.compare(data, Buffer.from(testPatternFrame(seq, 64, 64).data))).toBe(0);
+      }
+    }
+    sender.child.kill('SIGINT');
+    expect(await sender.exited).toBe(0);
+  }, 40_000);
+});
+
+describe('three processes: m4sc-signal, m4sc-send, m4sc-recv', () => {
+  it('stream through a standalone signaling server with token auth; a wrong token is refused', async () => {
+    const signal = start(BIN.signal, ['--port', '0', '--secret', 'test-secret']);
+    const [, url] = await signal.waitFor(/(ws:\/\/127\.0\.0\.1:\d+)/);
+    const mint = (role: string) => {
+      const p = start(BIN.signal, [
+        'token',
+        '--secret',
+        'test-secret',
+        '--room',
+        'r3',
+        '--role',
+        role,
+        '--ttl',
+        '60',
+      ]);
+      return p.exited.then(() => p.stdout().trim());
+    };
+    const [sendToken, recvToken] = await Promise.all([mint('sender'), mint('receiver')]);
+    expect(recvToken).toMatch(/^[\w-]+\.[\w-]+$/);
+
+    const refused = start(BIN.recv, ['--signal', url!, '--room', 'r3', '--token', sendToken, '--quiet']);
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr()).toMatch(/token-role-mismatch|role/);
+
+    const sender = start(BIN.send, ['--signal', url!, '--room', 'r3', '--token', sendToken]);
+    await sender.waitFor(/streaming 'synthetic'/);
+    const recv = start(BIN.recv, [
+      '--signal',
+      url!,
+      '--room',
+      'r3',
+      '--token',
+      recvToken,
+      '--log',
+      '-',
+      '--duration',
+      '3',
+    ]);
+    expect(await recv.exited).toBe(0);
+    const lines = recv
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; bytes: number; lostPackets: number; ageMs: number });
+    expect(lines.length).toBeGreaterThan(15);
+    expect(lines.every((l) => l.bytes === 64 * 64 * 3)).toBe(true);
+    // Loopback without impairment: nothing lost, latency far below a frame interval on average.
+    expect(lines.filter((l) => l.lostPackets > 0).length).toBeLessThanOrEqual(1);
+    const ages = lines.map((l) => l.ageMs).sort((a, b) => a - b);
+    expect(ages[Math.floor(ages.length / 2)]!).toBeLessThan(100);
+    sender.child.kill('SIGINT');
+    signal.child.kill('SIGINT');
+    expect(await sender.exited).toBe(0);
+  }, 40_000);
+});
