@@ -1,0 +1,173 @@
+// Real werift peers over loopback, in one process, signals wired directly; no mocks.
+import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConnectionError, InvalidStateError } from './errors.js';
+import { splitPayload } from './framer.js';
+import type { Logger } from './logger.js';
+import { createLoopbackLinkPair, type LoopbackLinkPair } from './loopbackPair.js';
+import { createPeerLink } from './peerLink.js';
+import type { LinkStats, ReassembledSample, SampleChannel } from './types.js';
+import { createWeriftPeerConnection } from './werift.js';
+
+const SIZES = [120, 700, 1500, 4000]; // bytes; 1500 and 4000 take two and four packets
+
+/** Deterministic content, so the receiver can check every byte. */
+const payloadFor = (seq: number, size: number) => new Uint8Array(size).map((_, i) => (seq * 31 + i) & 0xff);
+
+const until = async (cond: () => boolean, timeoutMs: number) => {
+  const t0 = Date.now();
+  while (!cond() && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
+};
+
+const recordingLogger = () => {
+  const lines: { level: string; message: string; context?: Record<string, unknown> }[] = [];
+  const at = (level: string) => (message: string, context?: Record<string, unknown>) => {
+    lines.push({ level, message, context });
+  };
+  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { logger, lines };
+};
+
+let pair: LoopbackLinkPair | undefined;
+afterEach(async () => {
+  await pair?.close();
+  pair = undefined;
+});
+
+describe('PeerLink over loopback', () => {
+  it('delivers 1,000 mixed-size samples: all intact on control, ≥ 99% on public/private', async () => {
+    pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 250 } });
+    const { offerer: tx, answerer: rx } = pair;
+    const N = 1000;
+    const samples = new Map<string, ReassembledSample>();
+    const control: { seq: number; bytes: Uint8Array }[] = [];
+    rx.samples$.subscribe((s) => samples.set(`${s.channel}:${s.seq}`, s));
+    rx.control$.subscribe((m) => control.push(m as { seq: number; bytes: Uint8Array }));
+    for (let seq = 0; seq < N; seq++) {
+      const size = SIZES[seq % SIZES.length]!;
+      const bytes = payloadFor(seq, size);
+      const channel: SampleChannel = seq % 2 === 0 ? 'public' : 'private';
+      tx.sendSample(channel, {
+        seq,
+        captureTsMs: Date.now(),
+        op: { rate: size, bits: 8 },
+        packets: splitPayload(bytes, tx.maxPacketPayloadBytes),
+      });
+      expect(tx.sendControl({ seq, bytes })).toBe(true);
+      // ~400 samples/s (~1.3 MB/s with the control copies): under the pacer's 2 MB/s.
+      if (seq % 4 === 3) await new Promise((r) => setTimeout(r, 10));
+    }
+    await until(() => control.length === N && samples.size === N, 15_000);
+
+    expect(control.map((m) => m.seq)).toEqual([...Array(N).keys()]);
+    for (const m of control)
+      expect(Buffer.from(m.bytes)).toEqual(Buffer.from(payloadFor(m.seq, SIZES[m.seq % SIZES.length]!)));
+
+    const complete = [...samples.values()].filter((s) => s.complete);
+    expect(complete.length).toBeGreaterThanOrEqual(0.99 * N);
+    for (const s of complete) {
+      const size = SIZES[s.seq % SIZES.length]!;
+      expect(s.channel).toBe(s.seq % 2 === 0 ? 'public' : 'private');
+      expect(s.stream).toBe(s.channel);
+      expect(s.op).toEqual({ rate: size, bits: 8 });
+      expect(s.count).toBe(Math.ceil(size / tx.maxPacketPayloadBytes));
+      const joined = new Uint8Array(size);
+      let at = 0;
+      for (const p of s.packets) {
+        joined.set(p!, at);
+        at += p!.byteLength;
+      }
+      expect(Buffer.from(joined)).toEqual(Buffer.from(payloadFor(s.seq, size)));
+    }
+    // The sender's monitor hears the receiver's view through link reports.
+    const stats = await firstValueFrom(tx.stats$);
+    expect(stats.rttMs).toBeGreaterThanOrEqual(0);
+    expect(stats.remote).toBeDefined();
+    expect(stats.drops.backpressure).toBe(0);
+  });
+
+  it('drops, counts and logs a garbage byte string on each channel and keeps delivering', async () => {
+    const { logger, lines } = recordingLogger();
+    pair = await createLoopbackLinkPair({ answerer: { logger, statsIntervalMs: 100 } });
+    const { offerer: tx, answerer: rx } = pair;
+    const received: ReassembledSample[] = [];
+    const control: unknown[] = [];
+    rx.samples$.subscribe((s) => received.push(s));
+    rx.control$.subscribe((m) => control.push(m));
+    const garbage = [
+      new Uint8Array([0xde, 0xad, 0xbe, 0xef]),
+      new Uint8Array([0x93, 0x02, 0x00, 0xc0]), // valid msgpack [2, 0, nil]: unknown version, wrong shape
+      new Uint8Array([0xff]),
+    ];
+    // Not an empty message: werift 0.25.2 sends no chunk for it but still consumes an SSN, stalling an
+    // ordered channel for good (a werift bug; the link never sends empty messages).
+    for (const kind of ['control', 'public', 'private'] as const) {
+      const raw = tx.channels.get(kind)!;
+      for (const g of garbage) raw.send(g);
+      (raw as unknown as { send(s: string): void }).send('not binary');
+    }
+    tx.sendControl({ after: true });
+    tx.sendSample('public', { seq: 1, captureTsMs: Date.now(), op: {}, packets: [new Uint8Array([7])] });
+    await until(() => control.length === 1 && received.length === 1, 5000);
+    expect(control).toEqual([{ after: true }]);
+    expect(received[0]).toMatchObject({ seq: 1, complete: true });
+
+    const stats = await firstValueFrom(rx.stats$);
+    expect(stats.drops.malformed).toBe(12);
+    expect(rx.state).toBe('connected');
+    const logged = lines.filter((l) => l.message === 'malformed message dropped');
+    expect(new Set(logged.map((l) => l.context?.channel))).toEqual(new Set(['control', 'public', 'private']));
+  });
+
+  it('close() completes stats$, samples$, control$ and state$, and later calls throw InvalidStateError', async () => {
+    pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 50 } });
+    const link = pair.offerer;
+    const stats = lastValueFrom(link.stats$.pipe(toArray()));
+    const samples = lastValueFrom(link.samples$.pipe(toArray()));
+    const control = lastValueFrom(link.control$.pipe(toArray()));
+    const states = lastValueFrom(link.state$.pipe(toArray()));
+    await new Promise((r) => setTimeout(r, 120));
+    link.close();
+    link.close(); // idempotent
+    const emitted: LinkStats[] = await stats;
+    expect(emitted.length).toBeGreaterThan(0);
+    await expect(samples).resolves.toEqual([]);
+    await expect(control).resolves.toEqual([]);
+    await expect(states).resolves.toEqual(['connected', 'closed']);
+    expect(() => link.sendControl({})).toThrow(InvalidStateError);
+    expect(() =>
+      link.sendSample('public', { seq: 0, captureTsMs: 0, op: {}, packets: [new Uint8Array(1)] }),
+    ).toThrow(InvalidStateError);
+    expect(() => link.handleSignal({ type: 'candidate', candidate: null })).toThrow(InvalidStateError);
+    // The peer notices: its channels close, and so does it.
+    await until(() => pair!.answerer.state === 'closed', 5000);
+    expect(pair.answerer.state).toBe('closed');
+  });
+
+  it('rejects a packet that cannot fit the MTU and a bad signal with TypeError', async () => {
+    pair = await createLoopbackLinkPair();
+    const link = pair.offerer;
+    const big = new Uint8Array(link.mtuBytes);
+    expect(() => link.sendSample('public', { seq: 0, captureTsMs: 0, op: {}, packets: [big] })).toThrow(
+      TypeError,
+    );
+    expect(() => link.sendSample('public', { seq: -1, captureTsMs: 0, op: {}, packets: [] })).toThrow(
+      TypeError,
+    );
+    expect(() => link.handleSignal({ type: 'bogus' } as never)).toThrow(TypeError);
+    expect(() => link.sendControl(new Uint8Array(70 * 1024))).toThrow(TypeError);
+  });
+
+  it('connected rejects with ConnectionError(timeout) when the peer never answers', async () => {
+    const link = createPeerLink({
+      pc: createWeriftPeerConnection({ mode: 'loopback' }),
+      role: 'offerer',
+      sendSignal: () => {},
+      connectTimeoutMs: 300,
+    });
+    const error = await link.connected.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).reason).toBe('timeout');
+    expect(link.state).toBe('failed');
+  });
+});
