@@ -28,6 +28,15 @@ export type {
 export { DEFAULT_EXECUTION_PROVIDERS, DEFAULT_MAX_PACKET_BYTES, MAX_SUPPORTED_OPSET } from './defaults.js';
 export type { BundleErrorReason, PacketErrorReason } from './errors.js';
 export { BundleError, InvalidStateError, PacketError, UnsupportedError } from './errors.js';
+export type { Scene, SceneShape } from './eval/scenes.js';
+export {
+  generateScene,
+  heldOutSceneSeeds,
+  renderScene,
+  SCENE_SIZE,
+  sceneCaption,
+  sceneQuestions,
+} from './eval/scenes.js';
 export type {
   Instruction,
   InstructionInput,
@@ -71,5 +80,15 @@ export type { Quantised, QuantiseOptions } from './quantiser.js';
 export { dequantise, packedBytes, quantise } from './quantiser.js';
 export type { Rng } from './rng.js';
 export { createRng } from './rng.js';
+export type {
+  DecodeReportMessage,
+  ErrorMessage,
+  HelloMessage,
+  InstructionMessage,
+  ReceiverToSender,
+  SenderToReceiver,
+  ServeMessage,
+} from './session.js';
+export { MAX_QUERY_CHARS, parseReceiverMessage, parseSenderMessage } from './session.js';
 export type { EncodeTextOptions, Tokenizer, Vocab } from './tokenizer.js';
 export { createTokenizer, decodeIds, encodeText, splitWords } from './tokenizer.js';

@@ -9,13 +9,11 @@ const DIR = process.env.M4SC_BUNDLE_DIR!;
 it('measure', async () => {
   const codec = await createSemanticCodec({ bundleDir: DIR, ort });
   const sc = JSON.parse(readFileSync(`${DIR}/testdata/scenes.json`, 'utf8'));
-  const imgs = sc.scenes
-    .slice(0, 16)
-    .map((s: { rgb: string }) => ({
-      width: 32,
-      height: 32,
-      data: new Uint8Array(Buffer.from(s.rgb, 'base64')),
-    }));
+  const imgs = sc.scenes.slice(0, 16).map((s: { rgb: string }) => ({
+    width: 32,
+    height: 32,
+    data: new Uint8Array(Buffer.from(s.rgb, 'base64')),
+  }));
   for (const snr of [20, 10, 0]) {
     let ps = 0;
     let ss = 0;

@@ -1,0 +1,300 @@
+/**
+ * One evaluation suite per task: the held-out samples, encoded once (image/text encoder, backbone, and
+ * for private tasks the instruction-conditioned encoder), then `evaluate(condition)` sends them through
+ * the channel, decodes, and scores. Image and text suites also score the classical baseline under the
+ * same condition, on the same samples.
+ */
+import type { SemanticCodec, Tokens } from '../codecTypes.js';
+import type { InstructionInput, Task } from '../instruction.js';
+import { corpusBleu, psnr, ssim } from '../metrics.js';
+import { createRng } from '../rng.js';
+import { splitWords } from '../tokenizer.js';
+import {
+  BASELINE_MTU_BYTES,
+  ClassicalImage,
+  capacityBits,
+  frameLost,
+  type ImageFormat,
+  packetsFor,
+  rayleighPowerGain,
+  utf8Bytes,
+} from './baseline.js';
+import { type Condition, concatTokens, sliceTokens, transmit } from './pipeline.js';
+
+export type Metrics = Record<string, number>;
+
+export interface Suite {
+  readonly task: Task;
+  /** Held-out samples scored per point. */
+  readonly size: number;
+  /** Real channel symbols per sample at full rate (T·C; for text the mean over sentences). */
+  readonly symbolsPerSample: number;
+  evaluate(condition: Condition, seed: number): Promise<Metrics>;
+}
+
+/** Draws of the raw-text baseline's random losses or fades per point (their corpus BLEU is averaged). */
+export const RAW_TEXT_DRAWS = 16;
+
+const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+
+async function encodeImages(
+  codec: SemanticCodec,
+  images: readonly Uint8Array[],
+  size: number,
+): Promise<Tokens> {
+  const parts: Tokens[] = [];
+  for (let s = 0; s < images.length; s += 128) {
+    const batch = images.slice(s, s + 128).map((data) => ({ data, width: size, height: size }));
+    parts.push(await codec.publicEncode(await codec.encodeImage(batch)));
+  }
+  return concatTokens(parts);
+}
+
+/** `reconstruct`: PSNR and SSIM of held-out photo crops, with JPEG/WebP over the same channel. */
+export async function reconstructSuite(
+  codec: SemanticCodec,
+  images: readonly Uint8Array[],
+  size: number,
+  options: { baseline?: boolean } = {},
+): Promise<Suite> {
+  const pub = await encodeImages(codec, images, size);
+  const refs = images.map((im) => Float32Array.from(im, (v) => v / 255));
+  const classical = options.baseline === false ? [] : images.map((im) => new ClassicalImage(im, size, size));
+  const C = codec.manifest.dims.C;
+  return {
+    task: 'reconstruct',
+    size: images.length,
+    symbolsPerSample: pub.T * C,
+    async evaluate(condition, seed) {
+      const { tokens, stats } = await transmit(codec, pub, 'public', condition, seed);
+      const ps: number[] = [];
+      const ss: number[] = [];
+      for (let s = 0; s < tokens.batch; s += 128) {
+        const out = await codec.decodeImage(sliceTokens(tokens, s, Math.min(128, tokens.batch - s)));
+        out.forEach((im, i) => {
+          const ref = refs[s + i]!;
+          ps.push(psnr(ref, im.data));
+          ss.push(ssim({ data: ref, width: size, height: size }, im));
+        });
+      }
+      const m: Metrics = { psnr: mean(ps), ssim: mean(ss) };
+      if (condition.path === 'symbols') m.k = (Math.min(C, condition.rateSymbols) * pub.T) / 2;
+      else {
+        m.bytes = mean(stats.bytes);
+        m.packets = mean(stats.packets);
+      }
+      if (classical.length === 0) return m;
+      m['grey.psnr'] = mean(classical.map((c) => c.grey.psnr));
+      m['grey.ssim'] = mean(classical.map((c) => c.grey.ssim));
+      for (const format of ['jpeg', 'webp'] as ImageFormat[]) {
+        const rng = createRng(seed ^ 0x5bd1e995);
+        const bp: number[] = [];
+        const bs: number[] = [];
+        const qs: number[] = [];
+        let delivered = 0;
+        for (let i = 0; i < classical.length; i++) {
+          const c = classical[i]!;
+          let budget: number;
+          if (condition.path === 'symbols') {
+            // Same channel uses as M4SC; Rayleigh: a genie sender that knows this frame's fade |h|².
+            const gain = condition.channel === 'rayleigh' ? rayleighPowerGain(rng) : 1;
+            budget = Math.floor(capacityBits(m.k!, condition.snrDb, gain) / 8);
+          } else {
+            budget = stats.bytes[i]!; // the bytes M4SC put on the wire for this frame
+          }
+          const r = await c.atBudget(format, budget);
+          // Under packet loss: the exact expectation over losses, P(frame arrives) = (1 − p)^packets.
+          const arrives =
+            r.quality === 0
+              ? 0
+              : condition.path === 'packets'
+                ? (1 - condition.lossRate) ** packetsFor(r.bytes, BASELINE_MTU_BYTES)
+                : 1;
+          if (r.quality > 0) qs.push(r.quality);
+          delivered += arrives;
+          bp.push(arrives * r.psnr + (1 - arrives) * c.grey.psnr);
+          bs.push(arrives * r.ssim + (1 - arrives) * c.grey.ssim);
+        }
+        m[`${format}.psnr`] = mean(bp);
+        m[`${format}.ssim`] = mean(bs);
+        m[`${format}.delivered`] = delivered / classical.length;
+        m[`${format}.quality`] = qs.length ? mean(qs) : 0;
+      }
+      return m;
+    },
+  };
+}
+
+interface PrivateItem {
+  readonly image: Uint8Array;
+  readonly instruction: InstructionInput;
+  /** Expected output words. */
+  readonly target: readonly string[];
+}
+
+/** classify / caption / answer: instruction-conditioned private streams, scored word for word. */
+export async function privateSuite(
+  codec: SemanticCodec,
+  task: 'classify' | 'caption' | 'answer',
+  items: readonly PrivateItem[],
+  size: number,
+): Promise<Suite> {
+  const parts: Tokens[] = [];
+  for (let s = 0; s < items.length; s += 128) {
+    const chunk = items.slice(s, s + 128);
+    const pub = await encodeImages(
+      codec,
+      chunk.map((c) => c.image),
+      size,
+    );
+    parts.push(
+      await codec.privateEncode(
+        pub,
+        chunk.map((c) => c.instruction),
+      ),
+    );
+  }
+  const priv = concatTokens(parts);
+  const C = codec.manifest.dims.C;
+  return {
+    task,
+    size: items.length,
+    symbolsPerSample: priv.T * C,
+    async evaluate(condition, seed) {
+      const { tokens, stats } = await transmit(codec, priv, 'private', condition, seed);
+      const hyps: (readonly string[])[] = [];
+      for (let s = 0; s < tokens.batch; s += 128) {
+        const n = Math.min(128, tokens.batch - s);
+        const out = await codec.decodeTask(
+          sliceTokens(tokens, s, n),
+          items.slice(s, s + n).map((c) => c.instruction),
+        );
+        for (const r of out) hyps.push(r.words);
+      }
+      const exact = mean(hyps.map((h, i) => (h.join(' ') === items[i]!.target.join(' ') ? 1 : 0)));
+      const m: Metrics = task === 'caption' ? { exact } : { accuracy: exact };
+      if (task === 'caption') {
+        m.bleu4 = corpusBleu(
+          items.map((c) => [c.target]),
+          hyps,
+        ).bleu;
+      }
+      if (condition.path === 'symbols') m.k = (Math.min(C, condition.rateSymbols) * priv.T) / 2;
+      else {
+        m.bytes = mean(stats.bytes);
+        m.packets = mean(stats.packets);
+      }
+      return m;
+    },
+  };
+}
+
+/** `transmit`: held-out sentences through the text path (BLEU vs the original words), and raw UTF-8. */
+export async function transmitSuite(codec: SemanticCodec, sentences: readonly string[]): Promise<Suite> {
+  // Each sentence is its own sample (no padding to a batch's longest); equal lengths share model runs.
+  const room = codec.tokenizer.text.maxLen - 1;
+  const groups = new Map<number, number[]>();
+  sentences.forEach((s, i) => {
+    const T = Math.min(splitWords(s).length, room) + 1;
+    groups.set(T, [...(groups.get(T) ?? []), i]);
+  });
+  const encoded: { idx: number[]; tokens: Tokens }[] = [];
+  for (const [, idx] of [...groups].sort((a, b) => a[0] - b[0])) {
+    const parts: Tokens[] = [];
+    for (let s = 0; s < idx.length; s += 128) {
+      const texts = idx.slice(s, s + 128).map((i) => sentences[i]!);
+      parts.push(await codec.publicEncode(await codec.encodeText(texts)));
+    }
+    encoded.push({ idx, tokens: concatTokens(parts) });
+  }
+  const refs = sentences.map((s) => splitWords(s));
+  const vocab = codec.tokenizer.text;
+  const refsUnk = refs.map((r) => r.slice(0, room).map((w) => (vocab.has(w) ? w : '<unk>')));
+  const C = codec.manifest.dims.C;
+  const tokensOf = sentences.map(() => 0);
+  for (const g of encoded) for (const i of g.idx) tokensOf[i] = g.tokens.T;
+  return {
+    task: 'transmit',
+    size: sentences.length,
+    symbolsPerSample: mean(tokensOf) * C,
+    async evaluate(condition, seed) {
+      const hyps: (readonly string[])[] = sentences.map(() => []);
+      const bytes: number[] = [];
+      let g = 0;
+      for (const { idx, tokens } of encoded) {
+        const { tokens: out, stats } = await transmit(codec, tokens, 'public', condition, seed + 7919 * g++);
+        for (let s = 0; s < out.batch; s += 128) {
+          const n = Math.min(128, out.batch - s);
+          const res = await codec.decodeText(sliceTokens(out, s, n));
+          res.forEach((r, j) => {
+            hyps[idx[s + j]!] = r.words;
+          });
+        }
+        bytes.push(...stats.bytes);
+      }
+      const bleu = (h: readonly (readonly string[])[], order: number) =>
+        corpusBleu(
+          refs.map((r) => [r]),
+          h,
+          { maxOrder: order },
+        ).bleu;
+      const m: Metrics = { bleu1: bleu(hyps, 1), bleu4: bleu(hyps, 4) };
+      // Against the <unk>-mapped reference, as training's `*_invocab` (OOV words cannot be sent).
+      const bleuUnk = (order: number) =>
+        corpusBleu(
+          refsUnk.map((r) => [r]),
+          hyps,
+          { maxOrder: order },
+        ).bleu;
+      m.bleu1_invocab = bleuUnk(1);
+      m.bleu4_invocab = bleuUnk(4);
+      // Raw UTF-8: delivered whole when it fits (capacity of the same channel uses) and no packet is lost;
+      // otherwise the sentence is lost — an empty hypothesis in the corpus BLEU (no truncation).
+      // Random fades / losses are drawn RAW_TEXT_DRAWS times and the corpus BLEU averaged, to keep the
+      // baseline's sampling noise well below the differences it is compared on.
+      const rng = createRng(seed ^ 0x27d4eb2f);
+      const random = condition.path === 'packets' || condition.channel === 'rayleigh';
+      const draws = random ? RAW_TEXT_DRAWS : 1;
+      let b1 = 0;
+      let b4 = 0;
+      let sent = 0;
+      for (let d = 0; d < draws; d++) {
+        const raw = sentences.map((s, i) => {
+          const b = utf8Bytes(s);
+          if (condition.path === 'symbols') {
+            const k = (Math.min(C, condition.rateSymbols) * tokensOf[i]!) / 2;
+            const gain = condition.channel === 'rayleigh' ? rayleighPowerGain(rng) : 1;
+            return 8 * b <= capacityBits(k, condition.snrDb, gain);
+          }
+          return !frameLost(rng, packetsFor(b, BASELINE_MTU_BYTES), condition.lossRate);
+        });
+        const rawHyps = refs.map((r, i) => (raw[i] ? r : []));
+        b1 += bleu(rawHyps, 1);
+        b4 += bleu(rawHyps, 4);
+        sent += mean(raw.map((x) => (x ? 1 : 0)));
+      }
+      m['raw.bleu1'] = b1 / draws;
+      m['raw.bleu4'] = b4 / draws;
+      m['raw.delivered'] = sent / draws;
+      if (condition.path === 'packets') m.bytes = mean(bytes);
+      return m;
+    },
+  };
+}
+
+/** Ceiling of `transmit`: BLEU of each sentence against itself with out-of-vocabulary words as `<unk>`. */
+export function vocabularyCeiling(
+  codec: SemanticCodec,
+  sentences: readonly string[],
+): { bleu1: number; bleu4: number } {
+  const v = codec.tokenizer.text;
+  const refs = sentences.map((s) => splitWords(s));
+  const hyps = refs.map((r) => r.slice(0, v.maxLen - 1).map((w) => (v.has(w) ? w : '<unk>')));
+  const b = (order: number) =>
+    corpusBleu(
+      refs.map((r) => [r]),
+      hyps,
+      { maxOrder: order },
+    ).bleu;
+  return { bleu1: b(1), bleu4: b(4) };
+}
