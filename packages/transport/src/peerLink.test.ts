@@ -144,6 +144,31 @@ describe('PeerLink over loopback', () => {
     expect(pair.answerer.state).toBe('closed');
   });
 
+  it('carries several streams on one channel when a sample names its stream', async () => {
+    pair = await createLoopbackLinkPair();
+    const got: ReassembledSample[] = [];
+    const sub = pair.answerer.samples$.subscribe((s) => got.push(s));
+    const packets = [payloadFor(1, 300)];
+    // Same seq on two streams of the public channel: they must not be merged.
+    pair.offerer.sendSample('public', { seq: 7, captureTsMs: Date.now(), op: { k: 1 }, packets });
+    pair.offerer.sendSample('public', {
+      seq: 7,
+      captureTsMs: Date.now(),
+      op: { k: 2 },
+      packets,
+      stream: 'shared:abc',
+    });
+    await until(() => got.length >= 2, 5000);
+    sub.unsubscribe();
+    expect(got.map((s) => [s.stream, s.seq, s.op]).sort()).toEqual([
+      ['public', 7, { k: 1 }],
+      ['shared:abc', 7, { k: 2 }],
+    ]);
+    expect(() =>
+      pair!.offerer.sendSample('public', { seq: 8, captureTsMs: 0, op: {}, packets, stream: '' }),
+    ).toThrow(TypeError);
+  });
+
   it('rejects a packet that cannot fit the MTU and a bad signal with TypeError', async () => {
     pair = await createLoopbackLinkPair();
     const link = pair.offerer;

@@ -252,6 +252,7 @@ class PeerLinkImpl implements PeerLink {
     }
     this.#validateSample(channel, sample);
     this.#sampleQueues[channel].push({
+      ...(sample.stream !== undefined ? { stream: sample.stream } : {}),
       seq: sample.seq,
       captureTsMs: sample.captureTsMs,
       op: sample.op,
@@ -366,7 +367,10 @@ class PeerLinkImpl implements PeerLink {
     if (!Array.isArray(s.packets) || s.packets.length < 1 || s.packets.length > MAX_PACKETS_PER_SAMPLE) {
       throw new TypeError(`sample packets must be an array of 1..${MAX_PACKETS_PER_SAMPLE} Uint8Array`);
     }
-    const stream = this.#streamIds[channel];
+    if (s.stream !== undefined && !isValidStreamId(s.stream)) {
+      throw new TypeError('sample stream must be a 1..48 byte string');
+    }
+    const stream = s.stream ?? this.#streamIds[channel];
     for (const [index, payload] of s.packets.entries()) {
       if (!(payload instanceof Uint8Array)) throw new TypeError(`sample packet ${index} is not a Uint8Array`);
       if (payload.byteLength <= this.maxPacketPayloadBytes) continue;
@@ -404,7 +408,8 @@ class PeerLinkImpl implements PeerLink {
       this.#nextSampleKind = (this.#nextSampleKind + i + 1) % SAMPLE_KINDS.length;
       const pseq = this.#pseq[kind];
       this.#pseq[kind] = pseq === MAX_SEQ ? 0 : pseq + 1;
-      return this.#send(kind, ch, encodeFrame({ stream: this.#streamIds[kind], pseq, ...packet }));
+      const { stream, ...rest } = packet;
+      return this.#send(kind, ch, encodeFrame({ stream: stream ?? this.#streamIds[kind], pseq, ...rest }));
     }
     return 0;
   }

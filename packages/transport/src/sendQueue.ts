@@ -19,6 +19,8 @@ export interface SampleSendQueueOptions {
 
 /** The next packet to frame and send. */
 export interface QueuedPacket {
+  /** The sample's own stream id, when it names one. */
+  stream: string | undefined;
   seq: number;
   captureTsMs: number;
   op: SampleInput['op'];
@@ -108,6 +110,7 @@ export class SampleSendQueue {
     head.bytes -= payload.byteLength;
     if (head.next === sample.packets.length) this.#entries.shift();
     return {
+      stream: sample.stream,
       seq: sample.seq,
       captureTsMs: sample.captureTsMs,
       op: sample.op,

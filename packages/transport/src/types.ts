@@ -16,6 +16,12 @@ export interface SampleInput {
   op: OperatingPoint;
   /** The packets, in order; 1..1024 of them. */
   packets: readonly Uint8Array[];
+  /**
+   * Stream id written in this sample's frames, 1..48 bytes; default the link's `streamIds[channel]`.
+   * Lets one channel carry several streams, e.g. the public stream and a `shared:<tag>` stream of results
+   * shared by several receivers. Sequence numbers are per stream.
+   */
+  stream?: string;
 }
 
 /** A sample as the receiver hands it on: complete, or with holes after its deadline. */
