@@ -13,6 +13,7 @@ export interface Proc {
   stdout: () => string;
   stderr: () => string;
   exited: Promise<number | null>;
+  /** `exited` resolves on `close`: after the exit *and* the last stdout/stderr data. */
   /** Resolves with the first match of `re` on stdout+stderr, rejects after `timeoutMs`. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
 }
@@ -28,7 +29,7 @@ export function run(bin: string, args: string[]): Proc {
   child.stderr!.on('data', (d) => {
     err += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return {
     child,
     stdout: () => out,

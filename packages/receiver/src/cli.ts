@@ -1,41 +1,56 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { SemanticCodec } from '@m4sc/semantic-codec';
+import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import { createLineLogger } from '@m4sc/signaling';
-import type { LinkStats } from '@m4sc/transport';
+import { type LinkStats, percentile } from '@m4sc/transport';
 import { createWeriftPeerConnection } from '@m4sc/transport/node';
 import sharp from 'sharp';
-import { createReceiver } from './receiver.js';
+import { createReceiver, type ReceiverInstruction } from './receiver.js';
+import { createY4mWriter, type Y4mWriter } from './y4mWriter.js';
 
-const HELP = `m4sc-recv — join a room and receive what its sender streams
+const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../../models/default', import.meta.url));
+const TASKS = ['reconstruct', 'classify', 'caption', 'answer', 'transmit'];
+
+const HELP = `m4sc-recv — join a room and decode what its sender streams, for one task
 
 Usage: m4sc-recv --signal URL [options]
 
-Options:
+Task:
+  --task TASK           reconstruct (default) | classify | caption | answer | transmit
+  --query "…"           the question, for --task answer (e.g. "what colour is the circle ?")
+  --bundle DIR          model bundle, the same as the sender's (default: the bundled models/default)
+  --interactive         read "TASK [QUERY]" lines on stdin and switch task live
+
+Output:
+  --out PATH            reconstructed frames: PATH/frame-<seq>.png, or one Y4M file if PATH ends in .y4m
+  --log FILE            write the JSON result lines to FILE instead of stdout
+                        Each line: {seq, task, result?, latencyMs, decodeMs, lostPackets, packets, stream}
+
+Network:
   --signal URL          signaling server (ws://host:port), as printed by m4sc-send (required)
   --room NAME           room to join (default demo)
   --token T             room token, when the signaling server has a secret
-  --out DIR             write each received frame as DIR/frame-<seq>.png
-  --log FILE            append one JSON line per received frame to FILE ('-' = stdout)
   --ice-server URL      STUN/TURN server for real networks (repeatable); none on loopback
   --ice-username U      TURN username;  --ice-credential C  TURN password
   --network             offer every interface's address, for peers on other machines (default:
                         loopback only when the signaling server is on loopback)
-  --quiet               no live stats line
+
+Other:
+  --duration S          stop after S seconds (default: run until Ctrl-C)
+  --quiet               no live stats
   -h, --help            this help
 
-Live stats (stderr, once a second): fps, kbit/s, RTT, loss, latency p50/p95.
+Live stats (stderr, once a second): fps, kbit/s, RTT, loss, latency p50/p95, decode time.
 Exit codes: 0 ok, 1 runtime error, 2 bad flags.`;
 
 function fail(message: string): never {
   process.stderr.write(`m4sc-recv: ${message}\nTry 'm4sc-recv --help'.\n`);
   process.exit(2);
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 function isLoopbackUrl(url: string): boolean {
@@ -47,82 +62,132 @@ function isLoopbackUrl(url: string): boolean {
   }
 }
 
+const OPTIONS = {
+  signal: { type: 'string' },
+  room: { type: 'string' },
+  token: { type: 'string' },
+  task: { type: 'string' },
+  query: { type: 'string' },
+  bundle: { type: 'string' },
+  interactive: { type: 'boolean' },
+  out: { type: 'string' },
+  log: { type: 'string' },
+  'ice-server': { type: 'string', multiple: true },
+  'ice-username': { type: 'string' },
+  'ice-credential': { type: 'string' },
+  network: { type: 'boolean' },
+  duration: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseTaskLine(line: string): ReceiverInstruction | undefined {
+  const m = /^\s*(\S+)\s*(.*)$/.exec(line);
+  if (!m || !TASKS.includes(m[1]!)) return undefined;
+  return { task: m[1]!, ...(m[2] ? { query: m[2] } : {}) };
+}
+
 async function main(): Promise<void> {
-  let values: Record<string, string | boolean | string[] | undefined>;
+  let v: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
   try {
-    values = parseArgs({
-      options: {
-        signal: { type: 'string' },
-        room: { type: 'string' },
-        token: { type: 'string' },
-        out: { type: 'string' },
-        log: { type: 'string' },
-        'ice-server': { type: 'string', multiple: true },
-        'ice-username': { type: 'string' },
-        'ice-credential': { type: 'string' },
-        network: { type: 'boolean' },
-        duration: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    v = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (err) {
     fail((err as Error).message);
   }
-  if (values.help) {
+  if (v.help) {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const signalUrl = values.signal as string | undefined;
+  const signalUrl = v.signal;
   if (!signalUrl) fail('--signal URL is required (m4sc-send prints it)');
   if (!/^wss?:\/\//.test(signalUrl)) fail(`--signal must be a ws:// or wss:// URL, got '${signalUrl}'`);
-  const durationS = values.duration === undefined ? 0 : Number(values.duration);
+  const durationS = v.duration === undefined ? 0 : Number(v.duration);
   if (!Number.isFinite(durationS) || durationS < 0)
-    fail(`--duration must be a non-negative number, got '${values.duration}'`);
-  const room = (values.room as string | undefined) ?? 'demo';
-  const outDir = values.out as string | undefined;
-  if (outDir) mkdirSync(outDir, { recursive: true });
-  const logPath = values.log as string | undefined;
-  const { createWriteStream } = await import('node:fs');
-  const logStream =
-    logPath === '-' ? process.stdout : logPath ? createWriteStream(logPath, { flags: 'a' }) : undefined;
-
-  const loopback = isLoopbackUrl(signalUrl);
-  const iceServers = ((values['ice-server'] as string[] | undefined) ?? []).map((urls) => ({
-    urls,
-    ...(values['ice-username'] ? { username: values['ice-username'] as string } : {}),
-    ...(values['ice-credential'] ? { credential: values['ice-credential'] as string } : {}),
-  }));
-  const mode = !values.network && loopback && iceServers.length === 0 ? 'loopback' : 'network';
+    fail(`--duration must be a non-negative number, got '${v.duration}'`);
+  const task = v.task ?? 'reconstruct';
+  if (!TASKS.includes(task)) fail(`unknown --task '${task}' (${TASKS.join(', ')})`);
+  if (task === 'answer' && !v.query) fail('--task answer needs --query "…"');
+  if (task !== 'answer' && v.query) fail(`--query applies to --task answer only, not '${task}'`);
+  const room = v.room ?? 'demo';
   const log = createLineLogger({ write: (l) => process.stderr.write(`${l}\n`), namespace: 'm4sc:recv' });
+
+  let codec: SemanticCodec;
+  const bundleDir = v.bundle ?? DEFAULT_BUNDLE_DIR;
+  try {
+    codec = await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'] });
+    codec.parseInstruction({ task, ...(v.query ? { query: v.query } : {}) });
+  } catch (err) {
+    if ((err as Error).name === 'BundleError')
+      throw new Error(`cannot load the model bundle ${bundleDir}: ${(err as Error).message}`);
+    fail((err as Error).message);
+  }
+
+  const out = v.out;
+  let y4m: Y4mWriter | undefined;
+  if (out?.endsWith('.y4m')) y4m = createY4mWriter(out, 15);
+  else if (out) mkdirSync(out, { recursive: true });
+  const results = v.log ? createWriteStream(v.log, { flags: 'a' }) : process.stdout;
+
+  const iceServers = (v['ice-server'] ?? []).map((urls) => ({
+    urls,
+    ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
+    ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
+  }));
+  const mode = !v.network && isLoopbackUrl(signalUrl) && iceServers.length === 0 ? 'loopback' : 'network';
 
   const receiver = await createReceiver({
     signalUrl,
     room,
-    ...(values.token ? { token: values.token as string } : {}),
+    ...(v.token ? { token: v.token } : {}),
+    codec,
+    instruction: { task, ...(v.query ? { query: v.query } : {}) },
     createPeerConnection: () =>
       createWeriftPeerConnection(mode === 'loopback' ? { mode } : { mode, iceServers }),
     logger: log,
   });
-  process.stderr.write(`m4sc-recv: joined room '${room}' as ${receiver.peerId}\n`);
+  process.stderr.write(
+    `m4sc-recv: joined room '${room}' as ${receiver.peerId}, task ${task}${v.query ? ` "${v.query}"` : ''}\n`,
+  );
 
-  let frames = 0;
+  receiver.events$.subscribe((ev) => {
+    if (ev.type === 'hello')
+      process.stderr.write(
+        `m4sc-recv: sender streams ${ev.hello.source} (${ev.hello.codec}, ${ev.hello.modality}) at ${ev.hello.fps} fps\n`,
+      );
+    else if (ev.type === 'served') {
+      const how = ev.serve.stream.startsWith('shared:')
+        ? `shared with ${ev.serve.members - 1} other receiver(s)`
+        : ev.serve.stream.split(':')[0];
+      process.stderr.write(`m4sc-recv: served on the ${how} stream\n`);
+    } else if (ev.type === 'refused')
+      process.stderr.write(`m4sc-recv: the sender refused: ${ev.message} (${ev.code})\n`);
+    else if (ev.type === 'sender-left')
+      process.stderr.write(`m4sc-recv: the sender left (${ev.reason}); waiting for it to come back\n`);
+  });
+
+  let count = 0;
   let written = 0;
   let writeErrors = 0;
-  let ages: number[] = [];
+  let latencies: number[] = [];
+  let decodes: number[] = [];
   let lastStats: LinkStats | undefined;
-  receiver.frames$.subscribe((f) => {
-    frames++;
-    ages.push(f.ageMs);
-    logStream?.write(
-      `${JSON.stringify({ seq: f.seq, captureTsMs: f.captureTsMs, ageMs: Math.round(f.ageMs * 10) / 10, bytes: f.data.byteLength, lostPackets: f.lostPackets, packets: f.packetCount })}\n`,
-    );
-    if (outDir) {
-      sharp(f.data, { raw: { width: f.width, height: f.height, channels: 3 } })
+  receiver.results$.subscribe((r) => {
+    count++;
+    latencies.push(r.latencyMs);
+    decodes.push(r.decodeMs);
+    let file: string | undefined;
+    if (r.image && y4m) {
+      try {
+        y4m.write(r.image);
+        written++;
+      } catch (err) {
+        if (writeErrors++ === 0) log.error('cannot write frame', { error: (err as Error).message });
+      }
+    } else if (r.image && out) {
+      file = join(out, `frame-${String(r.seq).padStart(6, '0')}.png`);
+      sharp(r.image.data, { raw: { width: r.image.width, height: r.image.height, channels: 3 } })
         .png()
-        .toFile(join(outDir, `frame-${String(f.seq).padStart(6, '0')}.png`))
+        .toFile(file)
         .then(
           () => {
             written++;
@@ -132,27 +197,60 @@ async function main(): Promise<void> {
           },
         );
     }
+    results.write(
+      `${JSON.stringify({
+        seq: r.seq,
+        task: r.task,
+        ...(r.text !== undefined ? { result: r.text } : {}),
+        ...(file ? { file } : {}),
+        latencyMs: Math.round(r.latencyMs * 10) / 10,
+        decodeMs: Math.round(r.decodeMs * 10) / 10,
+        lostPackets: r.lostPackets,
+        packets: r.packets,
+        stream: r.stream,
+      })}\n`,
+    );
   });
   receiver.stats$.subscribe((s) => {
     lastStats = s;
   });
-  let lastFrames = 0;
+
+  if (v.interactive) {
+    process.stderr.write(
+      'm4sc-recv: type "TASK [QUERY]" to switch, e.g. "answer how many shapes are there ?"\n',
+    );
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      const next = parseTaskLine(line);
+      if (!next) {
+        process.stderr.write(`m4sc-recv: not a task line: '${line}' (${TASKS.join(', ')} [query])\n`);
+        return;
+      }
+      receiver.setInstruction(next);
+    });
+  }
+
+  let lastCount = 0;
   let lastT = Date.now();
-  const statsTimer = values.quiet
+  const statsTimer = v.quiet
     ? undefined
     : setInterval(() => {
         const now = Date.now();
-        const fps = ((frames - lastFrames) * 1000) / Math.max(1, now - lastT);
-        const sorted = [...ages].sort((a, b) => a - b);
-        const kbps = lastStats ? ((lastStats.receivedBytesPerSec * 8) / 1000).toFixed(0) : '-';
+        const fps = ((count - lastCount) * 1000) / Math.max(1, now - lastT);
+        const lat = [...latencies].sort((a, b) => a - b);
+        const dec = [...decodes].sort((a, b) => a - b);
+        const kbps = lastStats ? ((lastStats.receivedBytesPerSec * 8) / 1000).toFixed(1) : '-';
         const rtt = lastStats?.rttMs !== undefined ? lastStats.rttMs.toFixed(1) : '-';
-        const loss = lastStats?.channels.public.lossRate;
+        const lossPub = lastStats?.channels.public.lossRate;
+        const lossPriv = lastStats?.channels.private.lossRate;
+        const loss = lossPub ?? lossPriv;
+        const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(1));
         process.stderr.write(
-          `recv fps=${fps.toFixed(1)} kbit/s=${kbps} rtt=${rtt}ms loss=${loss === undefined ? '-' : `${(loss * 100).toFixed(1)}%`} latency p50=${percentile(sorted, 50).toFixed(1)}ms p95=${percentile(sorted, 95).toFixed(1)}ms frames=${frames}${outDir ? ` written=${written}` : ''}\n`,
+          `recv fps=${fps.toFixed(1)} kbit/s=${kbps} rtt=${rtt}ms loss=${loss === undefined ? '-' : `${(loss * 100).toFixed(1)}%`} latency p50=${f(percentile(lat, 50))}ms p95=${f(percentile(lat, 95))}ms decode p50=${f(percentile(dec, 50))}ms results=${count}${out ? ` written=${written}` : ''}\n`,
         );
-        lastFrames = frames;
+        lastCount = count;
         lastT = now;
-        ages = [];
+        latencies = [];
+        decodes = [];
       }, 1000);
 
   let stopping = false;
@@ -161,11 +259,13 @@ async function main(): Promise<void> {
     stopping = true;
     if (statsTimer) clearInterval(statsTimer);
     await receiver.close();
-    // Let pending PNG writes finish.
-    await new Promise((r) => setTimeout(r, 100));
-    if (logStream && logStream !== process.stdout) (logStream as NodeJS.WritableStream).end();
+    await new Promise((r) => setTimeout(r, 100)); // pending PNG writes
+    await y4m?.close();
+    if (results !== process.stdout)
+      await new Promise<void>((r) => (results as NodeJS.WritableStream).end(() => r()));
+    await codec.close();
     process.stderr.write(
-      `m4sc-recv: ${frames} frames received${outDir ? `, ${written} written to ${outDir}` : ''}\n`,
+      `m4sc-recv: ${count} results${out ? `, ${written} frames written to ${out}` : ''}\n`,
     );
     process.exit(code);
   };

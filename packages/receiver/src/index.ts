@@ -1,7 +1,10 @@
 export {
   createReceiver,
-  frameFromSample,
-  type ReceivedFrame,
   type Receiver,
+  type ReceiverEvent,
+  type ReceiverInstruction,
   type ReceiverOptions,
+  type ReceiverResult,
+  rawFrameFromSample,
 } from './receiver.js';
+export { createY4mWriter, type Y4mWriter } from './y4mWriter.js';

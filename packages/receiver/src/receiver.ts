@@ -1,26 +1,57 @@
+import {
+  type DecodedSample,
+  type HelloMessage,
+  type InstructionMessage,
+  parseOperatingPoint,
+  parseSenderMessage,
+  type SemanticCodec,
+  type ServeMessage,
+} from '@m4sc/semantic-codec';
 import { connectSignaling, type Logger, type SignalingClient } from '@m4sc/signaling';
 import {
   createPeerLink,
   type LinkStats,
+  type PeerConnectionLike,
   type PeerLink,
   type PeerSignal,
+  percentile,
   type ReassembledSample,
 } from '@m4sc/transport';
 import { type Observable, Subject, type Subscription } from 'rxjs';
 
-/** A frame as the receiver got it; `lostPackets` > 0 means parts were filled with zeros. */
-export interface ReceivedFrame {
-  seq: number;
-  captureTsMs: number;
-  /** Capture-to-arrival age, milliseconds (clock-offset corrected by the transport). */
-  ageMs: number;
-  width: number;
-  height: number;
-  /** RGB24 pixels. */
-  data: Uint8Array;
-  lostPackets: number;
-  packetCount: number;
+/** What the receiver asks the sender for. */
+export interface ReceiverInstruction {
+  task: string;
+  query?: string;
 }
+
+/** One decoded sample. */
+export interface ReceiverResult {
+  /** Sample id (the sender's sample index). */
+  seq: number;
+  task: string;
+  /** Capture on the sender to decoded here, milliseconds (clock-offset corrected). */
+  latencyMs: number;
+  /** Time spent decoding, milliseconds. */
+  decodeMs: number;
+  /** Packets lost out of `packets`; lost packets are decoded through the erasure mask, never dropped whole. */
+  lostPackets: number;
+  packets: number;
+  /** The stream it came on: `public`, `shared:<tag>`, `private:<peer>`. */
+  stream: string;
+  /** For image results: RGB24. */
+  image?: { data: Uint8Array; width: number; height: number };
+  /** For text results (caption, class, answer, transmitted text). */
+  text?: string;
+}
+
+/** Events a user should see, in words. */
+export type ReceiverEvent =
+  | { type: 'hello'; hello: HelloMessage }
+  | { type: 'served'; serve: ServeMessage }
+  | { type: 'refused'; code: string; message: string }
+  | { type: 'sender-left'; reason: string }
+  | { type: 'connected' };
 
 /** Options of {@link createReceiver}. */
 export interface ReceiverOptions {
@@ -28,23 +59,34 @@ export interface ReceiverOptions {
   room: string;
   token?: string;
   /** Creates the RTCPeerConnection for the link to the sender. */
-  createPeerConnection: () => unknown;
+  createPeerConnection: () => PeerConnectionLike;
+  /** The semantic codec; needed for semantic streams (the sender says which in `hello`). */
+  codec?: SemanticCodec;
+  /** What to ask for. Default `{ task: 'reconstruct' }`. */
+  instruction?: ReceiverInstruction;
   logger?: Logger;
 }
 
 /** A running receiver. */
 export interface Receiver {
   readonly peerId: string;
-  /** Frames as they are reassembled (with holes zero-filled). Completes on close. */
-  readonly frames$: Observable<ReceivedFrame>;
+  /** Decoded samples. Completes on close. */
+  readonly results$: Observable<ReceiverResult>;
+  /** Things the user should know: the sender's hello, how the task is served, refusals. */
+  readonly events$: Observable<ReceiverEvent>;
   /** Link figures of the current sender link. Completes on close. */
   readonly stats$: Observable<LinkStats>;
-  /** Samples that could not be turned into frames (bad operating point), counted. */
-  readonly undecodable: number;
+  /** Counters of samples not decoded, by reason. */
+  readonly dropped: Readonly<Record<'bad-control' | 'not-for-me' | 'undecodable' | 'decoder-busy', number>>;
+  /** Switches task; takes effect with the next sample the sender encodes. */
+  setInstruction(instruction: ReceiverInstruction): void;
   close(): Promise<void>;
 }
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Samples waiting to be decoded; beyond this the oldest is dropped (a stale result is worth nothing). */
+const DECODE_QUEUE_MAX = 4;
 
 interface RawRgbOp {
   kind: 'raw-rgb';
@@ -68,8 +110,10 @@ function isRawRgbOp(op: unknown): op is RawRgbOp {
   );
 }
 
-/** Turns a reassembled raw-RGB sample into a frame; missing packets become zeros at their offsets. */
-export function frameFromSample(sample: ReassembledSample): ReceivedFrame | undefined {
+/** Raw RGB sample → pixels; missing packets become zeros at their offsets. `undefined` if not raw. */
+export function rawFrameFromSample(
+  sample: ReassembledSample,
+): { data: Uint8Array; width: number; height: number; lost: number } | undefined {
   if (!isRawRgbOp(sample.op)) return undefined;
   const { width, height, packetBytes } = sample.op;
   const data = new Uint8Array(width * height * 3);
@@ -83,21 +127,20 @@ export function frameFromSample(sample: ReassembledSample): ReceivedFrame | unde
     const offset = i * packetBytes;
     data.set(p.subarray(0, Math.max(0, Math.min(p.byteLength, data.byteLength - offset))), offset);
   });
-  return {
-    seq: sample.seq,
-    captureTsMs: sample.captureTsMs,
-    ageMs: sample.ageMs,
-    width,
-    height,
-    data,
-    lostPackets: lost,
-    packetCount: sample.count,
-  };
+  return { data, width, height, lost };
 }
 
-/** Joins `room` as a receiver; answers the sender's offer and reassembles what it streams. */
+function toRgb8(img: { data: Float32Array | Uint8Array | Uint8ClampedArray }): Uint8Array {
+  if (img.data instanceof Uint8Array) return img.data;
+  const out = new Uint8Array(img.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(img.data[i]! * 255)));
+  return out;
+}
+
+/** Joins `room` as a receiver, asks for its task over `control`, and decodes what the sender streams. */
 export async function createReceiver(options: ReceiverOptions): Promise<Receiver> {
   const log = options.logger ?? silent;
+  const codec = options.codec;
   const client: SignalingClient = await connectSignaling({
     url: options.signalUrl,
     room: options.room,
@@ -105,13 +148,164 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     reconnect: true,
     ...(options.token ? { token: options.token } : {}),
   });
-  const frames$ = new Subject<ReceivedFrame>();
+  const results$ = new Subject<ReceiverResult>();
+  const events$ = new Subject<ReceiverEvent>();
   const stats$ = new Subject<LinkStats>();
+  const dropped = { 'bad-control': 0, 'not-for-me': 0, undecodable: 0, 'decoder-busy': 0 };
+  let instruction: ReceiverInstruction = options.instruction ?? { task: 'reconstruct' };
+  let requestId = 0;
+  let hello: HelloMessage | undefined;
+  let serve: ServeMessage | undefined;
   let link: PeerLink | undefined;
   let linkFrom: string | undefined;
   let linkSubs: Subscription[] = [];
-  let undecodable = 0;
   let closed = false;
+  const queue: { sample: ReassembledSample; receivedAt: number }[] = [];
+  let decoding = false;
+  let decodeTimes: number[] = [];
+  let latencies: number[] = [];
+  let decodedCount = 0;
+  let errorCount = 0;
+
+  const sendInstruction = () => {
+    if (link?.state !== 'connected' || hello?.codec !== 'semantic') return;
+    requestId++;
+    const msg: InstructionMessage = {
+      t: 'instruction',
+      id: requestId,
+      task: instruction.task,
+      ...(instruction.query ? { query: instruction.query } : {}),
+    };
+    link.sendControl(msg);
+  };
+
+  const decodeOne = async (
+    sample: ReassembledSample,
+    receivedAt: number,
+  ): Promise<ReceiverResult | undefined> => {
+    const t0 = performance.now();
+    const packets = sample.packets;
+    const lost = sample.count - sample.received;
+    const base = { seq: sample.seq, stream: sample.stream, packets: sample.count, lostPackets: lost };
+    const raw = rawFrameFromSample(sample);
+    if (raw) {
+      const decodeMs = performance.now() - t0;
+      return {
+        ...base,
+        task: 'raw',
+        image: { data: raw.data, width: raw.width, height: raw.height },
+        decodeMs,
+        latencyMs: sample.ageMs + (Date.now() - receivedAt),
+      };
+    }
+    if (!codec || !hello || hello.codec !== 'semantic') {
+      dropped.undecodable++;
+      return undefined;
+    }
+    const op = parseOperatingPoint(sample.op);
+    let decoded: DecodedSample;
+    let task: string;
+    if (
+      sample.stream === 'public' &&
+      (instruction.task === 'reconstruct' || instruction.task === 'transmit')
+    ) {
+      task = instruction.task;
+      decoded = await codec.decodeSample({ stream: 'public', modality: hello.modality, packets, op });
+    } else if (sample.stream !== 'public' && serve && (sample.op as { ik?: unknown }).ik === serve.ik) {
+      task = serve.instruction.task;
+      decoded = await codec.decodeSample({
+        stream: 'private',
+        instruction: {
+          task: serve.instruction.task,
+          modality: serve.instruction.modality,
+          output: serve.instruction.output,
+          ...(serve.instruction.query ? { query: serve.instruction.query } : {}),
+        },
+        packets,
+        op,
+      });
+    } else {
+      dropped['not-for-me']++;
+      return undefined;
+    }
+    const decodeMs = performance.now() - t0;
+    const latencyMs = sample.ageMs + (Date.now() - receivedAt);
+    if (decoded.kind === 'image') {
+      const img = decoded.image;
+      return {
+        ...base,
+        task,
+        decodeMs,
+        latencyMs,
+        image: { data: toRgb8(img), width: img.width, height: img.height },
+      };
+    }
+    return { ...base, task, decodeMs, latencyMs, text: decoded.text.text };
+  };
+
+  const pump = async () => {
+    if (decoding) return;
+    decoding = true;
+    try {
+      while (queue.length > 0 && !closed) {
+        const { sample, receivedAt } = queue.shift()!;
+        try {
+          const r = await decodeOne(sample, receivedAt);
+          if (r && !closed) {
+            decodedCount++;
+            decodeTimes.push(r.decodeMs);
+            latencies.push(r.latencyMs);
+            results$.next(r);
+          }
+        } catch (err) {
+          errorCount++;
+          dropped.undecodable++;
+          log.warn('sample not decodable', {
+            seq: sample.seq,
+            stream: sample.stream,
+            error: (err as Error).message,
+          });
+        }
+      }
+    } finally {
+      decoding = false;
+    }
+  };
+
+  const onControl = (raw: unknown) => {
+    const m = parseSenderMessage(raw);
+    if (!m) {
+      dropped['bad-control']++;
+      log.warn('bad control message from the sender dropped');
+      return;
+    }
+    if (m.t === 'hello') {
+      hello = m;
+      if (
+        m.codec === 'semantic' &&
+        codec &&
+        m.bundle &&
+        (m.bundle.name !== codec.manifest.name || m.bundle.version !== codec.manifest.version)
+      ) {
+        log.warn('the sender uses another bundle; results may be wrong', {
+          sender: `${m.bundle.name} ${m.bundle.version}`,
+          receiver: `${codec.manifest.name} ${codec.manifest.version}`,
+        });
+      }
+      if (m.codec === 'semantic' && !codec)
+        log.error('the sender streams semantic symbols but this receiver has no codec');
+      events$.next({ type: 'hello', hello: m });
+      if (m.codec === 'semantic') sendInstruction(); // a raw stream carries pixels only: nothing to ask for
+    } else if (m.t === 'serve') {
+      if (m.ref !== requestId) return; // an answer to an older request
+      serve = m;
+      events$.next({ type: 'served', serve: m });
+    } else {
+      if (m.ref !== undefined && m.ref !== requestId) return;
+      log.warn('the sender refused', { code: m.code, message: m.message });
+      events$.next({ type: 'refused', code: m.code, message: m.message });
+    }
+  };
 
   const dropLink = () => {
     for (const s of linkSubs) s.unsubscribe();
@@ -119,32 +313,56 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     link?.close();
     link = undefined;
     linkFrom = undefined;
+    hello = undefined;
+    serve = undefined;
   };
 
   const newLink = (from: string) => {
     dropLink();
     const l = createPeerLink({
-      pc: options.createPeerConnection() as never,
+      pc: options.createPeerConnection(),
       role: 'answerer',
       sendSignal: (data: PeerSignal) => {
         if (client.state === 'joined') client.signal(from, data as never);
       },
+      opBudgetBytes: 128,
     });
     link = l;
     linkFrom = from;
     linkSubs.push(
       l.samples$.subscribe((sample) => {
-        const frame = frameFromSample(sample);
-        if (frame) frames$.next(frame);
-        else {
-          undecodable++;
-          log.warn('undecodable sample dropped', { seq: sample.seq });
+        queue.push({ sample, receivedAt: Date.now() });
+        while (queue.length > DECODE_QUEUE_MAX) {
+          queue.shift();
+          dropped['decoder-busy']++;
         }
+        void pump();
       }),
-      l.stats$.subscribe((s) => stats$.next(s)),
+      l.control$.subscribe(onControl),
+      l.stats$.subscribe((s) => {
+        stats$.next(s);
+        const d = [...decodeTimes].sort((a, b) => a - b);
+        const a = [...latencies].sort((x, y) => x - y);
+        if (l.state === 'connected' && hello?.codec === 'semantic') {
+          l.sendControl({
+            t: 'decode-report',
+            samples: decodedCount,
+            decodeMsP50: d.length ? percentile(d, 50) : 0,
+            decodeMsP95: d.length ? percentile(d, 95) : 0,
+            latencyMsP50: a.length ? percentile(a, 50) : 0,
+            latencyMsP95: a.length ? percentile(a, 95) : 0,
+            errors: errorCount,
+          });
+        }
+        decodeTimes = [];
+        latencies = [];
+      }),
     );
     l.connected.then(
-      () => log.info('connected to sender', { sender: from }),
+      () => {
+        log.info('connected to sender', { sender: from });
+        events$.next({ type: 'connected' });
+      },
       (err: unknown) => log.warn('connection to sender failed', { error: String(err) }),
     );
     return l;
@@ -153,7 +371,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   const sub = client.events$.subscribe((ev) => {
     if (ev.type === 'signal') {
       const data = ev.data as unknown as PeerSignal;
-      // A new offer from the sender (first join, or the sender restarted) starts a fresh link.
+      // A new offer (first join, or the sender restarted) starts a fresh link.
       const l = data.type === 'offer' || ev.from !== linkFrom ? newLink(ev.from) : link;
       try {
         l?.handleSignal(data);
@@ -162,6 +380,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       }
     } else if (ev.type === 'peer-left' && ev.peerId === linkFrom) {
       log.info('sender left', { reason: ev.reason });
+      events$.next({ type: 'sender-left', reason: ev.reason });
       dropLink();
     } else if (ev.type === 'error') {
       log.warn('signaling error', { code: ev.code, message: ev.message });
@@ -170,10 +389,15 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
 
   return {
     peerId: client.peerId,
-    frames$: frames$.asObservable(),
+    results$: results$.asObservable(),
+    events$: events$.asObservable(),
     stats$: stats$.asObservable(),
-    get undecodable() {
-      return undecodable;
+    dropped,
+    setInstruction(next) {
+      if (closed) throw new Error('receiver is closed');
+      if (!next || typeof next.task !== 'string') throw new TypeError('instruction.task must be a string');
+      instruction = { ...next };
+      sendInstruction();
     },
     async close() {
       if (closed) return;
@@ -181,7 +405,8 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       sub.unsubscribe();
       dropLink();
       client.close();
-      frames$.complete();
+      results$.complete();
+      events$.complete();
       stats$.complete();
     },
   };

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { createOperatingPoint, type OperatingPoint, type SemanticCodec } from '@m4sc/semantic-codec';
+import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import {
   createLineLogger,
   createRoomToken,
@@ -8,6 +10,7 @@ import {
 } from '@m4sc/signaling';
 import { createWeriftPeerConnection } from '@m4sc/transport/node';
 import {
+  DEFAULT_BUNDLE_DIR,
   DEFAULT_EMBEDDED_SIGNAL_PORT,
   DEFAULT_FPS,
   DEFAULT_HEIGHT,
@@ -15,28 +18,51 @@ import {
   DEFAULT_WIDTH,
 } from './defaults.js';
 import { createSender } from './sender.js';
+import { createWordEditSharingPolicy, DEFAULT_SHARING_THRESHOLD } from './sharing.js';
+import { openSource, parseSourceSpec } from './sources/index.js';
 
-const HELP = `m4sc-send — stream a source to every receiver of a room over WebRTC
+const HELP = `m4sc-send — stream semantic symbols of a source to every receiver of a room over WebRTC
 
 Usage: m4sc-send [options]
 
-Options:
+Source and model:
+  --source SPEC         synthetic (default: moving 32×32 scenes of coloured shapes, with ground truth)
+                        pattern (a moving colour-bar test pattern)
+                        images:DIR (PNG/JPEG/WebP/PGM/PPM files, looped)
+                        y4m:FILE | y4m:- (YUV4MPEG2 file, or a pipe: ffmpeg … -f yuv4mpegpipe -)
+                        camera[:DEVICE] (v4l2 through Debian's ffmpeg; default /dev/video0)
+                        text:FILE | text:- (one sample per line)
+  --codec KIND          semantic (default) | raw (plain RGB bytes: the transport check and pixel baseline)
+  --bundle DIR          model bundle (default: the bundled models/default)
+  --op NAME             operating point from the bundle (default: its first, q8-full)
+  --rate N              symbols per token (overrides the operating point's rate)
+  --bits N              bits per symbol, e.g. 8 or 4 (overrides the operating point's bits)
+  --device KIND         cpu (default) | cuda | auto: where the sender runs the model (onnxruntime EP)
+  --sharing MODE        on (default: identical or similar instructions are encoded once and shared)
+                        | naive (encode and send everything per receiver: the baseline)
+  --share-threshold X   similarity in (0, 1] above which instructions are shared (default ${DEFAULT_SHARING_THRESHOLD})
+  --fps N               samples per second (default ${DEFAULT_FPS})
+  --width N, --height N size image sources are scaled to (default ${DEFAULT_WIDTH}×${DEFAULT_HEIGHT}; synthetic is 32×32)
+
+Network:
   --signal URL          signaling server (ws://host:port). Without it, an embedded server is
                         started on 127.0.0.1 and the command to join it is printed.
   --signal-port N       port of the embedded signaling server (default ${DEFAULT_EMBEDDED_SIGNAL_PORT}; 0 = any free port)
   --secret S            embedded server only: require HMAC room tokens; prints a receiver token
   --token T             room token for a signaling server that has a secret
   --room NAME           room to send to (default ${DEFAULT_ROOM})
-  --source KIND         synthetic (a moving test pattern; default)
-  --fps N               frames per second (default ${DEFAULT_FPS})
-  --width N, --height N frame size in pixels (default ${DEFAULT_WIDTH}×${DEFAULT_HEIGHT})
   --ice-server URL      STUN/TURN server for real networks (repeatable); none on loopback
   --ice-username U      TURN username;  --ice-credential C  TURN password
   --network             offer every interface's address, for peers on other machines (default:
                         loopback only when the signaling server is on loopback)
-  --quiet               no live stats line
+
+Other:
+  --duration S          stop after S seconds (default: run until Ctrl-C or the source ends)
+  --quiet               no live stats
   -h, --help            this help
 
+Live stats (stderr, once a second): fps, encode ms, bytes per sample public/private, and per receiver
+its task, how it is served (public, shared, private), kbit/s, RTT and the receiver's decode latency.
 Exit codes: 0 ok, 1 runtime error, 2 bad flags.`;
 
 function fail(message: string): never {
@@ -44,12 +70,17 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function positiveNumber(name: string, value: string | undefined, fallback: number, integer = false): number {
+function num(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  check: (n: number) => boolean,
+  what: string,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    fail(`--${name} must be a ${integer ? 'non-negative integer' : 'non-negative number'}, got '${value}'`);
-  }
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
+    fail(`--${name} must be ${what}, got '${value}'`);
   return n;
 }
 
@@ -62,63 +93,135 @@ function isLoopbackUrl(url: string): boolean {
   }
 }
 
+const OPTIONS = {
+  signal: { type: 'string' },
+  'signal-port': { type: 'string' },
+  secret: { type: 'string' },
+  token: { type: 'string' },
+  room: { type: 'string' },
+  source: { type: 'string' },
+  codec: { type: 'string' },
+  bundle: { type: 'string' },
+  op: { type: 'string' },
+  rate: { type: 'string' },
+  bits: { type: 'string' },
+  device: { type: 'string' },
+  sharing: { type: 'string' },
+  'share-threshold': { type: 'string' },
+  fps: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  'ice-server': { type: 'string', multiple: true },
+  'ice-username': { type: 'string' },
+  'ice-credential': { type: 'string' },
+  network: { type: 'boolean' },
+  duration: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      options: {
-        signal: { type: 'string' },
-        'signal-port': { type: 'string' },
-        secret: { type: 'string' },
-        token: { type: 'string' },
-        room: { type: 'string' },
-        source: { type: 'string' },
-        fps: { type: 'string' },
-        width: { type: 'string' },
-        height: { type: 'string' },
-        'ice-server': { type: 'string', multiple: true },
-        'ice-username': { type: 'string' },
-        'ice-credential': { type: 'string' },
-        network: { type: 'boolean' },
-        duration: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  }
+  let v: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
   try {
-    parsed = parse();
+    v = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }).values;
   } catch (err) {
     fail((err as Error).message);
   }
-  const v = parsed.values;
   if (v.help) {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const source = v.source ?? 'synthetic';
-  if (source !== 'synthetic') fail(`unknown --source '${source}' (supported: synthetic)`);
+  let spec: ReturnType<typeof parseSourceSpec>;
+  try {
+    spec = parseSourceSpec(v.source ?? 'synthetic');
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const codecKind = v.codec ?? 'semantic';
+  if (codecKind !== 'semantic' && codecKind !== 'raw')
+    fail(`--codec must be semantic or raw, got '${codecKind}'`);
+  if (codecKind === 'raw' && spec.kind === 'text')
+    fail('--codec raw streams images; text sources need --codec semantic');
+  if (codecKind === 'raw' && (v.bundle || v.op || v.rate || v.bits || v.sharing)) {
+    fail('--bundle, --op, --rate, --bits and --sharing apply to --codec semantic only');
+  }
+  const device = v.device ?? 'cpu';
+  if (!['cpu', 'cuda', 'auto'].includes(device)) fail(`--device must be cpu, cuda or auto, got '${device}'`);
+  const sharingMode = v.sharing ?? 'on';
+  if (sharingMode !== 'on' && sharingMode !== 'naive')
+    fail(`--sharing must be on or naive, got '${sharingMode}'`);
+  const threshold = num(
+    'share-threshold',
+    v['share-threshold'],
+    DEFAULT_SHARING_THRESHOLD,
+    (n) => n > 0 && n <= 1,
+    'in (0, 1]',
+  );
   if (v.signal && (v.secret || v['signal-port']))
     fail('--secret and --signal-port apply to the embedded server only; drop them or --signal');
   if (v.signal && !/^wss?:\/\//.test(v.signal))
     fail(`--signal must be a ws:// or wss:// URL, got '${v.signal}'`);
-  const fps = positiveNumber('fps', v.fps, DEFAULT_FPS);
-  if (fps <= 0 || fps > 120) fail(`--fps must be in (0, 120], got ${fps}`);
-  const width = positiveNumber('width', v.width, DEFAULT_WIDTH, true);
-  const height = positiveNumber('height', v.height, DEFAULT_HEIGHT, true);
-  if (width < 8 || height < 8 || width > 1920 || height > 1080)
-    fail(`frame size must be within 8×8..1920×1080, got ${width}×${height}`);
-  const durationS = positiveNumber('duration', v.duration, 0);
+  const fps = num('fps', v.fps, DEFAULT_FPS, (n) => n > 0 && n <= 120, 'in (0, 120]');
+  const isDim = (n: number) => Number.isInteger(n) && n >= 8 && n <= 2048 && n % 4 === 0;
+  const width = num('width', v.width, DEFAULT_WIDTH, isDim, 'a multiple of 4 in 8..2048');
+  const height = num('height', v.height, DEFAULT_HEIGHT, isDim, 'a multiple of 4 in 8..2048');
+  const durationS = num('duration', v.duration, 0, (n) => n >= 0, 'a non-negative number');
+  const rate =
+    v.rate === undefined
+      ? undefined
+      : num('rate', v.rate, 0, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  const bits =
+    v.bits === undefined
+      ? undefined
+      : num('bits', v.bits, 0, (n) => Number.isInteger(n) && n >= 1 && n <= 32, 'an integer in 1..32');
   const room = v.room ?? DEFAULT_ROOM;
   const log = createLineLogger({ write: (l) => process.stderr.write(`${l}\n`), namespace: 'm4sc:send' });
+
+  let codec: SemanticCodec | undefined;
+  let op: OperatingPoint | undefined;
+  if (codecKind === 'semantic') {
+    const bundleDir = v.bundle ?? DEFAULT_BUNDLE_DIR;
+    const providers = device === 'cpu' ? ['cpu'] : device === 'cuda' ? ['cuda'] : ['cuda', 'cpu'];
+    try {
+      codec = await createNodeSemanticCodec({ bundleDir, executionProviders: providers as never });
+    } catch (err) {
+      if (device === 'auto') {
+        log.warn('CUDA unavailable, using the CPU', { error: (err as Error).message });
+        codec = await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'] });
+      } else {
+        throw new Error(`cannot load the model bundle ${bundleDir}: ${(err as Error).message}`);
+      }
+    }
+    try {
+      const base = codec.operatingPoint(v.op ?? codec.operatingPoints[0]!.name);
+      op =
+        rate === undefined && bits === undefined
+          ? base
+          : createOperatingPoint(
+              { name: `${base.name}+custom`, rateSymbols: rate ?? base.rateSymbols, bits: bits ?? base.bits },
+              { C: codec.manifest.dims.C },
+            );
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    process.stderr.write(
+      `m4sc-send: bundle ${codec.manifest.name} ${codec.manifest.version} on ${device}; operating point ${op.name} (rate ${op.rateSymbols} symbols/token, ${op.bits} bits)\n`,
+    );
+  }
+
+  const source = openSource(spec, { width, height }, fps);
 
   let embedded: SignalingServer | undefined;
   let signalUrl = v.signal;
   let token = v.token;
   if (!signalUrl) {
-    const port = positiveNumber('signal-port', v['signal-port'], DEFAULT_EMBEDDED_SIGNAL_PORT, true);
+    const port = num(
+      'signal-port',
+      v['signal-port'],
+      DEFAULT_EMBEDDED_SIGNAL_PORT,
+      (n) => Number.isInteger(n) && n >= 0 && n < 65536,
+      'a port number',
+    );
     embedded = await createSignalingServer({
       host: '127.0.0.1',
       port,
@@ -126,50 +229,55 @@ async function main(): Promise<void> {
       logger: createLineLogger({ write: (l) => process.stderr.write(`${l}\n`), level: 'warn' }),
     });
     signalUrl = embedded.url;
-    let join = `npx m4sc-recv --signal ${signalUrl} --room ${room} --out frames/`;
+    const task = source.modality === 'text' ? 'transmit' : 'reconstruct';
+    let join = `npx m4sc-recv --signal ${signalUrl} --room ${room} --task ${task}${task === 'reconstruct' ? ' --out frames/' : ''}`;
     if (v.secret) {
       token = createRoomToken({ secret: v.secret, room, role: 'sender', ttlMs: 24 * 3600_000 });
-      const recvToken = createRoomToken({ secret: v.secret, room, role: 'receiver', ttlMs: 24 * 3600_000 });
-      join += ` --token ${recvToken}`;
+      join += ` --token ${createRoomToken({ secret: v.secret, room, role: 'receiver', ttlMs: 24 * 3600_000 })}`;
     }
     process.stdout.write(`signaling server listening on ${signalUrl}\njoin with:\n  ${join}\n`);
   }
 
-  const loopback = isLoopbackUrl(signalUrl);
   const iceServers = (v['ice-server'] ?? []).map((urls) => ({
     urls,
     ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
     ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
   }));
-  const mode = !v.network && loopback && iceServers.length === 0 ? 'loopback' : 'network';
+  const mode = !v.network && isLoopbackUrl(signalUrl) && iceServers.length === 0 ? 'loopback' : 'network';
 
   const sender = await createSender({
     signalUrl,
     room,
     ...(token ? { token } : {}),
+    source,
     fps,
-    width,
-    height,
+    ...(codec ? { codec } : {}),
+    ...(op ? { op } : {}),
+    sharing: sharingMode === 'naive' ? 'naive' : createWordEditSharingPolicy(threshold),
     createPeerConnection: () =>
       createWeriftPeerConnection(mode === 'loopback' ? { mode } : { mode, iceServers }),
     logger: log,
   });
   process.stderr.write(
-    `m4sc-send: streaming '${source}' ${width}×${height} at ${fps} fps to room '${room}'\n`,
+    `m4sc-send: streaming '${source.description}' (${codecKind}) at ${fps} fps to room '${room}'\n`,
   );
 
   if (!v.quiet) {
     sender.stats$.subscribe((s) => {
-      const per = s.receivers
-        .map((r) => {
-          const kbps = r.link ? ((r.link.sentBytesPerSec * 8) / 1000).toFixed(0) : '-';
-          const rtt = r.link?.rttMs !== undefined ? `${r.link.rttMs.toFixed(1)}ms` : '-';
-          return `${r.peerId.slice(0, 8)}:${r.state === 'connected' ? `${kbps}kbit/s rtt=${rtt}` : r.state}`;
-        })
-        .join(' ');
-      process.stderr.write(
-        `send fps=${s.fps.toFixed(1)} samples=${s.samples} bytes/sample=${s.publicBytesPerSample} receivers=${s.receivers.length} ${per}\n`,
-      );
+      const lines = [
+        `send fps=${s.fps.toFixed(1)} encode p50=${s.encodeMsP50.toFixed(1)}ms p95=${s.encodeMsP95.toFixed(1)}ms bytes/sample public=${s.publicBytesPerSample} private=${s.privateBytesPerSample} encodes public=${s.publicEncodes} private=${s.privateEncodes} skipped=${s.skipped} receivers=${s.receivers.length}`,
+      ];
+      for (const r of s.receivers) {
+        const kbps = r.link ? ((r.link.sentBytesPerSec * 8) / 1000).toFixed(1) : '-';
+        const rtt = r.link?.rttMs !== undefined ? `${r.link.rttMs.toFixed(1)}ms` : '-';
+        const lat = r.decode
+          ? `${r.decode.latencyMsP50.toFixed(0)}/${r.decode.latencyMsP95.toFixed(0)}ms`
+          : '-';
+        lines.push(
+          `  ${r.peerId} ${r.state} task=${JSON.stringify(r.task ?? '-')} via=${r.stream?.split('|')[0] ?? '-'} kbit/s=${kbps} rtt=${rtt} latency p50/p95=${lat}`,
+        );
+      }
+      process.stderr.write(`${lines.join('\n')}\n`);
     });
   }
 
@@ -178,12 +286,24 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await sender.close();
+    await codec?.close();
     await embedded?.close();
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   if (durationS > 0) setTimeout(() => void stop(0), durationS * 1000);
+  sender.ended.then((err) => {
+    if (stopping) return;
+    if (err) {
+      process.stderr.write(`m4sc-send: ${err.message}\n`);
+      void stop(1);
+    } else {
+      process.stderr.write('m4sc-send: the source ended\n');
+      // Let the last samples drain before closing the peers.
+      setTimeout(() => void stop(0), 500);
+    }
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1,13 +1,17 @@
+import { fileURLToPath } from 'node:url';
+
 /** Defaults of `m4sc-send`, with units in their names. */
 
 /** Room joined when `--room` is not given. */
 export const DEFAULT_ROOM = 'demo';
-/** Frames per second of the synthetic source. */
+/** Samples per second. */
 export const DEFAULT_FPS = 15;
-/** Frame size of the synthetic source, pixels. 64×64 is the size the issue's targets are stated at. */
+/** Frame size image sources (other than the 32×32 synthetic scenes) are scaled to, pixels: the issues' targets are stated at 64×64. */
 export const DEFAULT_WIDTH = 64;
 export const DEFAULT_HEIGHT = 64;
 /** Port of the embedded signaling server when `--signal` is not given (0 = any free port). */
 export const DEFAULT_EMBEDDED_SIGNAL_PORT = 8787;
 /** How often the live stats line is printed, milliseconds. */
 export const DEFAULT_STATS_INTERVAL_MS = 1_000;
+/** The bundled default model, `models/default` at the repository root. */
+export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../../models/default', import.meta.url));

@@ -1,4 +1,21 @@
-export { DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_ROOM, DEFAULT_WIDTH } from './defaults.js';
-export { createSender, type Sender, type SenderOptions } from './sender.js';
+export { DEFAULT_BUNDLE_DIR, DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_ROOM, DEFAULT_WIDTH } from './defaults.js';
+export { createSender, instructionTag, type Sender, type SenderOptions } from './sender.js';
+export {
+  createWordEditSharingPolicy,
+  DEFAULT_SHARING_THRESHOLD,
+  groupInstructions,
+  type ShareableInstruction,
+  type ShareGroup,
+  type SharingPolicy,
+} from './sharing.js';
+export {
+  openSource,
+  parseSourceSpec,
+  type Source,
+  SourceError,
+  type SourceSample,
+  type SourceSpec,
+} from './sources/index.js';
 export { type RgbFrame, testPatternFrame } from './sources/testPattern.js';
+export { parseY4mHeader, Y4mError, type Y4mFrame, type Y4mHeader, Y4mParser } from './sources/y4m.js';
 export type { ReceiverInfo, SenderStats } from './types.js';

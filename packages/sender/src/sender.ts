@@ -1,14 +1,24 @@
+import {
+  type Instruction,
+  instructionKey,
+  type OperatingPoint,
+  parseReceiverMessage,
+  type SemanticCodec,
+  type SenderToReceiver,
+} from '@m4sc/semantic-codec';
 import { connectSignaling, type Logger, type SignalingClient } from '@m4sc/signaling';
 import {
   createPeerLink,
-  type LinkStats,
-  type PeerLink,
+  type PeerConnectionLike,
   type PeerSignal,
+  percentile,
   splitPayload,
 } from '@m4sc/transport';
-import { BehaviorSubject, type Observable, Subject, type Subscription } from 'rxjs';
-import { DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_STATS_INTERVAL_MS, DEFAULT_WIDTH } from './defaults.js';
-import { type RgbFrame, testPatternFrame } from './sources/testPattern.js';
+import { type Observable, Subject } from 'rxjs';
+import { DEFAULT_FPS, DEFAULT_STATS_INTERVAL_MS } from './defaults.js';
+import type { Session } from './session.js';
+import { createWordEditSharingPolicy, groupInstructions, type SharingPolicy } from './sharing.js';
+import type { Source, SourceSample } from './sources/source.js';
 import type { ReceiverInfo, SenderStats } from './types.js';
 
 /** Options of {@link createSender}. */
@@ -19,17 +29,24 @@ export interface SenderOptions {
   room: string;
   /** Room token when the signaling server has a secret. */
   token?: string;
-  /** Creates one RTCPeerConnection per receiver (e.g. `createWeriftPeerConnection({ loopback: true })`). */
-  createPeerConnection: () => unknown;
-  /** Frames per second. Default {@link DEFAULT_FPS}. */
+  /** Creates one RTCPeerConnection per receiver (e.g. `createWeriftPeerConnection({ mode: 'loopback' })`). */
+  createPeerConnection: () => PeerConnectionLike;
+  /** Where samples come from. The sender closes it. */
+  source: Source;
+  /** Samples per second. Default {@link DEFAULT_FPS}. */
   fps?: number;
-  /** Frame size, pixels. Default 64×64. */
-  width?: number;
-  height?: number;
-  /** Frame source: frame `index` → RGB frame. Default: the moving test pattern. */
-  source?: (index: number) => RgbFrame;
-  /** Payload bytes per packet; default: what the transport allows under its MTU. */
-  maxPacketBytes?: number;
+  /**
+   * The semantic codec. Without it the sender streams raw RGB pixels (`--codec raw`: the transport check
+   * and the pixel baseline), and receivers' instructions are refused.
+   */
+  codec?: SemanticCodec;
+  /** Operating point of every stream. Default: the bundle's first. */
+  op?: OperatingPoint;
+  /**
+   * Semantic sharing policy, or `'naive'`: encode and send everything per receiver (the baseline the
+   * sharing benchmark compares against). Default: word-level edit similarity, threshold 0.9.
+   */
+  sharing?: SharingPolicy | 'naive';
   /** How often `stats$` emits, milliseconds. Default 1000. */
   statsIntervalMs?: number;
   logger?: Logger;
@@ -38,39 +55,49 @@ export interface SenderOptions {
 /** A running sender. */
 export interface Sender {
   readonly room: string;
-  readonly signalUrl: string;
   /** Live figures, every `statsIntervalMs`. Completes on close. */
   readonly stats$: Observable<SenderStats>;
+  /** Emits once when a finite source has ended or failed; the sender keeps its peers until closed. */
+  readonly ended: Promise<Error | undefined>;
   /** Current receivers. */
-  readonly receivers: readonly ReceiverInfo[];
+  receivers(): ReceiverInfo[];
   /** Stops the source, closes every peer and leaves the room. Idempotent. */
   close(): Promise<void>;
 }
 
-interface Session {
-  peerId: string;
-  link: PeerLink;
-  state: ReceiverInfo['state'];
-  stats: LinkStats | undefined;
-  subs: Subscription[];
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const PUBLIC_TASKS = new Set(['reconstruct', 'transmit']);
+
+/** 8 hex digits of FNV-1a: a short tag for an instruction key in stream ids and sample headers. */
+export function instructionTag(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const describeInstruction = (i: Instruction | undefined) =>
+  i ? (i.query.length ? `${i.task}: ${i.query.join(' ')}` : i.task) : undefined;
 
 /**
- * Joins `room` as its sender, opens one peer link per receiver and streams the source to every receiver.
- * Each sample is produced and packetised once, then fanned out to every connected receiver.
+ * Joins `room` as its sender and streams `source` to every receiver. In semantic mode each sample is
+ * encoded once into public semantics; each distinct (or similar, per the sharing policy) instruction is
+ * encoded once more into private semantics, then fanned out to the receivers that need it.
  */
 export async function createSender(options: SenderOptions): Promise<Sender> {
   const fps = options.fps ?? DEFAULT_FPS;
-  const width = options.width ?? DEFAULT_WIDTH;
-  const height = options.height ?? DEFAULT_HEIGHT;
   if (!(fps > 0 && fps <= 120)) throw new TypeError(`fps must be in (0, 120], got ${fps}`);
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 8 || height < 8) {
-    throw new TypeError(`frame size must be integers ≥ 8, got ${width}×${height}`);
-  }
+  const codec = options.codec;
+  const source = options.source;
+  if (!codec && source.modality !== 'image')
+    throw new TypeError('raw mode streams images only; text needs the semantic codec');
+  const op = options.op ?? codec?.operatingPoints[0];
+  if (codec && !op) throw new TypeError('the bundle declares no operating point; pass one');
+  const sharing = options.sharing ?? createWordEditSharingPolicy();
   const log = options.logger ?? silent;
-  const source = options.source ?? ((i: number) => testPatternFrame(i, width, height));
+
   const client: SignalingClient = await connectSignaling({
     url: options.signalUrl,
     room: options.room,
@@ -81,16 +108,38 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
 
   const sessions = new Map<string, Session>();
   const stats$ = new Subject<SenderStats>();
-  const receivers$ = new BehaviorSubject<readonly ReceiverInfo[]>([]);
   let closed = false;
-  let sampleIndex = 0;
+  let joinCounter = 0;
+  let samples = 0;
+  let skipped = 0;
+  let publicEncodes = 0;
+  let privateEncodes = 0;
+  let encodeMs: number[] = [];
+  let publicBytesPerSample = 0;
+  let privateBytesPerSample = 0;
   let samplesAtLastStats = 0;
   let lastStatsMs = Date.now();
-  let publicBytesPerSample = 0;
+  let busy = false;
+  let inflight: Promise<void> = Promise.resolve();
+  let resolveEnded!: (e: Error | undefined) => void;
+  const ended = new Promise<Error | undefined>((r) => (resolveEnded = r));
+  let sourceDone = false;
 
   const info = (): ReceiverInfo[] =>
-    [...sessions.values()].map((s) => ({ peerId: s.peerId, state: s.state, link: s.stats }));
-  const publish = () => receivers$.next(info());
+    [...sessions.values()].map((s) => ({
+      peerId: s.peerId,
+      state: s.state,
+      task: describeInstruction(s.instruction),
+      stream: s.servedKey,
+      bytes: { ...s.bytes },
+      link: s.stats,
+      decode: s.decode,
+    }));
+
+  const control = (s: Session, msg: SenderToReceiver) => {
+    if (s.state !== 'closed' && !s.link.sendControl(msg))
+      log.warn('control queue full', { peerId: s.peerId });
+  };
 
   const closeSession = (peerId: string, reason: string) => {
     const s = sessions.get(peerId);
@@ -100,31 +149,95 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     s.state = 'closed';
     s.link.close();
     log.info('receiver left', { peerId, reason });
-    publish();
+  };
+
+  const onControl = (s: Session, raw: unknown) => {
+    const m = parseReceiverMessage(raw);
+    if (!m) {
+      log.warn('bad control message dropped', { peerId: s.peerId });
+      control(s, { t: 'error', code: 'bad-message', message: 'not a valid control message' });
+      return;
+    }
+    if (m.t === 'decode-report') {
+      s.decode = m;
+      return;
+    }
+    if (!codec) {
+      control(s, {
+        t: 'error',
+        ref: m.id,
+        code: 'bad-instruction',
+        message: 'this sender streams raw pixels (--codec raw): it runs no tasks',
+      });
+      return;
+    }
+    let instruction: Instruction;
+    try {
+      instruction = codec.parseInstruction({ task: m.task, ...(m.query ? { query: m.query } : {}) });
+    } catch (err) {
+      const code = (err as Error).name === 'UnsupportedError' ? 'unknown-task' : 'bad-instruction';
+      control(s, { t: 'error', ref: m.id, code, message: (err as Error).message });
+      log.warn('instruction refused', { peerId: s.peerId, task: m.task, error: (err as Error).message });
+      return;
+    }
+    if (instruction.modality !== source.modality) {
+      control(s, {
+        t: 'error',
+        ref: m.id,
+        code: 'modality-mismatch',
+        message: `task '${instruction.task}' needs a ${instruction.modality} source; this sender streams ${source.modality} (${source.description})`,
+      });
+      return;
+    }
+    s.instruction = instruction;
+    s.request = m;
+    s.servedKey = undefined; // (re)announced with the next sample
+    log.info('instruction', { peerId: s.peerId, task: describeInstruction(instruction) });
   };
 
   const openSession = (peerId: string) => {
     closeSession(peerId, 'renegotiate');
     const link = createPeerLink({
-      pc: options.createPeerConnection() as never,
+      pc: options.createPeerConnection(),
       role: 'offerer',
       sendSignal: (data: PeerSignal) => {
         if (client.state === 'joined') client.signal(peerId, data as never);
       },
+      opBudgetBytes: 128,
     });
-    const session: Session = { peerId, link, state: 'connecting', stats: undefined, subs: [] };
-    sessions.set(peerId, session);
-    session.subs.push(
+    const s: Session = {
+      peerId,
+      link,
+      order: joinCounter++,
+      state: 'connecting',
+      stats: undefined,
+      instruction: undefined,
+      request: undefined,
+      servedKey: undefined,
+      bytes: { public: 0, private: 0, shared: 0 },
+      decode: undefined,
+      subs: [],
+    };
+    sessions.set(peerId, s);
+    s.subs.push(
       link.stats$.subscribe((st) => {
-        session.stats = st;
+        s.stats = st;
       }),
+      link.control$.subscribe((msg) => onControl(s, msg)),
     );
     link.connected.then(
       () => {
-        if (sessions.get(peerId) !== session) return;
-        session.state = 'connected';
+        if (sessions.get(peerId) !== s) return;
+        s.state = 'connected';
+        control(s, {
+          t: 'hello',
+          codec: codec ? 'semantic' : 'raw',
+          ...(codec ? { bundle: { name: codec.manifest.name, version: codec.manifest.version } } : {}),
+          modality: source.modality,
+          fps,
+          source: source.description,
+        });
         log.info('receiver connected', { peerId });
-        publish();
       },
       (err: unknown) => {
         log.warn('receiver failed to connect', { peerId, error: String(err) });
@@ -132,7 +245,6 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       },
     );
     log.info('receiver joined', { peerId });
-    publish();
   };
 
   const eventsSub = client.events$.subscribe((ev) => {
@@ -166,65 +278,207 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         break;
     }
   });
-  // Receivers already in the room when the sender joins.
   for (const p of client.peers) if (p.role === 'receiver') openSession(p.peerId);
 
-  const tick = () => {
-    if (closed) return;
-    const index = sampleIndex++;
-    const frame = source(index);
-    const connected = [...sessions.values()].filter((s) => s.state === 'connected');
-    const first = connected[0];
-    if (!first) return;
-    const packetBytes = options.maxPacketBytes ?? first.link.maxPacketPayloadBytes;
-    const packets = splitPayload(frame.data, packetBytes);
-    publicBytesPerSample = frame.data.byteLength;
-    const sample = {
-      seq: index,
-      captureTsMs: Date.now(),
-      op: { kind: 'raw-rgb', width: frame.width, height: frame.height, packetBytes },
-      packets,
-    };
-    for (const s of connected) {
-      try {
-        s.link.sendSample('public', sample);
-      } catch (err) {
-        log.warn('send failed', { peerId: s.peerId, error: String(err) });
+  /** Hands one sample to a session's link; counts its bytes. */
+  const send = (
+    s: Session,
+    channel: 'public' | 'private',
+    stream: string,
+    kind: 'public' | 'private' | 'shared',
+    seq: number,
+    captureTsMs: number,
+    wireOp: Record<string, unknown>,
+    packets: Uint8Array[],
+  ) => {
+    try {
+      s.link.sendSample(channel, { seq, captureTsMs, op: wireOp, packets, stream } as never);
+      for (const p of packets) s.bytes[kind] += p.byteLength;
+    } catch (err) {
+      log.warn('send failed', { peerId: s.peerId, error: String(err) });
+    }
+  };
+
+  const serve = (s: Session, ik: string, stream: string, instruction: Instruction, members: number) => {
+    const key = `${stream}|${ik}|${members}`;
+    if (s.servedKey === key) return;
+    s.servedKey = key;
+    control(s, {
+      t: 'serve',
+      ref: s.request?.id ?? 0,
+      ik,
+      instruction: {
+        task: instruction.task,
+        modality: instruction.modality,
+        output: instruction.output,
+        query: instruction.query.join(' '),
+      },
+      stream,
+      members,
+    });
+  };
+
+  const sendRaw = (sample: SourceSample, connected: Session[], captureTsMs: number) => {
+    const img = sample.image!;
+    const packetBytes = connected[0]!.link.maxPacketPayloadBytes;
+    const packets = splitPayload(img.data, packetBytes);
+    const wireOp = { kind: 'raw-rgb', width: img.width, height: img.height, packetBytes };
+    publicBytesPerSample = img.data.byteLength;
+    for (const s of connected)
+      send(s, 'public', 'public', 'public', sample.index, captureTsMs, wireOp, packets);
+  };
+
+  const sendSemantic = async (sample: SourceSample, connected: Session[], captureTsMs: number) => {
+    const c = codec!;
+    const o = op!;
+    const input = sample.image ? { image: sample.image } : { text: sample.text! };
+    const maxPacketBytes = connected[0]!.link.maxPacketPayloadBytes;
+    const wirePublic = { ...o };
+    const asking = connected.filter((s) => s.instruction).sort((a, b) => a.order - b.order);
+    if (asking.length === 0) return;
+    if (sharing === 'naive') {
+      // Baseline: everything encoded and sent per receiver, nothing shared.
+      publicBytesPerSample = 0;
+      privateBytesPerSample = 0;
+      for (const s of asking) {
+        const instr = s.instruction!;
+        const enc = await c.encodeSample(input, o, { instructions: [instr], maxPacketBytes });
+        publicEncodes++;
+        privateEncodes += enc.private.length;
+        send(s, 'public', 'public', 'public', sample.index, captureTsMs, wirePublic, enc.public.packets);
+        publicBytesPerSample = enc.public.packets.reduce((n, p) => n + p.byteLength, 0);
+        const priv = enc.private[0];
+        const ik = PUBLIC_TASKS.has(instr.task) ? 'pub' : instructionTag(instructionKey(instr));
+        const stream = priv ? `private:${s.peerId}` : 'public';
+        serve(s, ik, stream, instr, 1);
+        if (priv) {
+          send(s, 'private', stream, 'private', sample.index, captureTsMs, { ...o, ik }, priv.packets);
+          privateBytesPerSample += priv.packets.reduce((n, p) => n + p.byteLength, 0);
+        }
+      }
+      return;
+    }
+    const publicReceivers = asking.filter((s) => PUBLIC_TASKS.has(s.instruction!.task));
+    const privateReceivers = asking.filter((s) => !PUBLIC_TASKS.has(s.instruction!.task));
+    const groups = groupInstructions(
+      privateReceivers.map((s) => [s.peerId, s.instruction!] as const),
+      sharing,
+    );
+    const enc = await c.encodeSample(input, o, {
+      instructions: groups.map((g) => g.instruction),
+      maxPacketBytes,
+    });
+    publicEncodes++;
+    privateEncodes += enc.private.length;
+    publicBytesPerSample = enc.public.packets.reduce((n, p) => n + p.byteLength, 0);
+    for (const s of publicReceivers) {
+      serve(s, 'pub', 'public', s.instruction!, 1);
+      send(s, 'public', 'public', 'public', sample.index, captureTsMs, wirePublic, enc.public.packets);
+    }
+    privateBytesPerSample = 0;
+    const byKey = new Map(enc.private.map((p) => [p.key!, p]));
+    for (const g of groups) {
+      const key = instructionKey(g.instruction);
+      const priv = byKey.get(key);
+      if (!priv) continue;
+      const ik = instructionTag(key);
+      const bytes = priv.packets.reduce((n, p) => n + p.byteLength, 0);
+      privateBytesPerSample += bytes;
+      const shared = g.members.length > 1;
+      for (const peerId of g.members) {
+        const s = sessions.get(peerId);
+        if (!s) continue;
+        const stream = shared ? `shared:${ik}` : `private:${peerId}`;
+        serve(s, ik, stream, g.instruction, g.members.length);
+        send(
+          s,
+          shared ? 'public' : 'private',
+          stream,
+          shared ? 'shared' : 'private',
+          sample.index,
+          captureTsMs,
+          { ...o, ik },
+          priv.packets,
+        );
       }
     }
   };
-  const frameTimer = setInterval(tick, 1000 / fps);
+
+  const tick = async () => {
+    if (closed || sourceDone) return;
+    busy = true;
+    try {
+      const sample = await source.next();
+      if (!sample) {
+        sourceDone = true;
+        log.info('source ended', { source: source.description });
+        resolveEnded(undefined);
+        return;
+      }
+      samples++;
+      const captureTsMs = Date.now();
+      const connected = [...sessions.values()].filter((s) => s.state === 'connected');
+      if (connected.length === 0 || closed) return;
+      const t0 = performance.now();
+      if (codec) await sendSemantic(sample, connected, captureTsMs);
+      else sendRaw(sample, connected, captureTsMs);
+      encodeMs.push(performance.now() - t0);
+    } catch (err) {
+      if ((err as Error).name === 'SourceError') {
+        sourceDone = true;
+        log.error('source failed', { error: (err as Error).message });
+        resolveEnded(err as Error);
+      } else {
+        log.error('sample failed', { error: (err as Error).message });
+      }
+    } finally {
+      busy = false;
+    }
+  };
+
+  const frameTimer = setInterval(() => {
+    if (!busy) inflight = tick();
+    else skipped++;
+  }, 1000 / fps);
   const statsTimer = setInterval(() => {
     const now = Date.now();
     const dt = (now - lastStatsMs) / 1000;
+    const sorted = [...encodeMs].sort((a, b) => a - b);
     stats$.next({
       timestampMs: now,
-      samples: sampleIndex,
-      fps: dt > 0 ? (sampleIndex - samplesAtLastStats) / dt : 0,
+      samples,
+      fps: dt > 0 ? (samples - samplesAtLastStats) / dt : 0,
+      skipped,
+      publicEncodes,
+      privateEncodes,
+      encodeMsP50: sorted.length ? percentile(sorted, 50) : 0,
+      encodeMsP95: sorted.length ? percentile(sorted, 95) : 0,
       publicBytesPerSample,
+      privateBytesPerSample,
       receivers: info(),
     });
-    samplesAtLastStats = sampleIndex;
+    encodeMs = [];
+    samplesAtLastStats = samples;
     lastStatsMs = now;
   }, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
 
   return {
     room: options.room,
-    signalUrl: options.signalUrl,
     stats$: stats$.asObservable(),
-    get receivers() {
-      return receivers$.value;
-    },
+    ended,
+    receivers: info,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(frameTimer);
       clearInterval(statsTimer);
+      await inflight; // the model may still be running on the last sample
       eventsSub.unsubscribe();
       for (const id of [...sessions.keys()]) closeSession(id, 'sender-closed');
       client.close();
+      source.close();
+      resolveEnded(undefined);
       stats$.complete();
-      receivers$.complete();
     },
   };
 }

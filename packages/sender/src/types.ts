@@ -1,22 +1,46 @@
 import type { LinkStats } from '@m4sc/transport';
 
-/** One receiver as the sender sees it. */
+/** One receiver as the sender reports it. */
 export interface ReceiverInfo {
   readonly peerId: string;
-  /** `connecting` until its data channels are open. */
   readonly state: 'connecting' | 'connected' | 'closed';
-  /** Latest link figures of this receiver, if any yet. */
+  /** `task` or `task: query`, once the receiver has asked. */
+  readonly task: string | undefined;
+  /** How it is served: `public`, `shared:<ik>` (with others), `private:<peer>`. */
+  readonly stream: string | undefined;
+  /** Bytes sent to it since it joined, per stream kind. */
+  readonly bytes: { readonly public: number; readonly private: number; readonly shared: number };
+  /** Latest link figures, if any yet. */
   readonly link: LinkStats | undefined;
+  /** Latest decode report, if any. */
+  readonly decode:
+    | {
+        readonly decodeMsP50: number;
+        readonly decodeMsP95: number;
+        readonly latencyMsP50: number;
+        readonly latencyMsP95: number;
+      }
+    | undefined;
 }
 
 /** One emission of `Sender.stats$`. */
 export interface SenderStats {
   timestampMs: number;
-  /** Samples produced by the source since start. */
+  /** Samples taken from the source since start. */
   samples: number;
-  /** Frames per second over the last interval. */
+  /** Samples per second over the last interval. */
   fps: number;
-  /** Bytes of one sample on the public stream (last sample). */
+  /** Samples skipped because the previous one was still encoding (the encoder is slower than the fps). */
+  skipped: number;
+  /** Model encodes since start: one public encode per sample, whatever the number of receivers. */
+  publicEncodes: number;
+  /** Private encodes since start: one per distinct (or shared) instruction per sample. */
+  privateEncodes: number;
+  /** Encode time of the last interval, milliseconds (p50 / p95). */
+  encodeMsP50: number;
+  encodeMsP95: number;
+  /** Bytes of the last sample: the public stream, and all private/shared streams together. */
   publicBytesPerSample: number;
+  privateBytesPerSample: number;
   receivers: ReceiverInfo[];
 }

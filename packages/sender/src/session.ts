@@ -1,0 +1,25 @@
+import type { Instruction, InstructionMessage } from '@m4sc/semantic-codec';
+import type { LinkStats, PeerLink } from '@m4sc/transport';
+import type { Subscription } from 'rxjs';
+
+/** One receiver as the sender keeps it. Owned by the sender; closed through `closeSession`. */
+export interface Session {
+  readonly peerId: string;
+  readonly link: PeerLink;
+  /** Join order, for deterministic sharing groups. */
+  readonly order: number;
+  state: 'connecting' | 'connected' | 'closed';
+  stats: LinkStats | undefined;
+  /** The receiver's current instruction (semantic mode), and the control message that set it. */
+  instruction: Instruction | undefined;
+  request: InstructionMessage | undefined;
+  /** Tag of the stream that currently serves it (sent in `serve`), to resend only on change. */
+  servedKey: string | undefined;
+  /** Bytes handed to the link for this receiver, per stream kind, since it joined. */
+  bytes: { public: number; private: number; shared: number };
+  /** Latest decode report from the receiver. */
+  decode:
+    | { decodeMsP50: number; decodeMsP95: number; latencyMsP50: number; latencyMsP95: number }
+    | undefined;
+  subs: Subscription[];
+}
