@@ -13,6 +13,8 @@ export default defineConfig({
       { find: /^@m4sc\/transport$/, replacement: src('transport/src/index.ts') },
       { find: /^@m4sc\/transport\/node$/, replacement: src('transport/src/node.ts') },
       { find: /^@m4sc\/signaling$/, replacement: src('signaling/src/index.ts') },
+      { find: /^@m4sc\/signaling\/client$/, replacement: src('signaling/src/browser.ts') },
+      { find: /^@m4sc\/transport\/bench$/, replacement: src('transport/src/bench.ts') },
       { find: /^@m4sc\/sender$/, replacement: src('sender/src/index.ts') },
       { find: /^@m4sc\/receiver$/, replacement: src('receiver/src/index.ts') },
     ],

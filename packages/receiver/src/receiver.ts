@@ -7,7 +7,7 @@ import {
   type SemanticCodec,
   type ServeMessage,
 } from '@m4sc/semantic-codec';
-import { connectSignaling, type Logger, type SignalingClient } from '@m4sc/signaling';
+import { connectSignaling, type Logger, type SignalingClient } from '@m4sc/signaling/client';
 import {
   createPeerLink,
   type LinkStats,

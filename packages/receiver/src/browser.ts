@@ -1,0 +1,11 @@
+// Browser-safe entry (`@m4sc/receiver/browser`): the receiver core, with no node: imports. The web page
+// hands it the native RTCPeerConnection and a codec on onnxruntime-web.
+export {
+  createReceiver,
+  rawFrameFromSample,
+  type Receiver,
+  type ReceiverEvent,
+  type ReceiverInstruction,
+  type ReceiverOptions,
+  type ReceiverResult,
+} from './receiver.js';
