@@ -141,6 +141,7 @@ async function writeReport(options: EvalOptions, argv: readonly string[], io: Cl
     const manifestBytes = readFileSync(join(bundleDir, 'manifest.json'));
     const bundleCommit = gitCommitOf(bundleDir);
     const trainingAblation = readTrainingAblation(codec.manifest, cwd, bundleDir);
+    const args = argv.map((a) => ` ${shellQuote(a)}`).join('');
     const md = renderReport(results, {
       bundleDir: relative(cwd, bundleDir).split(sep).join('/') || '.',
       manifest: codec.manifest,
@@ -148,7 +149,7 @@ async function writeReport(options: EvalOptions, argv: readonly string[], io: Cl
       ...(bundleCommit ? { bundleCommit } : {}),
       date: new Date().toISOString(),
       machine,
-      command: `m4sc-eval${argv.map((a) => ` ${shellQuote(a)}`).join('')}  (npm run eval${argv.length ? ` --${argv.map((a) => ` ${shellQuote(a)}`).join('')}` : ''})`,
+      args,
       seconds: (performance.now() - started) / 1000,
       options,
       plan,

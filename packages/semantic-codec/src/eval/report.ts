@@ -15,7 +15,8 @@ export interface ReportContext {
   readonly bundleCommit?: string;
   readonly date: string;
   readonly machine: string;
-  readonly command: string;
+  /** The command-line arguments, shell-quoted, each after a space ('' for none). */
+  readonly args: string;
   readonly seconds: number;
   readonly options: EvalOptions;
   readonly plan: EvalPlan;
@@ -261,7 +262,10 @@ export function renderReport(r: EvalResults, ctx: ReportContext): string {
         ],
         ['date', ctx.date],
         ['machine', ctx.machine],
-        ['command', `\`${ctx.command}\``],
+        [
+          'command',
+          `\`npm run eval${ctx.args ? ` --${ctx.args}` : ''}\` (the package's bin: \`m4sc-eval${ctx.args}\`), from the repository root`,
+        ],
         ['runtime', `${ctx.seconds.toFixed(0)} s`],
         ['seed', `${ctx.options.seed} (channel noise, fades, packet losses)`],
       ],

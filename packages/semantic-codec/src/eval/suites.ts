@@ -156,6 +156,10 @@ export async function privateSuite(
   }
   const priv = concatTokens(parts);
   const C = codec.manifest.dims.C;
+  // Always giving the most common expected output: the floor a useful model must beat.
+  const counts = new Map<string, number>();
+  for (const c of items) counts.set(c.target.join(' '), (counts.get(c.target.join(' ')) ?? 0) + 1);
+  const majority = Math.max(...counts.values()) / items.length;
   return {
     task,
     size: items.length,
@@ -173,6 +177,7 @@ export async function privateSuite(
       }
       const exact = mean(hyps.map((h, i) => (h.join(' ') === items[i]!.target.join(' ') ? 1 : 0)));
       const m: Metrics = task === 'caption' ? { exact } : { accuracy: exact };
+      m.majority = majority;
       if (task === 'caption') {
         m.bleu4 = corpusBleu(
           items.map((c) => [c.target]),

@@ -151,10 +151,12 @@ export function evaluateTargets(r: EvalResults, imagePixels: number): TargetRow[
     if (!p0 || !p20) none(target);
     else {
       const d = p0.m.psnr! - p20.m.psnr!;
+      const grey = p0.m['grey.psnr'];
+      const trivial = grey !== undefined && p0.m.psnr! <= grey;
       rows.push({
         target,
-        measured: `${db(p20.m.psnr!)} vs ${db(p0.m.psnr!)} (−${d.toFixed(2)} dB)`,
-        pass: d <= 3,
+        measured: `${db(p20.m.psnr!)} vs ${db(p0.m.psnr!)} (−${d.toFixed(2)} dB)${trivial ? '; loss-free is no better than the mid-grey guess' : ''}`,
+        pass: d <= 3 && !trivial,
       });
     }
   }
@@ -169,10 +171,16 @@ export function evaluateTargets(r: EvalResults, imagePixels: number): TargetRow[
     if (!p0 || !p20) none(target);
     else {
       const ratio = p0.m[key]! > 0 ? p20.m[key]! / p0.m[key]! : Number.NaN;
+      // A model no better than always giving the most common answer is "robust" for free: not a pass.
+      const trivial = p0.m.majority !== undefined && p0.m[key]! <= p0.m.majority;
       rows.push({
         target,
-        measured: `${pct(p20.m[key]!)} vs ${pct(p0.m[key]!)} (${Number.isNaN(ratio) ? 'loss-free is 0' : `${(100 * ratio).toFixed(1)}%`})`,
-        pass: !Number.isNaN(ratio) && ratio >= 0.9,
+        measured: `${pct(p20.m[key]!)} vs ${pct(p0.m[key]!)} (${Number.isNaN(ratio) ? 'loss-free is 0' : `${(100 * ratio).toFixed(1)}%`})${
+          trivial
+            ? `; loss-free is no better than always giving the most common answer (${pct(p0.m.majority!)})`
+            : ''
+        }`,
+        pass: !Number.isNaN(ratio) && ratio >= 0.9 && !trivial,
       });
     }
   }
