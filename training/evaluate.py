@@ -59,6 +59,15 @@ def main():
     full = load_tests(TASKS, V, {"classify": a.classify_n})
     head = evaluate(model, full, V, BASE)
     print("awgn10dB (full held-out sets)", json.dumps(head), flush=True)
+    # the encoder is fully convolutional: 64x64 crops (16x16 tokens) of the same held-out photos
+    from data.photos import TEST, crops
+    from metrics import psnr, ssim
+    x64 = torch.from_numpy(crops(TEST, 128, 3, size=64).transpose(0, 3, 1, 2).astype("float32") / 255.0)
+    with torch.no_grad():
+        g = torch.Generator().manual_seed(1234)
+        r64 = model.forward_task("reconstruct", {"image": x64}, g, **BASE)
+    head["reconstruct64x64"] = {"psnr": psnr(r64, x64), "ssim": ssim(r64, x64), "n": 128}
+    print("reconstruct 64x64", json.dumps(head["reconstruct64x64"]), flush=True)
     sweep_tests = dict(full)
     b, raw = full["classify"]
     n = a.sweep_classify_n

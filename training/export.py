@@ -129,8 +129,6 @@ def export(ckpt_path, out, evaluation=None, extra=None):
                                 "spec": "training/data/scenes.md"},
                      "pipeline": {"file": "testdata/pipeline.json", "sha256": sha256(f"{out}/testdata/pipeline.json"),
                                   "note": "PyTorch outputs over a noiseless channel, for the runtime's glue"}},
-        "streams": {"public": {"channel_encoder": "channel_encoder", "channel_decoder": "channel_decoder"},
-                    "private": {"channel_encoder": "channel_encoder", "channel_decoder": "channel_decoder"}},
         "operatingPoints": [
             {"name": "q8-full", "rateSymbols": C, "bits": 8},
             {"name": "q8-half", "rateSymbols": C // 2, "bits": 8},
