@@ -19,8 +19,10 @@ export interface Proc {
 }
 
 /** Spawns a built CLI with node; output is captured for assertions. */
-export function run(bin: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function run(bin: string, args: string[], options: { stdin?: 'pipe' | 'ignore' } = {}): Proc {
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => {

@@ -185,7 +185,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         t: 'error',
         ref: m.id,
         code: 'modality-mismatch',
-        message: `task '${instruction.task}' needs a ${instruction.modality} source; this sender streams ${source.modality} (${source.description})`,
+        message: `task '${instruction.task}' needs ${instruction.modality === 'image' ? 'an image' : 'a text'} source; this sender streams ${source.modality} (${source.description})`,
       });
       return;
     }
