@@ -1,6 +1,6 @@
 // Benchmarks for a bench runner: in-process werift peers over loopback. Functions return numbers; nothing prints.
 import { percentile } from './linkMonitor.js';
-import { createLoopbackLinkPair } from './loopbackPair.js';
+import { createLoopbackLinkPair, type LoopbackLinkPairOptions } from './loopbackPair.js';
 import { createPacer } from './pacer.js';
 import type { ChannelKind } from './types.js';
 
@@ -12,6 +12,8 @@ export interface LatencyBenchOptions {
   rateHz?: number;
   /** Message size, bytes. Default 1024. */
   messageBytes?: number;
+  /** Peer connections of the pair (see `createLoopbackLinkPair`). Default werift on both sides. */
+  createPeerConnection?: LoopbackLinkPairOptions['createPeerConnection'];
 }
 
 /** One-way latency of one channel kind, milliseconds. */
@@ -35,7 +37,7 @@ export async function measureLatency(
   const durationMs = options.durationMs ?? 3000;
   const rateHz = options.rateHz ?? 30;
   const size = options.messageBytes ?? 1024;
-  const pair = await createLoopbackLinkPair();
+  const pair = await createLoopbackLinkPair({ createPeerConnection: options.createPeerConnection });
   try {
     const { offerer: tx, answerer: rx } = pair;
     const lat: Record<ChannelKind, number[]> = { control: [], public: [], private: [] };
@@ -81,6 +83,8 @@ export interface GoodputBenchOptions {
   durationMs?: number;
   /** Pacer rate for the run, bytes/s. Default 2,000,000 (the library default). */
   pacerRateBytesPerSec?: number;
+  /** Peer connections of the pair (see `createLoopbackLinkPair`). Default werift on both sides. */
+  createPeerConnection?: LoopbackLinkPairOptions['createPeerConnection'];
 }
 
 /** Received payload goodput of one run. */
@@ -103,7 +107,10 @@ export async function measureGoodput(
   const durationMs = options.durationMs ?? 3000;
   const rate = options.pacerRateBytesPerSec ?? 2_000_000;
   const run = async (reliable: boolean): Promise<GoodputResult> => {
-    const pair = await createLoopbackLinkPair({ link: { pacer: createPacer({ rateBytesPerSec: rate }) } });
+    const pair = await createLoopbackLinkPair({
+      link: { pacer: createPacer({ rateBytesPerSec: rate }) },
+      createPeerConnection: options.createPeerConnection,
+    });
     try {
       const { offerer: tx, answerer: rx } = pair;
       const size = reliable ? 16 * 1024 : tx.maxPacketPayloadBytes;

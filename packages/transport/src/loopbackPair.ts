@@ -1,7 +1,7 @@
 import type { ImpairmentOptions } from './impairment.js';
 import { createPeerLink } from './peerLink.js';
 import type { PeerLink, PeerLinkOptions } from './peerLinkTypes.js';
-import type { PeerSignal } from './types.js';
+import type { PeerConnectionLike, PeerSignal } from './types.js';
 import { createUdpRelay, type UdpRelay } from './udpRelay.js';
 import { createWeriftPeerConnection } from './werift.js';
 
@@ -19,6 +19,18 @@ export interface LoopbackLinkPairOptions {
   impairment?: ImpairmentOptions;
   /** Seed of the relays' draws. Default 1. */
   seed?: number;
+  /**
+   * Makes each side's peer connection, in loopback mode with the given `mtuBytes` (e.g.
+   * `createNodeDatachannelPeerConnection`, or one backend per side for interop). Default werift on both sides.
+   */
+  createPeerConnection?: (side: 'offerer' | 'answerer', options: LoopbackPeerOptions) => PeerConnectionLike;
+}
+
+/** What {@link LoopbackLinkPairOptions.createPeerConnection} is asked for. */
+export interface LoopbackPeerOptions {
+  mode: 'loopback';
+  /** The side's `mtuBytes`, when one was set. */
+  mtuBytes?: number;
 }
 
 /** Two connected links in this process over loopback. */
@@ -36,8 +48,9 @@ export interface LoopbackLinkPair {
 const CANDIDATE_LINE = /^a=(candidate:.*)$/;
 
 /**
- * Creates two werift peers on loopback, wires their signals to each other (asynchronously and in order, as a
- * signaling server would) and waits until both links are connected. For tests and benchmarks.
+ * Creates two peers on loopback (werift unless `createPeerConnection` says otherwise), wires their signals to
+ * each other (asynchronously and in order, as a signaling server would) and waits until both links are
+ * connected. For tests and benchmarks.
  */
 export async function createLoopbackLinkPair(
   options: LoopbackLinkPairOptions = {},
@@ -79,6 +92,12 @@ export async function createLoopbackLinkPair(
     return { type: s.type, sdp: lines.join('\r\n') };
   };
 
+  const makePc =
+    options.createPeerConnection ??
+    ((_side: 'offerer' | 'answerer', o: LoopbackPeerOptions) => createWeriftPeerConnection(o));
+  const pcOptions = (mtuBytes: number | undefined): LoopbackPeerOptions =>
+    mtuBytes === undefined ? { mode: 'loopback' } : { mode: 'loopback', mtuBytes };
+
   let offerer: PeerLink | undefined;
   let answerer: PeerLink | undefined;
   // One ordered queue per direction: a candidate must never overtake its description.
@@ -95,20 +114,14 @@ export async function createLoopbackLinkPair(
   answerer = createPeerLink({
     ...options.link,
     ...options.answerer,
-    pc: createWeriftPeerConnection({
-      mode: 'loopback',
-      mtuBytes: options.answerer?.mtuBytes ?? options.link?.mtuBytes,
-    }),
+    pc: makePc('answerer', pcOptions(options.answerer?.mtuBytes ?? options.link?.mtuBytes)),
     role: 'answerer',
     sendSignal: wire(() => offerer),
   });
   offerer = createPeerLink({
     ...options.link,
     ...options.offerer,
-    pc: createWeriftPeerConnection({
-      mode: 'loopback',
-      mtuBytes: options.offerer?.mtuBytes ?? options.link?.mtuBytes,
-    }),
+    pc: makePc('offerer', pcOptions(options.offerer?.mtuBytes ?? options.link?.mtuBytes)),
     role: 'offerer',
     sendSignal: wire(() => answerer),
   });
