@@ -154,7 +154,9 @@ async function buildSuite(
           : `${n} held-out scenes, question k mod count of scene k (as training's held-out set)`,
     };
   }
-  const all = data.sentences!;
+  // Sentences longer than the bundle's text length cannot be sent whole (training's filter keeps ≤ 31 words).
+  const room = codec.tokenizer.text.maxLen - 1;
+  const all = data.sentences!.filter((s) => splitWords(s).length <= room);
   const idx = spread(all.length, n);
   const sentences = idx.map((i) => all[i]!);
   return {
@@ -272,7 +274,8 @@ export async function runEvaluation(
       mutable.classify64 = { rateSymbols: rate, symbols: rate * T, m };
     }
     if (task === 'transmit') {
-      const all = data.sentences!;
+      const room = codec.tokenizer.text.maxLen - 1;
+      const all = data.sentences!.filter((s) => splitWords(s).length <= room);
       mutable.transmitCeiling = vocabularyCeiling(
         codec,
         spread(all.length, plan.samples.transmit).map((i) => all[i]!),

@@ -1,0 +1,95 @@
+/** The report renders training's ablation figures and copes with partial runs. */
+import { describe, expect, it } from 'vitest';
+import { manifestSchema } from '../manifest.js';
+import { createOperatingPoint } from '../operatingPoint.js';
+import { makePlan, parseEvalArgs } from './options.js';
+import { REPORT_SECTIONS, renderAblation, renderReport } from './report.js';
+import type { EvalResults } from './run.js';
+
+// The shape training/ablate writes to training/runs/ablation.json (and export.py into evaluation.ablation).
+const ablation = {
+  'multi-kan': {
+    steps: 600,
+    params: 1657574,
+    reconstruct: { psnr: 22.5, ssim: 0.61 },
+    classify: { accuracy: 0.8 },
+    caption: { exact: 0.5, bleu4: 0.7 },
+    answer: { accuracy: 0.7 },
+    transmit: { bleu1: 0.6, bleu4: 0.3 },
+  },
+  'multi-mlp': {
+    steps: 600,
+    params: 1657900,
+    reconstruct: { psnr: 22.1, ssim: 0.6 },
+    classify: { accuracy: 0.78 },
+  },
+  'single-classify': { steps: 600, params: 1657574, classify: { accuracy: 0.85 } },
+};
+
+describe('renderAblation', () => {
+  it('tabulates KAN vs MLP, single- vs multi-task, and every figure', () => {
+    const md = renderAblation(ablation);
+    expect(md).toContain('**KAN versus MLP projector**');
+    expect(md).toMatch(/\| KAN \| 1657574 \| 22\.50 \| 0\.800 \|/);
+    expect(md).toMatch(/\| MLP \| 1657900 \| 22\.10 \| 0\.780 \| — \|/);
+    expect(md).toMatch(/\| classify \| accuracy \| 0\.850 \| 0\.800 \| -0\.050 \|/);
+    expect(md).toContain('| single-classify | 600 | 1657574 |');
+  });
+
+  it('says so when the data is malformed', () => {
+    expect(renderAblation(null)).toContain('Malformed');
+  });
+});
+
+describe('renderReport', () => {
+  it('renders every section for a run that measured only one task, marking the rest not measured', () => {
+    const p = parseEvalArgs(['--quick', '--only', 'classify']);
+    if (p.help) throw new Error('help');
+    const classify = {
+      task: 'classify' as const,
+      size: 8,
+      symbolsPerSample: 64,
+      heldOut: 'x',
+      awgn: [{ x: 10, m: { accuracy: 0.5, majority: 0.2 } }],
+      rayleigh: [{ x: 10, m: { accuracy: 0.4, majority: 0.2 } }],
+      loss: [{ x: 0, m: { accuracy: 0.5, majority: 0.2, bytes: 256, packets: 8 } }],
+      bandwidth: [],
+    };
+    const r: EvalResults = {
+      tasks: { classify },
+      lossOp: createOperatingPoint({ name: 'q8-full', rateSymbols: 16, bits: 8 }),
+      maxPacketBytes: 1100,
+      ablationBundles: [],
+    };
+    const manifest = manifestSchema.parse({
+      format: 'm4sc-bundle',
+      formatVersion: 1,
+      name: 'test',
+      version: '0',
+      opset: 17,
+      tasks: ['classify'],
+      modalities: ['image'],
+      dims: { D: 4, C: 16, P: 4, imageStride: 4, imageChannels: 3 },
+      stages: {},
+      evaluation: { ablation },
+    });
+    const md = renderReport(r, {
+      bundleDir: 'b',
+      manifest,
+      manifestSha256: '0'.repeat(64),
+      date: 'now',
+      machine: 'm',
+      args: ' --quick --only classify',
+      seconds: 1,
+      options: p.options,
+      plan: makePlan(p.options),
+      charts: {},
+      trainingAblation: { source: 'test', data: ablation },
+    });
+    for (const s of REPORT_SECTIONS) expect(md).toContain(s);
+    expect(md).toContain('`npm run eval -- --quick --only classify`');
+    expect(md).toContain('**KAN versus MLP projector**');
+    expect(md).toMatch(/reconstruct: PSNR ≥ 27 dB.*not measured in this run \| — \|/);
+    expect(md).not.toMatch(/NaN|undefined/);
+  });
+});
