@@ -169,6 +169,41 @@ describe('PeerLink over loopback', () => {
     ).toThrow(TypeError);
   });
 
+  it('faults.lossPct drops incoming public/private messages, seeded; control is untouched', async () => {
+    pair = await createLoopbackLinkPair({ answerer: { faults: { lossPct: 30, seed: 7 } } });
+    const got: ReassembledSample[] = [];
+    const ctl: unknown[] = [];
+    const subs = [
+      pair.answerer.samples$.subscribe((s) => got.push(s)),
+      pair.answerer.control$.subscribe((m) => ctl.push(m)),
+    ];
+    for (let seq = 0; seq < 200; seq++) {
+      pair.offerer.sendSample('public', {
+        seq,
+        captureTsMs: Date.now(),
+        op: {},
+        packets: [payloadFor(seq, 100)],
+      });
+      pair.offerer.sendControl({ seq });
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await until(() => ctl.length >= 200, 10_000);
+    await new Promise((r) => setTimeout(r, 400));
+    for (const s of subs) s.unsubscribe();
+    expect(ctl).toHaveLength(200);
+    // 30% ± 4σ of 200 Bernoulli draws (σ ≈ 3.2%).
+    expect(got.length).toBeGreaterThan(200 * 0.57);
+    expect(got.length).toBeLessThan(200 * 0.83);
+    expect(() =>
+      createPeerLink({
+        pc: createWeriftPeerConnection({ mode: 'loopback' }),
+        role: 'offerer',
+        sendSignal() {},
+        faults: { lossPct: 150 },
+      }),
+    ).toThrow(TypeError);
+  });
+
   it('rejects a packet that cannot fit the MTU and a bad signal with TypeError', async () => {
     pair = await createLoopbackLinkPair();
     const link = pair.offerer;

@@ -28,6 +28,7 @@ import {
   maxPayloadBytesFor,
   packValue,
 } from './framer.js';
+import { Impairment } from './impairment.js';
 import { LinkMonitor, toLinkReport } from './linkMonitor.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Negotiator, validateSignal } from './negotiator.js';
@@ -83,6 +84,8 @@ class PeerLinkImpl implements PeerLink {
   readonly #opBudgetBytes: number;
   readonly #highWatermarkBytes: number;
   readonly #streamIds: Record<SampleChannel, string>;
+  /** Receive-side fault injection on the unreliable channels (`faults` option), if any. */
+  readonly #faults: Impairment | undefined;
   readonly #channels = new Map<ChannelKind, DataChannelLike>();
   readonly #listeners: (() => void)[] = [];
   readonly #state$: BehaviorSubject<LinkState>;
@@ -145,6 +148,7 @@ class PeerLinkImpl implements PeerLink {
       );
     }
     this.#streamIds = { public: o.streamIds?.public ?? 'public', private: o.streamIds?.private ?? 'private' };
+    this.#faults = o.faults ? new Impairment(o.faults, o.faults.seed ?? 1) : undefined;
     for (const k of SAMPLE_KINDS) {
       if (!isValidStreamId(this.#streamIds[k]))
         throw new TypeError(`streamIds.${k} must be a 1..48 byte string`);
@@ -426,6 +430,19 @@ class PeerLinkImpl implements PeerLink {
   }
 
   #onMessage(kind: ChannelKind, data: unknown): void {
+    if (this.#closed) return;
+    if (this.#faults && kind !== 'control') {
+      const fate = this.#faults.next();
+      if (fate.drop) return;
+      if (fate.delayMs > 0) {
+        setTimeout(() => this.#receive(kind, data), fate.delayMs);
+        return;
+      }
+    }
+    this.#receive(kind, data);
+  }
+
+  #receive(kind: ChannelKind, data: unknown): void {
     if (this.#closed) return;
     const bytes = toBytes(data);
     const size = bytes?.byteLength ?? (typeof data === 'string' ? data.length : 0);

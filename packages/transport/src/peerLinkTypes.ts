@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Clock } from './clock.js';
+import type { ImpairmentOptions } from './impairment.js';
 import type { Logger } from './logger.js';
 import type { Pacer } from './pacer.js';
 import type {
@@ -56,6 +57,12 @@ export interface PeerLinkOptions {
   clock?: Clock;
   /** Where the link logs. Default silent. */
   logger?: Logger;
+  /**
+   * Fault injection on this end's receive side of `public` and `private` (STYLE §11): random or bursty
+   * loss and delay applied to each incoming message before deframing, seeded. For examples, demos and
+   * tests without root; the network lab impairs real links instead. Default none.
+   */
+  faults?: ImpairmentOptions & { seed?: number };
 }
 
 /** A WebRTC link to one peer: three data channels, framing, reassembly, pacing, backpressure and monitoring. */
