@@ -10,7 +10,6 @@ import type {
   DecodedSample,
   DecodeSampleInput,
   EncodedSample,
-  EncodedStream,
   EncodeSampleOptions,
   ReceivedSymbols,
   Sample,
@@ -28,24 +27,14 @@ import {
   encodeInstruction,
   type Instruction,
   type InstructionInput,
-  instructionKey,
-  type Modality,
   parseInstruction,
 } from './instruction.js';
 import type { StageName } from './manifest.js';
 import { createOperatingPoint, type OperatingPoint, parseOperatingPoint } from './operatingPoint.js';
-import type { OrtTensorLike } from './ortTypes.js';
 import { depacketize, packetize } from './packet.js';
+import { decodeSample, encodeSample } from './sample.js';
+import { argmaxRows, f32, type Host, i64, runStage } from './stageRunner.js';
 import { decodeIds, encodeText, PAD_ID, type Vocab } from './tokenizer.js';
-
-/** A tensor on the host side. */
-interface Host {
-  readonly type: 'float32' | 'int64';
-  readonly data: Float32Array | BigInt64Array;
-  readonly dims: readonly number[];
-}
-
-const PRIVATE_TASKS = new Set(['classify', 'caption', 'answer']);
 
 /** Creates a codec from a loaded bundle or by loading one. */
 export async function createSemanticCodec(options: SemanticCodecOptions): Promise<SemanticCodec> {
@@ -74,30 +63,6 @@ export async function createSemanticCodec(options: SemanticCodecOptions): Promis
     throw new TypeError('bundle or bundleDir is required');
   }
   return new Codec(bundle, owns);
-}
-
-function f32(data: Float32Array, dims: readonly number[]): Host {
-  return { type: 'float32', data, dims };
-}
-function i64(data: BigInt64Array, dims: readonly number[]): Host {
-  return { type: 'int64', data, dims };
-}
-
-function argmaxRows(logits: Float32Array, rows: number, V: number): number[] {
-  const ids: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    let bv = Number.NEGATIVE_INFINITY;
-    for (let v = 0; v < V; v++) {
-      const x = logits[r * V + v]!;
-      if (x > bv) {
-        bv = x;
-        best = v;
-      }
-    }
-    ids.push(best);
-  }
-  return ids;
 }
 
 function asArray<T>(x: T | readonly T[]): readonly T[] {
@@ -166,57 +131,9 @@ class Codec implements SemanticCodec {
     if (this.#closed || this.bundle.closed) throw new InvalidStateError('codec is closed');
   }
 
-  /** Runs a stage, in chunks when its batch dimension is fixed smaller than B. */
-  async #run(name: StageName | Stage, feeds: Record<string, Host>, B: number): Promise<Record<string, Host>> {
-    const stage = typeof name === 'string' ? this.bundle.stage(name) : name;
-    const first = Object.values(stage.spec.inputs)[0]?.shape[0];
-    const maxB = typeof first === 'number' && first > 0 ? first : B;
-    const chunks: Record<string, OrtTensorLike>[] = [];
-    const { Tensor } = this.bundle.ort;
-    for (let b0 = 0; b0 < B; b0 += maxB) {
-      const nb = Math.min(maxB, B - b0);
-      const ortFeeds: Record<string, OrtTensorLike> = {};
-      for (const [k, h] of Object.entries(feeds)) {
-        const batched = k !== 'grid' && h.dims[0] === B;
-        if (batched && nb !== B) {
-          const per = h.data.length / B;
-          const data = h.data.slice(b0 * per, (b0 + nb) * per);
-          ortFeeds[k] = new Tensor(h.type, data, [nb, ...h.dims.slice(1)]);
-        } else {
-          ortFeeds[k] = new Tensor(h.type, h.data, h.dims);
-        }
-      }
-      try {
-        chunks.push(await stage.run(ortFeeds));
-      } catch (e) {
-        throw new UnsupportedError(
-          `stage ${stage.name} failed: ${e instanceof Error ? e.message : String(e)}`,
-          {
-            cause: e,
-          },
-        );
-      }
-    }
-    const out: Record<string, Host> = {};
-    for (const k of Object.keys(chunks[0] ?? {})) {
-      const parts = chunks.map((c) => c[k]!);
-      const dims = [...parts[0]!.dims];
-      dims[0] = parts.reduce((s, p) => s + p.dims[0]!, 0);
-      const type = parts[0]!.type === 'int64' ? 'int64' : 'float32';
-      if (parts.length === 1) {
-        out[k] = { type, data: parts[0]!.data as Float32Array, dims };
-      } else {
-        const total = parts.reduce((s, p) => s + (p.data as Float32Array).length, 0);
-        const data = type === 'int64' ? new BigInt64Array(total) : new Float32Array(total);
-        let o = 0;
-        for (const p of parts) {
-          (data as Float32Array).set(p.data as Float32Array, o);
-          o += (p.data as Float32Array).length;
-        }
-        out[k] = { type, data, dims };
-      }
-    }
-    return out;
+  /** Runs a stage (see stageRunner.ts). */
+  #run(name: StageName | Stage, feeds: Record<string, Host>, B: number): Promise<Record<string, Host>> {
+    return runStage(this.bundle.ort, typeof name === 'string' ? this.bundle.stage(name) : name, feeds, B);
   }
 
   #checkTokens(t: Tokens, what = 'tokens'): void {
@@ -516,102 +433,18 @@ class Codec implements SemanticCodec {
     return this.#decodeLogits(out, this.tokenizer.output);
   }
 
-  async encodeSample(
+  encodeSample(
     sample: Sample,
     op: OperatingPoint,
     options: EncodeSampleOptions = {},
   ): Promise<EncodedSample> {
     this.#check();
-    if (typeof sample !== 'object' || sample === null)
-      throw new TypeError('sample must be { image } or { text }');
-    const point = parseOperatingPoint(op, { C: this.manifest.dims.C });
-    const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
-    const pk = options.minPackets !== undefined ? { minPackets: options.minPackets } : {};
-    let modality: Modality;
-    let tokens: Tokens;
-    if ('image' in sample && sample.image !== undefined) {
-      if ('text' in sample) throw new TypeError('sample has both image and text');
-      modality = 'image';
-      tokens = await this.encodeImage(sample.image);
-    } else if ('text' in sample && typeof sample.text === 'string') {
-      modality = 'text';
-      tokens = await this.encodeText(sample.text);
-    } else {
-      throw new TypeError('sample must be { image } or { text: string }');
-    }
-    // Parse every instruction first, so a bad one fails before any model work.
-    const unique = new Map<string, Instruction>();
-    for (const input of options.instructions ?? []) {
-      const instr = this.parseInstruction(input);
-      if (instr.modality !== modality) {
-        throw new UnsupportedError(
-          `instruction '${instructionKey(instr)}' is for ${instr.modality}, the sample is ${modality}`,
-        );
-      }
-      if (PRIVATE_TASKS.has(instr.task)) unique.set(instructionKey(instr), instr);
-    }
-    const pub = await this.publicEncode(tokens);
-    const pubSymbols = await this.channelEncode(pub, point, 'public');
-    const publicStream: EncodedStream = {
-      stream: 'public',
-      packets: this.packetize(pubSymbols, point, maxPacketBytes, pk),
-      T: pubSymbols.T,
-      C: pubSymbols.C,
-    };
-    const privateStreams: EncodedStream[] = [];
-    if (unique.size > 0) {
-      const list = [...unique.values()];
-      const priv = await this.privateEncode(pub, list);
-      const sym = await this.channelEncode(priv, point, 'private');
-      list.forEach((instruction, b) => {
-        privateStreams.push({
-          stream: 'private',
-          packets: this.packetize(sym, point, maxPacketBytes, { sampleIndex: b, ...pk }),
-          T: sym.T,
-          C: sym.C,
-          instruction,
-          key: instructionKey(instruction),
-        });
-      });
-    }
-    return {
-      modality,
-      op: point,
-      ...(tokens.grid ? { grid: tokens.grid } : {}),
-      public: publicStream,
-      private: privateStreams,
-    };
+    return encodeSample(this, sample, op, options);
   }
 
-  async decodeSample(input: DecodeSampleInput): Promise<DecodedSample> {
+  decodeSample(input: DecodeSampleInput): Promise<DecodedSample> {
     this.#check();
-    if (typeof input !== 'object' || input === null) throw new TypeError('input must be an object');
-    const point = parseOperatingPoint(input.op, { C: this.manifest.dims.C });
-    const state = input.state ?? point;
-    if (input.stream === 'private') {
-      const instr = this.parseInstruction(input.instruction);
-      const received = this.depacketize(input.packets, { T: this.manifest.dims.P });
-      const priv = await this.channelDecode(received, state, 'private');
-      const [text] = await this.decodeTask(priv, instr);
-      return { kind: 'text', text: text!, received };
-    }
-    if (input.stream !== 'public')
-      throw new TypeError(`unknown stream '${(input as { stream: unknown }).stream}'`);
-    const T = input.T ?? (input.grid ? input.grid[0] * input.grid[1] : undefined);
-    const received = this.depacketize(input.packets, T !== undefined ? { T } : {});
-    if (input.modality === 'image') {
-      const gw = received.gridWidth || input.grid?.[1] || 0;
-      if (gw === 0) throw new TypeError('image sample without a grid: packets carry none and none was given');
-      const tokens = await this.channelDecode({ ...received, gridWidth: gw }, state, 'public');
-      const [image] = await this.decodeImage(tokens);
-      return { kind: 'image', image: image!, received };
-    }
-    if (input.modality === 'text') {
-      const tokens = await this.channelDecode(received, state, 'public');
-      const [text] = await this.decodeText(tokens);
-      return { kind: 'text', text: text!, received };
-    }
-    throw new UnsupportedError(`unsupported modality '${String((input as { modality: unknown }).modality)}'`);
+    return decodeSample(this, input);
   }
 
   async close(): Promise<void> {
