@@ -2,10 +2,10 @@
 // hands it the native RTCPeerConnection and a codec on onnxruntime-web.
 export {
   createReceiver,
-  rawFrameFromSample,
   type Receiver,
   type ReceiverEvent,
   type ReceiverInstruction,
   type ReceiverOptions,
   type ReceiverResult,
+  rawFrameFromSample,
 } from './receiver.js';

@@ -11,6 +11,7 @@ import { type LinkStats, percentile } from '@m4sc/transport';
 import { createWeriftPeerConnection } from '@m4sc/transport/node';
 import sharp from 'sharp';
 import { createReceiver, type ReceiverInstruction } from './receiver.js';
+import { runWebCommand, WEB_INCOMPATIBLE_FLAGS } from './web/command.js';
 import { createY4mWriter, type Y4mWriter } from './y4mWriter.js';
 
 const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../../models/default', import.meta.url));
@@ -39,6 +40,16 @@ Network:
   --ice-username U      TURN username;  --ice-credential C  TURN password
   --network             offer every interface's address, for peers on other machines (default:
                         loopback only when the signaling server is on loopback)
+
+Impairment (in-process, for demos and tests; the network lab impairs real links):
+  --impair-loss PCT     drop this percentage of incoming public/private packets at random (seeded)
+  --impair-delay MS     delay each incoming public/private packet by MS milliseconds
+
+Browser:
+  --web                 serve the browser receiver page instead (onnxruntime-web, the browser's WebRTC);
+                        --signal, --room, --token, --task, --query, --bundle become the page's defaults
+  --port P              its HTTP port (default 8790; 0 = any free port)
+  --host H              its interface (default 127.0.0.1; 0.0.0.0 serves other machines)
 
 Other:
   --duration S          stop after S seconds (default: run until Ctrl-C)
@@ -76,9 +87,14 @@ const OPTIONS = {
   'ice-username': { type: 'string' },
   'ice-credential': { type: 'string' },
   network: { type: 'boolean' },
+  'impair-loss': { type: 'string' },
+  'impair-delay': { type: 'string' },
   duration: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  web: { type: 'boolean' },
+  port: { type: 'string' },
+  host: { type: 'string' },
 } as const;
 
 function parseTaskLine(line: string): ReceiverInstruction | undefined {
@@ -98,6 +114,15 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  if (v.web) {
+    for (const f of WEB_INCOMPATIBLE_FLAGS)
+      if (v[f as keyof typeof v] !== undefined)
+        fail(`--${f} does not apply to --web (the page decodes in the browser)`);
+    if (v.task !== undefined && !TASKS.includes(v.task))
+      fail(`unknown --task '${v.task}' (${TASKS.join(', ')})`);
+    return runWebCommand(v, fail);
+  }
+  if (v.port !== undefined || v.host !== undefined) fail('--port and --host apply to --web only');
   const signalUrl = v.signal;
   if (!signalUrl) fail('--signal URL is required (m4sc-send prints it)');
   if (!/^wss?:\/\//.test(signalUrl)) fail(`--signal must be a ws:// or wss:// URL, got '${signalUrl}'`);
@@ -108,6 +133,12 @@ async function main(): Promise<void> {
   if (!TASKS.includes(task)) fail(`unknown --task '${task}' (${TASKS.join(', ')})`);
   if (task === 'answer' && !v.query) fail('--task answer needs --query "…"');
   if (task !== 'answer' && v.query) fail(`--query applies to --task answer only, not '${task}'`);
+  const impairLoss = v['impair-loss'] === undefined ? 0 : Number(v['impair-loss']);
+  if (!(impairLoss >= 0 && impairLoss <= 100))
+    fail(`--impair-loss must be a percentage in 0..100, got '${v['impair-loss']}'`);
+  const impairDelay = v['impair-delay'] === undefined ? 0 : Number(v['impair-delay']);
+  if (!(impairDelay >= 0 && impairDelay <= 10_000))
+    fail(`--impair-delay must be 0..10000 ms, got '${v['impair-delay']}'`);
   const room = v.room ?? 'demo';
   const log = createLineLogger({ write: (l) => process.stderr.write(`${l}\n`), namespace: 'm4sc:recv' });
 
@@ -141,6 +172,7 @@ async function main(): Promise<void> {
     ...(v.token ? { token: v.token } : {}),
     codec,
     instruction: { task, ...(v.query ? { query: v.query } : {}) },
+    ...(impairLoss || impairDelay ? { faults: { lossPct: impairLoss, delayMs: impairDelay, seed: 1 } } : {}),
     createPeerConnection: () =>
       createWeriftPeerConnection(mode === 'loopback' ? { mode } : { mode, iceServers }),
     logger: log,

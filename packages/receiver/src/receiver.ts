@@ -64,6 +64,8 @@ export interface ReceiverOptions {
   codec?: SemanticCodec;
   /** What to ask for. Default `{ task: 'reconstruct' }`. */
   instruction?: ReceiverInstruction;
+  /** Receive-side fault injection on the sample channels (the transport's `faults`), for demos and tests. */
+  faults?: { lossPct?: number; delayMs?: number; jitterMs?: number; seed?: number };
   logger?: Logger;
 }
 
@@ -326,6 +328,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
         if (client.state === 'joined') client.signal(from, data as never);
       },
       opBudgetBytes: 128,
+      ...(options.faults ? { faults: options.faults } : {}),
     });
     link = l;
     linkFrom = from;

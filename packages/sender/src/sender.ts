@@ -291,6 +291,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     wireOp: Record<string, unknown>,
     packets: Uint8Array[],
   ) => {
+    if (s.state === 'closed') return; // left while the sample was encoding
     try {
       s.link.sendSample(channel, { seq, captureTsMs, op: wireOp, packets, stream } as never);
       for (const p of packets) s.bytes[kind] += p.byteLength;
