@@ -23,6 +23,8 @@ export const WEB_INCOMPATIBLE_FLAGS = [
   'ice-username',
   'ice-credential',
   'network',
+  'impair-loss',
+  'impair-delay',
 ];
 
 /**
