@@ -14,7 +14,7 @@ import type { OperatingPoint, SemanticCodec } from '@m4sc/semantic-codec';
 import type { Logger } from '@m4sc/signaling/client';
 import { benchDecode } from './bench.js';
 import { describeJoinError, describeModelError, type PageError } from './errors.js';
-import { drawRgbFrame } from './frame.js';
+import { drawRgbFrame, readRgbFrame } from './frame.js';
 import { chooseCandidatePolicy, wrapPeerConnection } from './mdns.js';
 import { drawPlot, type PlotSpec, TimeSeries } from './plots.js';
 import { type BackendChoice, type BrowserCodec, createBrowserCodec } from './runtime.js';
@@ -36,7 +36,7 @@ interface PageState {
   backend?: string;
   fallback?: string;
   modelLoadMs?: number;
-  results: (Omit<ReceiverResult, 'image'> & { op?: string; at: number })[];
+  results: (Omit<ReceiverResult, 'image'> & { op?: OperatingPoint; at: number })[];
   frames: number;
   /** The frame on the canvas: its seq and the integer scale it was drawn at. */
   frame?: { seq: number; scale: number; width: number; height: number };
@@ -46,6 +46,8 @@ interface PageState {
   events: string[];
   log: string[];
   bench?: (opts?: { samples?: number; tasks?: string[] }) => ReturnType<typeof benchDecode>;
+  /** The frame on the canvas, read back from its pixels (one per scaled block). */
+  readCanvas(): { seq: number; width: number; height: number; rgb: number[] } | undefined;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -73,6 +75,16 @@ const ui = {
 };
 
 const page: PageState = {
+  readCanvas() {
+    const f = page.frame;
+    if (!f) return undefined;
+    return {
+      seq: Number(ui.canvas.dataset.seq),
+      width: f.width,
+      height: f.height,
+      rgb: Array.from(readRgbFrame(ui.canvas, f.scale)),
+    };
+  },
   state: 'starting',
   results: [],
   frames: 0,
@@ -226,7 +238,7 @@ function onResult(r: ReceiverResult) {
   const op = decodingOp;
   decodingOp = undefined;
   const { image, ...rest } = r;
-  page.results.push({ ...rest, ...(op ? { op: op.name } : {}), at });
+  page.results.push({ ...rest, ...(op ? { op: { ...op } } : {}), at });
   if (page.results.length > KEEP_RESULTS) page.results.shift();
   series.latency.push(at, r.latencyMs);
   if (op) {
