@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { createOperatingPoint, type OperatingPoint, type SemanticCodec } from '@m4sc/semantic-codec';
-import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import {
   createLineLogger,
   createRoomToken,
@@ -17,6 +16,7 @@ import {
   DEFAULT_ROOM,
   DEFAULT_WIDTH,
 } from './defaults.js';
+import { type Device, type DeviceChoice, DeviceError, loadCodecOnDevice } from './device.js';
 import { createSender } from './sender.js';
 import { createWordEditSharingPolicy, DEFAULT_SHARING_THRESHOLD } from './sharing.js';
 import { openSource, parseSourceSpec } from './sources/index.js';
@@ -181,17 +181,17 @@ async function main(): Promise<void> {
   let op: OperatingPoint | undefined;
   if (codecKind === 'semantic') {
     const bundleDir = v.bundle ?? DEFAULT_BUNDLE_DIR;
-    const providers = device === 'cpu' ? ['cpu'] : device === 'cuda' ? ['cuda'] : ['cuda', 'cpu'];
+    let choice: DeviceChoice;
     try {
-      codec = await createNodeSemanticCodec({ bundleDir, executionProviders: providers as never });
+      choice = await loadCodecOnDevice(device as Device, bundleDir);
     } catch (err) {
-      if (device === 'auto') {
-        log.warn('CUDA unavailable, using the CPU', { error: (err as Error).message });
-        codec = await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'] });
-      } else {
-        throw new Error(`cannot load the model bundle ${bundleDir}: ${(err as Error).message}`);
-      }
+      if (err instanceof DeviceError) throw err;
+      throw new Error(`cannot load the model bundle ${bundleDir}: ${(err as Error).message}`);
     }
+    codec = choice.codec;
+    process.stderr.write(
+      `m4sc-send: execution provider ${choice.provider} for every stage (${Object.keys(codec.manifest.stages).join(', ')}); ${choice.reason}\n`,
+    );
     try {
       const base = codec.operatingPoint(v.op ?? codec.operatingPoints[0]!.name);
       op =
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
       fail((err as Error).message);
     }
     process.stderr.write(
-      `m4sc-send: bundle ${codec.manifest.name} ${codec.manifest.version} on ${device}; operating point ${op.name} (rate ${op.rateSymbols} symbols/token, ${op.bits} bits)\n`,
+      `m4sc-send: bundle ${codec.manifest.name} ${codec.manifest.version}; operating point ${op.name} (rate ${op.rateSymbols} symbols/token, ${op.bits} bits)\n`,
     );
   }
 

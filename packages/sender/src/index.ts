@@ -1,4 +1,11 @@
 export { DEFAULT_BUNDLE_DIR, DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_ROOM, DEFAULT_WIDTH } from './defaults.js';
+export {
+  cudaProviderLibraries,
+  type Device,
+  type DeviceChoice,
+  DeviceError,
+  loadCodecOnDevice,
+} from './device.js';
 export { createSender, instructionTag, type Sender, type SenderOptions } from './sender.js';
 export {
   createWordEditSharingPolicy,
