@@ -32,6 +32,8 @@ export interface ReceiverResult {
   task: string;
   /** Capture on the sender to decoded here, milliseconds (clock-offset corrected). */
   latencyMs: number;
+  /** Capture on the sender to the sample's reassembly here (sender encode + network), milliseconds. */
+  arrivalAgeMs: number;
   /** Time spent decoding, milliseconds. */
   decodeMs: number;
   /** Packets lost out of `packets`; lost packets are decoded through the erasure mask, never dropped whole. */
@@ -188,7 +190,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     const t0 = performance.now();
     const packets = sample.packets;
     const lost = sample.count - sample.received;
-    const base = { seq: sample.seq, stream: sample.stream, packets: sample.count, lostPackets: lost };
+    const base = { seq: sample.seq, stream: sample.stream, packets: sample.count, lostPackets: lost, arrivalAgeMs: sample.ageMs };
     const raw = rawFrameFromSample(sample);
     if (raw) {
       const decodeMs = performance.now() - t0;

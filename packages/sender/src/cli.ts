@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createOperatingPoint, type OperatingPoint, type SemanticCodec } from '@m4sc/semantic-codec';
 import {
@@ -59,6 +60,7 @@ Network:
 Other:
   --duration S          stop after S seconds (default: run until Ctrl-C or the source ends)
   --quiet               no live stats
+  --stats-json FILE     append every stats emission as one JSON line to FILE (for benchmarks and the lab)
   -h, --help            this help
 
 Live stats (stderr, once a second): fps, encode ms, bytes per sample public/private, and per receiver
@@ -117,6 +119,7 @@ const OPTIONS = {
   network: { type: 'boolean' },
   duration: { type: 'string' },
   quiet: { type: 'boolean' },
+  'stats-json': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -262,6 +265,14 @@ async function main(): Promise<void> {
     `m4sc-send: streaming '${source.description}' (${codecKind}) at ${fps} fps to room '${room}'\n`,
   );
 
+  if (v['stats-json']) {
+    const file = createWriteStream(v['stats-json'], { flags: 'a' });
+    sender.stats$.subscribe({
+      next: (s) =>
+        file.write(`${JSON.stringify({ ...s, receivers: s.receivers.map(({ link, ...r }) => ({ ...r, rttMs: link?.rttMs, sentBytesPerSec: link?.sentBytesPerSec })) })}\n`),
+      complete: () => file.end(),
+    });
+  }
   if (!v.quiet) {
     sender.stats$.subscribe((s) => {
       const lines = [
