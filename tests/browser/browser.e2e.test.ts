@@ -9,7 +9,8 @@
  * - text: ≥ 10 results; accuracy ≥ Node's accuracy on the same samples − 0.1; ≥ 80 % of the browser's
  *   texts equal Node's (wasm and CPU kernels may round an argmax differently now and then).
  */
-import { mkdir } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { psnr, type SemanticCodec } from '@m4sc/semantic-codec';
 import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
@@ -259,24 +260,57 @@ describe('browser receiver', () => {
     }
   }, 120_000);
 
-  it('says in words when the signaling server is unreachable, and keeps running with a Retry button', async () => {
+  it('says in words what is wrong (signaling unreachable, token, no sender, broken model) and keeps running', async () => {
+    const secret = 'browser-test-secret';
+    const signal = start(BIN.signal, ['--port', '0', '--secret', secret, '--quiet']);
+    procs.push(signal);
+    const signalUrl = (await signal.waitFor(/(ws:\/\/[\d.]+:\d+)/))[1]!;
+    const token = start(BIN.signal, ['token', '--secret', secret, '--room', 'empty', '--role', 'receiver']);
+    const goodToken = (await token.waitFor(/^(\S+\.\S+)$/m))[1]!;
+    const broken = await mkdtemp(join(tmpdir(), 'm4sc-broken-bundle-'));
+    await cp(BUNDLE_DIR, broken, { recursive: true });
+    await writeFile(join(broken, 'image_decoder.onnx'), 'not a model');
+    const brokenWeb = await startWebServer(['--bundle', broken]);
+    procs.push(brokenWeb.proc);
     const b = await launchBrowser();
+    const errorText = () => b.page.textContent('#error-text');
+    const kind = () => b.page.getAttribute('#error', 'data-kind');
     try {
+      // Signaling unreachable; Retry fails the same way and the page stays alive.
       await b.page.goto(pageUrl({ signal: 'ws://127.0.0.1:9', room: 'nowhere' }));
-      const error = b.page.locator('#error');
-      await expect.poll(() => error.isVisible(), { timeout: 30_000 }).toBe(true);
-      expect(await b.page.textContent('#error-text')).toMatch(
-        /Signaling server unreachable at ws:\/\/127\.0\.0\.1:9/,
-      );
+      await expect
+        .poll(errorText, { timeout: 30_000 })
+        .toMatch(/Signaling server unreachable at ws:\/\/127\.0\.0\.1:9/);
       expect(await b.page.isVisible('#retry')).toBe(true);
-      // Retry fails the same way, in words, and the page is still alive.
       await b.page.click('#retry');
-      await expect.poll(() => b.page.textContent('#error-text'), { timeout: 15_000 }).toMatch(/unreachable/);
-      expect(
-        await b.page.evaluate(() => (globalThis as never as { m4sc: { state: string } }).m4sc.state),
-      ).toBe('not joined');
+      await expect.poll(errorText, { timeout: 15_000 }).toMatch(/unreachable/);
+      expect(await b.page.textContent('#state')).toBe('not joined');
+
+      // No token, then a bad one.
+      await b.page.goto(pageUrl({ signal: signalUrl, room: 'empty' }));
+      await expect.poll(kind, { timeout: 30_000 }).toBe('token-missing');
+      expect(await errorText()).toMatch(/Room 'empty' needs a token/);
+      await b.page.goto(pageUrl({ signal: signalUrl, room: 'empty', token: 'e30.c2ln' }));
+      await expect.poll(kind, { timeout: 30_000 }).toBe('token-refused');
+      expect(await errorText()).toMatch(/Token refused by the signaling server \(token-/);
+
+      // A good token into a room with no sender: joined, and it says no sender has come.
+      await b.page.goto(pageUrl({ signal: signalUrl, room: 'empty', token: goodToken }));
+      await expect.poll(kind, { timeout: 30_000 }).toBe('sender-absent');
+      expect(await errorText()).toMatch(/no sender has connected .* --room empty/);
+
+      // A bundle that fails its checksum.
+      await b.page.goto(
+        `${brokenWeb.url}?${new URLSearchParams({ signal: signalUrl, room: 'empty', token: goodToken })}`,
+      );
+      await expect.poll(kind, { timeout: 30_000 }).toBe('model');
+      expect(await errorText()).toMatch(/Model failed to load \(image_decoder\.onnx\)/);
+      expect(await b.page.isVisible('#retry')).toBe(true);
     } finally {
       await b.close();
+      await brokenWeb.proc.stop();
+      await signal.stop();
+      await rm(broken, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });

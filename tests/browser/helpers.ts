@@ -16,6 +16,7 @@ export const BUNDLE_DIR = join(ROOT, 'models/default');
 export const BIN = {
   send: join(ROOT, 'packages/sender/dist/cli.js'),
   recv: join(ROOT, 'packages/receiver/dist/cli.js'),
+  signal: join(ROOT, 'packages/signaling/dist/cli.js'),
 };
 
 /** Flags for a quiet, self-contained headless Chromium. */
