@@ -1,0 +1,331 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type AdaptationContext,
+  type AdaptationPolicy,
+  createDefaultAdaptationPolicy,
+  DEFAULT_ADAPTATION_LADDER,
+  type Decision,
+  type LinkFigures,
+  linkFiguresFromStats,
+} from './adaptation.js';
+
+/** mulberry32: the seeded RNG of the synthetic links (STYLE §11). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// A 15 fps stream: public layers cost 3, 3 and 6 kB/s as encoded; the private stream 6 kB/s at the top level.
+const PUBLIC = [3000, 3000, 6000];
+const PRIVATE_TOP = 6000;
+const cost = (level: number) => {
+  const l = DEFAULT_ADAPTATION_LADDER[level]!;
+  return l.rateSymbols * l.bits;
+};
+const top = DEFAULT_ADAPTATION_LADDER.length - 1;
+
+/** What a decision sends per second. */
+function sendRate(d: Decision): number {
+  return (
+    PUBLIC.slice(0, d.publicLayers).reduce((a, b) => a + b, 0) + (PRIVATE_TOP * cost(d.level)) / cost(top)
+  );
+}
+
+interface SimLink {
+  capacityBytesPerSec: number;
+  randomLoss: number;
+}
+
+/**
+ * A fluid bottleneck: what exceeds capacity queues (up to 0.5 s, then drops), the queue adds age, random loss
+ * and measurement noise are drawn from a seeded RNG. One call = one 1 s stats interval.
+ */
+function createSim(seed: number, noise = 0.05) {
+  const r = rng(seed);
+  let queue = 0;
+  const jitter = () => 1 + (r() * 2 - 1) * noise;
+  return (link: SimLink, sent: number): LinkFigures => {
+    const offered = sent + queue;
+    const through = Math.min(offered, link.capacityBytesPerSec);
+    const maxQueue = link.capacityBytesPerSec * 0.5;
+    const over = offered - through;
+    const overflow = Math.max(0, over - maxQueue);
+    queue = Math.min(over, maxQueue);
+    const congestiveLoss = overflow / Math.max(1, sent);
+    const loss = Math.min(1, link.randomLoss * jitter() + congestiveLoss);
+    return {
+      rttMs: 40 * jitter(),
+      lossRate: Math.max(0, loss + (r() - 0.5) * 0.01),
+      sentBytesPerSec: sent * jitter(),
+      goodputBytesPerSec: through * (1 - link.randomLoss) * jitter(),
+      queuedBytes: Math.round(Math.min(queue, 200_000) * 0.1 + r() * 2000),
+      ageP95Ms: 60 + 40 * r() + (queue / link.capacityBytesPerSec) * 1000,
+      droppedSamples: 0,
+    };
+  };
+}
+
+const ctx = (
+  peerId: string,
+  nowMs: number,
+  link: LinkFigures,
+  d: Decision | undefined,
+): AdaptationContext => ({
+  peerId,
+  nowMs,
+  link,
+  stream: {
+    publicLayerBytesPerSec: PUBLIC,
+    privateBytesPerSec: d ? (PRIVATE_TOP * cost(d.level)) / cost(top) : PRIVATE_TOP,
+  },
+});
+
+/** Runs one receiver for `seconds`, one decision per simulated second; `linkAt(t)` gives the path. */
+function run(
+  policy: AdaptationPolicy,
+  peerId: string,
+  seed: number,
+  seconds: number,
+  linkAt: (t: number) => SimLink,
+) {
+  const sim = createSim(seed);
+  const out: { t: number; d: Decision }[] = [];
+  let d: Decision | undefined;
+  for (let t = 1; t <= seconds; t++) {
+    const sent = d ? sendRate(d) : sendRate({ publicLayers: 3, level: top } as Decision);
+    d = policy.decide(ctx(peerId, t * 1000, sim(linkAt(t), sent), d));
+    out.push({ t, d });
+  }
+  return out;
+}
+
+const changes = (trace: { d: Decision }[]) => trace.slice(1).filter((x) => x.d.changed);
+
+describe('the default adaptation policy', () => {
+  it('does not oscillate under noisy stable figures (seeded, 120 s, 5% noise, 2% random loss)', () => {
+    for (const seed of [1, 2, 3]) {
+      const trace = run(createDefaultAdaptationPolicy(), 'a', seed, 120, () => ({
+        capacityBytesPerSec: 60_000,
+        randomLoss: 0.02,
+      }));
+      expect(
+        changes(trace),
+        `seed ${seed}: ${changes(trace)
+          .map((c) => c.d.reason)
+          .join(' | ')}`,
+      ).toEqual([]);
+      expect(trace.at(-1)!.d.level).toBe(top);
+    }
+  });
+
+  it('steps down within 1 s of a bandwidth drop, to a level that fits', () => {
+    // Capacity 60 kB/s, then 9 kB/s from t = 30 s (after the interval ending at 30 s).
+    const trace = run(createDefaultAdaptationPolicy(), 'a', 7, 40, (t) => ({
+      capacityBytesPerSec: t <= 30 ? 60_000 : 9000,
+      randomLoss: 0,
+    }));
+    const at31 = trace.find((x) => x.t === 31)!.d;
+    expect(at31.changed).toBe(true);
+    expect(at31.reason).toMatch(/down/);
+    expect(at31.level).toBeLessThan(top);
+    // Within two intervals the stream fits the new capacity and stays down.
+    for (const x of trace.filter((y) => y.t >= 32)) expect(sendRate(x.d)).toBeLessThanOrEqual(9000);
+  });
+
+  it('probes back up one level at a time once the link recovers', () => {
+    const trace = run(createDefaultAdaptationPolicy(), 'a', 11, 90, (t) => ({
+      capacityBytesPerSec: t > 20 && t <= 40 ? 9000 : 60_000,
+      randomLoss: 0,
+    }));
+    const low = trace.find((x) => x.t === 40)!.d.level;
+    expect(low).toBeLessThan(top);
+    const ups = trace.filter((x) => x.t > 40 && x.d.changed);
+    expect(ups.length).toBeGreaterThan(0);
+    let prev = low;
+    for (const u of ups) {
+      expect(u.d.reason).toMatch(/probe up/);
+      expect(u.d.level).toBe(prev + 1);
+      prev = u.d.level;
+    }
+    // Hold 3 s per level: back at the top well within 40 s of recovery.
+    expect(trace.find((x) => x.t === 80)!.d.level).toBe(top);
+  });
+
+  it('backs off probing when the capacity sits between two levels (no steady oscillation)', () => {
+    // 20 kB/s: level 4 (~16.5 kB/s) fits, level 5 (18 kB/s + queue) does not.
+    const trace = run(createDefaultAdaptationPolicy(), 'a', 5, 180, () => ({
+      capacityBytesPerSec: 17_000,
+      randomLoss: 0,
+    }));
+    const ch = changes(trace);
+    // Each failed probe doubles the hold (3, 6, 12, 24, 30 s …): a handful of probes in 3 minutes, not 60.
+    expect(ch.length).toBeLessThanOrEqual(16);
+    const lastMinute = trace.filter((x) => x.t > 120);
+    expect(lastMinute.filter((x) => x.d.changed).length).toBeLessThanOrEqual(4);
+    // Mostly at the highest level that fits.
+    const fits = lastMinute.filter((x) => sendRate(x.d) <= 17_000).length;
+    expect(fits / lastMinute.length).toBeGreaterThan(0.85);
+  });
+
+  it("decides for one slow receiver without changing another's decisions", () => {
+    const fast = () => ({ capacityBytesPerSec: 60_000, randomLoss: 0.01 });
+    const alone = run(createDefaultAdaptationPolicy(), 'fast', 3, 60, fast);
+    // The same policy object serving both, interleaved decision by decision.
+    const shared = createDefaultAdaptationPolicy();
+    const simFast = createSim(3);
+    const simSlow = createSim(4);
+    let dFast: Decision | undefined;
+    let dSlow: Decision | undefined;
+    const together: Decision[] = [];
+    const slow: Decision[] = [];
+    for (let t = 1; t <= 60; t++) {
+      const sentSlow = dSlow ? sendRate(dSlow) : 18_000;
+      dSlow = shared.decide(
+        ctx('slow', t * 1000, simSlow({ capacityBytesPerSec: 6000, randomLoss: 0.1 }, sentSlow), dSlow),
+      );
+      slow.push(dSlow);
+      const sentFast = dFast ? sendRate(dFast) : 18_000;
+      dFast = shared.decide(ctx('fast', t * 1000, simFast(fast(), sentFast), dFast));
+      together.push(dFast);
+    }
+    expect(together).toEqual(alone.map((x) => x.d));
+    expect(slow.at(-1)!.level).toBeLessThan(top);
+    expect(together.at(-1)!.level).toBe(top);
+  });
+
+  it('conditions the coder on the reported loss, on its grid, without flipping on noise', () => {
+    const trace = run(createDefaultAdaptationPolicy(), 'a', 9, 60, () => ({
+      capacityBytesPerSec: 60_000,
+      randomLoss: 0.1,
+    }));
+    const after = trace.filter((x) => x.t > 5);
+    for (const x of after) expect(x.d.lossRate).toBe(0.1);
+    expect(after.filter((x) => x.d.changed)).toEqual([]);
+    const d = trace.at(-1)!.d;
+    expect(d.privateOp).toMatchObject({ rateSymbols: 16, bits: 8, lossRate: 0.1, version: 1 });
+    expect(d.privateOp.snrDb).toBeGreaterThan(0);
+  });
+
+  it('maps ladder levels onto public layers by rate prefix (layer split is a parameter)', () => {
+    const p = createDefaultAdaptationPolicy({
+      ladder: [
+        { rateSymbols: 2, bits: 8 },
+        { rateSymbols: 6, bits: 8 },
+        { rateSymbols: 12, bits: 8 },
+      ],
+      layerBounds: [6, 12],
+      initialLevel: 0,
+    });
+    const clean: LinkFigures = {
+      rttMs: 10,
+      lossRate: 0,
+      sentBytesPerSec: 1000,
+      goodputBytesPerSec: 1000,
+      queuedBytes: 0,
+      ageP95Ms: 20,
+      droppedSamples: 0,
+    };
+    const seen = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((t) =>
+      p.decide({
+        peerId: 'x',
+        nowMs: t * 1000,
+        link: clean,
+        stream: { publicLayerBytesPerSec: [500, 500], privateBytesPerSec: 100 },
+      }),
+    );
+    expect(seen[0]).toMatchObject({ level: 0, publicLayers: 1, publicRateSymbols: 6 });
+    expect(seen.at(-1)).toMatchObject({ level: 2, publicLayers: 2, publicRateSymbols: 12 });
+    expect(seen.find((d) => d.level === 1)).toMatchObject({ publicLayers: 1 });
+  });
+
+  it('rejects bad options with TypeError', () => {
+    expect(() => createDefaultAdaptationPolicy({ ladder: [] })).toThrow(TypeError);
+    expect(() =>
+      createDefaultAdaptationPolicy({
+        ladder: [
+          { rateSymbols: 8, bits: 8 },
+          { rateSymbols: 4, bits: 8 },
+        ],
+      }),
+    ).toThrow(/cheapest first/);
+    expect(() => createDefaultAdaptationPolicy({ layerBounds: [8, 4] })).toThrow(TypeError);
+    expect(() => createDefaultAdaptationPolicy({ initialLevel: 99 })).toThrow(TypeError);
+  });
+
+  it('forget() resets a receiver', () => {
+    const p = createDefaultAdaptationPolicy();
+    const bad: LinkFigures = {
+      rttMs: 10,
+      lossRate: 0,
+      sentBytesPerSec: 18_000,
+      goodputBytesPerSec: 4000,
+      queuedBytes: 100_000,
+      ageP95Ms: 900,
+      droppedSamples: 3,
+    };
+    const s = { publicLayerBytesPerSec: PUBLIC, privateBytesPerSec: PRIVATE_TOP };
+    expect(p.decide({ peerId: 'x', nowMs: 0, link: bad, stream: s }).level).toBeLessThan(top);
+    p.forget('x');
+    expect(
+      p.decide({
+        peerId: 'x',
+        nowMs: 1000,
+        link: { ...bad, droppedSamples: 0, queuedBytes: 0, goodputBytesPerSec: 18_000, ageP95Ms: 50 },
+        stream: s,
+      }).level,
+    ).toBe(top);
+  });
+});
+
+describe('linkFiguresFromStats', () => {
+  it("reads the receiver's report and the sender's queues", () => {
+    const ch = (q: number, b: number) => ({
+      sentBytesPerSec: 0,
+      receivedBytesPerSec: 0,
+      sentMessages: 0,
+      receivedMessages: 0,
+      bufferedAmountBytes: b,
+      queuedBytes: q,
+      lossRate: undefined,
+      lostPackets: 0,
+    });
+    const base = {
+      timestampMs: 0,
+      intervalMs: 1000,
+      rttMs: 30,
+      clockOffsetMs: 0,
+      channels: { control: ch(0, 0), public: ch(1000, 2000), private: ch(10, 20) },
+      sentBytesPerSec: 9000,
+      receivedBytesPerSec: 100,
+      age: undefined,
+      drops: { stale: 0, late: 0, duplicate: 0, malformed: 0, backpressure: 0 },
+      sendDroppedSamples: { backpressure: 2, stale: 1 },
+      controlRejected: 0,
+      samplesComplete: 0,
+      samplesIncomplete: 0,
+      remote: {
+        timestampMs: 0,
+        lossRate: { public: 0.05, private: 0.08 },
+        receivedBytesPerSec: 8000,
+        age: { p50Ms: 20, p95Ms: 45, count: 15 },
+        drops: { stale: 0, late: 0, duplicate: 0, malformed: 0, backpressure: 0 },
+      },
+    };
+    const prev = { ...base, sendDroppedSamples: { backpressure: 1, stale: 0 } };
+    expect(linkFiguresFromStats(base, prev)).toEqual({
+      rttMs: 30,
+      lossRate: 0.08,
+      sentBytesPerSec: 9000,
+      goodputBytesPerSec: 8000,
+      queuedBytes: 3030,
+      ageP95Ms: 45,
+      droppedSamples: 2,
+    });
+  });
+});

@@ -1,0 +1,408 @@
+/**
+ * Rate adaptation: from a receiver's link figures to the operating point of its private stream and the
+ * public layers it is sent (DESIGN §2 "rate control", STYLE §9: a policy is an interface with a default
+ * implementation, so users can swap it).
+ *
+ * Layers are rate prefixes. The channel coder emits its symbols symbol-major (symbol 0 of every token, then
+ * symbol 1, …), so any prefix of `rateSymbols·T` symbols decodes. The public stream is encoded once; it is cut
+ * at the layer bounds (default {@link DEFAULT_LAYER_BOUNDS} = [4, 8, 16]: base = symbols 0..3 per token,
+ * enh1 = 4..7, enh2 = 8..15) and each receiver is forwarded the prefix of layers its link carries. A
+ * receiver's private stream is encoded for it, so it gets its own `rateSymbols` and `bits`.
+ *
+ * The default policy ({@link createDefaultAdaptationPolicy}) climbs a ladder of levels, cheapest first (each
+ * level = rateSymbols and bits; default {@link DEFAULT_ADAPTATION_LADDER}). Per receiver, independently:
+ *
+ * - **Congestion → step down at once**, at the first figures that show it (figures come once a second, so
+ *   within 1 s of a bandwidth drop): the sender's queue for this link grows past a watermark, samples were
+ *   dropped by backpressure, the receiver's goodput falls clearly below what was sent once its random loss
+ *   is accounted for, or the age of samples at arrival rises well above its recent minimum (a queue
+ *   building somewhere on the path). It steps to the highest level whose estimated rate fits in
+ *   `fitFraction` of the measured goodput, at least one level down.
+ * - **Headroom → step up slowly, by probing**: after `upHoldMs` of clean figures it tries one level up. If
+ *   congestion shows within `probeWindowMs`, it returns and doubles the hold before the next probe of that
+ *   level (up to `maxUpHoldMs`); a level that held for `probeWindowMs` resets the backoff. So a link whose
+ *   capacity sits between two levels probes ever more rarely instead of oscillating.
+ * - **Random loss is not congestion**: the receiver's reported loss (smoothed) only moves the coder's
+ *   conditioning `lossRate`, on a grid ({@link DEFAULT_LOSS_GRID}) with a hysteresis band, so noise around a
+ *   grid point does not flip it.
+ *
+ * Pure and deterministic: time comes from `ctx.nowMs`, there is no randomness, no I/O.
+ */
+import { type OperatingPoint, quantiserSnrDb } from '@m4sc/semantic-codec';
+import type { LinkStats } from '@m4sc/transport';
+
+/** One rung of the ladder: symbols per token kept and bits per symbol. */
+export interface AdaptationLevel {
+  readonly rateSymbols: number;
+  readonly bits: number;
+}
+
+/** What the policy knows of one receiver's link, once per stats interval. Build it with {@link linkFiguresFromStats}. */
+export interface LinkFigures {
+  /** Control-channel round-trip time, ms; undefined before the first pong. */
+  readonly rttMs: number | undefined;
+  /** Loss the receiver reports on the channels that serve it (link-report), 0..1; undefined before a report. */
+  readonly lossRate: number | undefined;
+  /** Bytes per second the sender handed to this link over the interval. */
+  readonly sentBytesPerSec: number;
+  /** Bytes per second the receiver reports receiving (goodput, link-report); undefined before a report. */
+  readonly goodputBytesPerSec: number | undefined;
+  /** Bytes waiting for this link on the sample channels: its own queue plus the channels' bufferedAmount. */
+  readonly queuedBytes: number;
+  /** p95 age of samples at arrival at the receiver (link-report), ms; undefined before a report. */
+  readonly ageP95Ms: number | undefined;
+  /** Whole samples the sender dropped for this link (backpressure, stale) since the previous figures. */
+  readonly droppedSamples: number;
+}
+
+/** The input of one decision. */
+export interface AdaptationContext {
+  /** The receiver; the default policy keeps independent state per peer. */
+  readonly peerId: string;
+  /** Now, ms, from the caller's (injectable) clock. */
+  readonly nowMs: number;
+  /** This receiver's link figures. */
+  readonly link: LinkFigures;
+  /** The stream's current rates: what each public layer costs as encoded (index = layer, bytes/s, whether or
+   * not this receiver is sent it) and what this receiver's private stream costs at its current point (0 if none). */
+  readonly stream: {
+    readonly publicLayerBytesPerSec: readonly number[];
+    readonly privateBytesPerSec: number;
+  };
+}
+
+/** The output: how to serve this receiver from now on. */
+export interface Decision {
+  /** Index of the ladder level, 0 = cheapest. */
+  readonly level: number;
+  /** Operating point of the receiver's private stream (rate, bits, conditioning [snrDb, lossRate]). */
+  readonly privateOp: OperatingPoint;
+  /** Public layers forwarded to it: layers 0..publicLayers−1 (≥ 1: the base layer is always sent). */
+  readonly publicLayers: number;
+  /** Symbols per token those public layers carry (the layer bound of the last one). */
+  readonly publicRateSymbols: number;
+  /** Bits per symbol of the private stream (the public stream keeps the bits it was encoded at). */
+  readonly bits: number;
+  /** The loss rate the channel coder is conditioned on, 0..1. */
+  readonly lossRate: number;
+  /** Whether this decision differs from the previous one for this receiver. */
+  readonly changed: boolean;
+  /** Why, in words: for logs and the lab report (e.g. 'queue 48 KiB growing: down 5→2'). */
+  readonly reason: string;
+}
+
+/** Decides a receiver's operating point (STYLE §9). Swap it through the sender's options. */
+export interface AdaptationPolicy {
+  /** Called once per stats interval per receiver. */
+  decide(ctx: AdaptationContext): Decision;
+  /** Drops what the policy keeps about a receiver that left. */
+  forget(peerId: string): void;
+}
+
+/** Layer bounds, cumulative symbols per token: base = 0..3, enh1 = 4..7, enh2 = 8..15 (C = 16). */
+export const DEFAULT_LAYER_BOUNDS: readonly number[] = [4, 8, 16];
+
+/** Default ladder, cheapest first: rate·bits = 16, 32, 48, 64, 96, 128 bits per token (×2 between the ends of a layer). */
+export const DEFAULT_ADAPTATION_LADDER: readonly AdaptationLevel[] = [
+  { rateSymbols: 4, bits: 4 },
+  { rateSymbols: 4, bits: 8 },
+  { rateSymbols: 8, bits: 6 },
+  { rateSymbols: 8, bits: 8 },
+  { rateSymbols: 16, bits: 6 },
+  { rateSymbols: 16, bits: 8 },
+];
+
+/** Loss rates the coder is conditioned on; the bundle is trained over 0..0.3 erasure. */
+export const DEFAULT_LOSS_GRID: readonly number[] = [0, 0.05, 0.1, 0.2, 0.3];
+
+/** Options of {@link createDefaultAdaptationPolicy}. Every field is optional. */
+export interface DefaultAdaptationOptions {
+  /** The ladder, cheapest first. Default {@link DEFAULT_ADAPTATION_LADDER}. */
+  ladder?: readonly AdaptationLevel[];
+  /** Cumulative layer bounds in symbols per token, increasing, the last = C. Default {@link DEFAULT_LAYER_BOUNDS}. */
+  layerBounds?: readonly number[];
+  /** Level a new receiver starts at. Default the top (the stream starts at full quality and steps down at once if it must). */
+  initialLevel?: number;
+  /** Clean figures needed before probing one level up, ms. Default 3000. */
+  upHoldMs?: number;
+  /** Upper bound of the probe backoff, ms. Default 30 000. */
+  maxUpHoldMs?: number;
+  /** A probe that shows congestion within this time is undone (and the hold doubled), ms. Default 3000. */
+  probeWindowMs?: number;
+  /** After a step down, congestion signals are ignored this long while the queue built before it drains, ms. Default 2000. */
+  drainMs?: number;
+  /** Queue watermark: congestion when queued bytes exceed this many ms of the current send rate and grew. Default 150. */
+  queueMs?: number;
+  /** Queued bytes always tolerated (a sample in flight), bytes. Default 16 384. */
+  queueFloorBytes?: number;
+  /** Congestion when goodput < (1 − loss) · sent · this. Default 0.8. */
+  goodputRatio?: number;
+  /** Congestion when age p95 exceeds its minimum over `ageWindowMs` by more than this, ms. Default 100. */
+  ageRiseMs?: number;
+  /** Reported loss at or above this is treated as congestion too (a full bottleneck queue drops; the coder is
+   * trained up to 0.3 erasure, so more is worth a lower rate either way). Default 0.3. */
+  congestionLossRate?: number;
+  /** Window of the age baseline, ms. Default 10 000. */
+  ageWindowMs?: number;
+  /** After congestion, pick the level whose estimated rate fits in this fraction of the goodput. Default 0.85. */
+  fitFraction?: number;
+  /** Smoothing of the reported loss (EWMA weight of the newest figure). Default 0.5. */
+  lossAlpha?: number;
+  /** The conditioning grid. Default {@link DEFAULT_LOSS_GRID}. */
+  lossGrid?: readonly number[];
+  /** Name prefix of the operating points. Default 'adapt'. */
+  namePrefix?: string;
+  /** Bundle's quantiser SNR table (manifest `channel.quantiserSnrDb`) for the snrDb conditioning. Default the rule of thumb. */
+  quantiserSnrDb?: Readonly<Record<string, number>>;
+}
+
+interface PeerState {
+  level: number;
+  lossRate: number;
+  lossEwma: number | undefined;
+  /** When the figures were last clean since (start of the current headroom run), ms. */
+  cleanSinceMs: number;
+  /** Probe in progress: the level we came from and when. */
+  probe: { from: number; atMs: number } | undefined;
+  /** Per level: hold before the next probe into it, ms. */
+  holdMs: Map<number, number>;
+  lastQueuedBytes: number;
+  /** When it last stepped down, ms. */
+  downAtMs: number | undefined;
+  ages: { atMs: number; p95Ms: number }[];
+  last: Decision | undefined;
+}
+
+/** Builds {@link LinkFigures} from two consecutive `link.stats$` emissions of one receiver's link (pass the previous one for the drop delta). */
+export function linkFiguresFromStats(stats: LinkStats, previous?: LinkStats): LinkFigures {
+  const r = stats.remote;
+  const losses = r ? [r.lossRate.public, r.lossRate.private].filter((x): x is number => x !== undefined) : [];
+  const dropped = (s: LinkStats | undefined) =>
+    s ? s.sendDroppedSamples.backpressure + s.sendDroppedSamples.stale : 0;
+  const ch = stats.channels;
+  return {
+    rttMs: stats.rttMs,
+    lossRate: losses.length ? Math.max(...losses) : undefined,
+    sentBytesPerSec: stats.sentBytesPerSec,
+    goodputBytesPerSec: r?.receivedBytesPerSec,
+    queuedBytes:
+      ch.public.queuedBytes +
+      ch.public.bufferedAmountBytes +
+      ch.private.queuedBytes +
+      ch.private.bufferedAmountBytes,
+    ageP95Ms: r?.age?.p95Ms,
+    droppedSamples: Math.max(0, dropped(stats) - dropped(previous)),
+  };
+}
+
+const fmtRate = (bps: number) => `${((bps * 8) / 1000).toFixed(0)} kbit/s`;
+
+/**
+ * The default {@link AdaptationPolicy}: immediate step-down on congestion, probing step-up with backoff,
+ * loss conditioning on a grid with hysteresis. See the module doc. Throws TypeError on bad options.
+ */
+export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions = {}): AdaptationPolicy {
+  const ladder = options.ladder ?? DEFAULT_ADAPTATION_LADDER;
+  const bounds = options.layerBounds ?? DEFAULT_LAYER_BOUNDS;
+  if (ladder.length === 0) throw new TypeError('ladder must have at least one level');
+  for (const [i, l] of ladder.entries()) {
+    if (!Number.isInteger(l.rateSymbols) || l.rateSymbols < 1)
+      throw new TypeError(`ladder[${i}].rateSymbols must be a positive integer, got ${l.rateSymbols}`);
+    if (!Number.isInteger(l.bits) || l.bits < 1 || l.bits > 32)
+      throw new TypeError(`ladder[${i}].bits must be an integer in 1..32, got ${l.bits}`);
+    if (i > 0 && cost(l) <= cost(ladder[i - 1]!))
+      throw new TypeError(`ladder must be cheapest first: level ${i} costs no more than level ${i - 1}`);
+  }
+  if (
+    bounds.length === 0 ||
+    bounds.some((b, i) => !Number.isInteger(b) || b < 1 || (i > 0 && b <= bounds[i - 1]!))
+  )
+    throw new TypeError(`layerBounds must be increasing positive integers, got [${bounds.join(', ')}]`);
+  if (ladder.some((l) => l.rateSymbols > bounds[bounds.length - 1]!))
+    throw new TypeError(`a ladder rate exceeds the last layer bound ${bounds[bounds.length - 1]}`);
+  const top = ladder.length - 1;
+  const initialLevel = options.initialLevel ?? top;
+  if (!Number.isInteger(initialLevel) || initialLevel < 0 || initialLevel > top)
+    throw new TypeError(`initialLevel must be 0..${top}, got ${initialLevel}`);
+  const upHoldMs = options.upHoldMs ?? 3000;
+  const maxUpHoldMs = options.maxUpHoldMs ?? 30_000;
+  const probeWindowMs = options.probeWindowMs ?? 3000;
+  const drainMs = options.drainMs ?? 2000;
+  const queueMs = options.queueMs ?? 150;
+  const queueFloorBytes = options.queueFloorBytes ?? 16_384;
+  const goodputRatio = options.goodputRatio ?? 0.8;
+  const ageRiseMs = options.ageRiseMs ?? 100;
+  const congestionLossRate = options.congestionLossRate ?? 0.3;
+  const ageWindowMs = options.ageWindowMs ?? 10_000;
+  const fitFraction = options.fitFraction ?? 0.85;
+  const lossAlpha = options.lossAlpha ?? 0.5;
+  const grid = options.lossGrid ?? DEFAULT_LOSS_GRID;
+  const prefix = options.namePrefix ?? 'adapt';
+  const peers = new Map<string, PeerState>();
+
+  /** Public layers a level gets: those wholly inside its rate, at least the base. */
+  const layersFor = (level: number) =>
+    Math.max(1, bounds.filter((b) => b <= ladder[level]!.rateSymbols).length);
+
+  /** Estimated bytes/s of a level, scaled from what the current level costs now. */
+  const estimate = (level: number, from: number, ctx: AdaptationContext) => {
+    const pub = ctx.stream.publicLayerBytesPerSec;
+    const publicBytes = pub.slice(0, layersFor(level)).reduce((a, b) => a + b, 0);
+    const priv = ctx.stream.privateBytesPerSec * (cost(ladder[level]!) / cost(ladder[from]!));
+    return publicBytes + priv;
+  };
+
+  const snapLoss = (current: number, ewma: number): number => {
+    // Hysteresis: leave the current grid point only when the smoothed loss is past the midpoint to a
+    // neighbour by a quarter of the gap, so noise around a midpoint does not flip it.
+    let i = grid.indexOf(current);
+    if (i < 0) i = 0;
+    while (i + 1 < grid.length && ewma > grid[i]! + 0.75 * (grid[i + 1]! - grid[i]!)) i++;
+    while (i > 0 && ewma < grid[i]! - 0.75 * (grid[i]! - grid[i - 1]!)) i--;
+    return grid[i]!;
+  };
+
+  const makeDecision = (s: PeerState, changed: boolean, reason: string): Decision => {
+    const l = ladder[s.level]!;
+    const layers = layersFor(s.level);
+    const name = `${prefix}-r${l.rateSymbols}b${l.bits}-l${Math.round(s.lossRate * 100)}`;
+    const privateOp: OperatingPoint = Object.freeze({
+      name,
+      version: 1,
+      rateSymbols: l.rateSymbols,
+      bits: l.bits,
+      snrDb: quantiserSnrDb(l.bits, options.quantiserSnrDb),
+      lossRate: s.lossRate,
+    });
+    return Object.freeze({
+      level: s.level,
+      privateOp,
+      publicLayers: layers,
+      publicRateSymbols: bounds[layers - 1]!,
+      bits: l.bits,
+      lossRate: s.lossRate,
+      changed,
+      reason,
+    });
+  };
+
+  return {
+    decide(ctx) {
+      const { link, nowMs } = ctx;
+      let s = peers.get(ctx.peerId);
+      if (!s) {
+        s = {
+          level: initialLevel,
+          lossRate: 0,
+          lossEwma: undefined,
+          cleanSinceMs: nowMs,
+          probe: undefined,
+          holdMs: new Map(),
+          lastQueuedBytes: 0,
+          downAtMs: undefined,
+          ages: [],
+          last: undefined,
+        };
+        peers.set(ctx.peerId, s);
+      }
+      const reasons: string[] = [];
+      const before = { level: s.level, lossRate: s.lossRate };
+
+      // Loss conditioning.
+      if (link.lossRate !== undefined) {
+        s.lossEwma =
+          s.lossEwma === undefined ? link.lossRate : lossAlpha * link.lossRate + (1 - lossAlpha) * s.lossEwma;
+        const next = snapLoss(s.lossRate, s.lossEwma);
+        if (next !== s.lossRate) {
+          reasons.push(`loss ${(s.lossEwma * 100).toFixed(1)}%: conditioning ${s.lossRate} → ${next}`);
+          s.lossRate = next;
+        }
+      }
+
+      // Congestion signals.
+      const signals: string[] = [];
+      const queueLimit = Math.max(queueFloorBytes, (link.sentBytesPerSec * queueMs) / 1000);
+      if (link.queuedBytes > queueLimit && link.queuedBytes > s.lastQueuedBytes)
+        signals.push(`queue ${(link.queuedBytes / 1024).toFixed(0)} KiB growing`);
+      s.lastQueuedBytes = link.queuedBytes;
+      if (link.droppedSamples > 0) signals.push(`${link.droppedSamples} samples dropped by backpressure`);
+      const loss = link.lossRate ?? 0;
+      if (
+        link.goodputBytesPerSec !== undefined &&
+        link.sentBytesPerSec > 0 &&
+        link.goodputBytesPerSec < (1 - loss) * link.sentBytesPerSec * goodputRatio
+      )
+        signals.push(`goodput ${fmtRate(link.goodputBytesPerSec)} < sent ${fmtRate(link.sentBytesPerSec)}`);
+      if (link.lossRate !== undefined && link.lossRate >= congestionLossRate)
+        signals.push(`loss ${(link.lossRate * 100).toFixed(0)}%`);
+      if (link.ageP95Ms !== undefined) {
+        s.ages.push({ atMs: nowMs, p95Ms: link.ageP95Ms });
+        while (s.ages.length > 0 && s.ages[0]!.atMs < nowMs - ageWindowMs) s.ages.shift();
+        const base = Math.min(...s.ages.map((a) => a.p95Ms));
+        if (link.ageP95Ms > base + ageRiseMs)
+          signals.push(`age p95 ${link.ageP95Ms.toFixed(0)} ms (base ${base.toFixed(0)})`);
+      }
+
+      const draining = s.downAtMs !== undefined && nowMs - s.downAtMs < drainMs;
+      if (signals.length > 0 && draining) {
+        // The queue built before the last step down is still draining: neither step again nor probe.
+        s.cleanSinceMs = nowMs;
+      } else if (signals.length > 0) {
+        s.cleanSinceMs = nowMs;
+        let target = s.level - 1;
+        if (link.goodputBytesPerSec !== undefined && link.goodputBytesPerSec > 0) {
+          const budget = link.goodputBytesPerSec * fitFraction;
+          let fit = 0;
+          for (let l = 0; l <= s.level; l++) if (estimate(l, s.level, ctx) <= budget) fit = l;
+          target = Math.min(target, fit);
+        }
+        if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
+          // The probe failed: back off before trying that level again.
+          const failed = s.level;
+          // The level it came from was fine, and goodput measured while probing says nothing more.
+          s.holdMs.set(failed, Math.min(maxUpHoldMs, 2 * (s.holdMs.get(failed) ?? upHoldMs)));
+          target = s.probe.from;
+        }
+        s.probe = undefined;
+        target = Math.max(0, target);
+        if (target < s.level) {
+          reasons.unshift(`${signals.join(', ')}: down ${s.level} → ${target}`);
+          s.level = target;
+          s.downAtMs = nowMs;
+        }
+      } else {
+        if (s.probe !== undefined && nowMs - s.probe.atMs > probeWindowMs) {
+          s.holdMs.delete(s.level); // the probed level held: forget its backoff
+          s.probe = undefined;
+        }
+        const next = s.level + 1;
+        const hold = s.holdMs.get(next) ?? upHoldMs;
+        if (next <= top && s.probe === undefined && nowMs - s.cleanSinceMs >= hold) {
+          reasons.push(
+            `headroom for ${((nowMs - s.cleanSinceMs) / 1000).toFixed(0)} s: probe up ${s.level} → ${next}`,
+          );
+          s.probe = { from: s.level, atMs: nowMs };
+          s.level = next;
+          s.cleanSinceMs = nowMs;
+        }
+      }
+
+      const changed = s.last === undefined || before.level !== s.level || before.lossRate !== s.lossRate;
+      const reason =
+        reasons.length > 0
+          ? reasons.join('; ')
+          : s.last === undefined
+            ? `start at level ${s.level}`
+            : `hold level ${s.level}`;
+      s.last = makeDecision(s, changed, reason);
+      return s.last;
+    },
+    forget(peerId) {
+      peers.delete(peerId);
+    },
+  };
+}
+
+function cost(l: AdaptationLevel): number {
+  return l.rateSymbols * l.bits;
+}
