@@ -1,6 +1,6 @@
 import { WIRE_VERSION } from './defaults.js';
 import { MalformedFrameError } from './errors.js';
-import { isPlainObject, packValue, unpackValue } from './framer.js';
+import { describeWireValue, isPlainObject, packValue, unpackValue } from './framer.js';
 import type { DropReason, LinkReport } from './types.js';
 
 /** A decoded control-channel message: the application's own, or one the link handles itself. */
@@ -79,7 +79,7 @@ export function decodeControl(bytes: Uint8Array): ControlMessage {
     throw new MalformedFrameError('shape', 'control envelope must be [v, kind, body]');
   const [version, code, body] = v as unknown[];
   if (version !== WIRE_VERSION)
-    throw new MalformedFrameError('version', `unsupported wire version ${String(version)}`);
+    throw new MalformedFrameError('version', `unsupported wire version ${describeWireValue(version)}`);
   switch (code) {
     case CODES.user:
       return { kind: 'user', body };
@@ -95,6 +95,6 @@ export function decodeControl(bytes: Uint8Array): ControlMessage {
     case CODES['link-report']:
       return { kind: 'link-report', report: decodeReport(body) };
     default:
-      throw new MalformedFrameError('shape', `unknown control kind ${String(code)}`);
+      throw new MalformedFrameError('shape', `unknown control kind ${describeWireValue(code)}`);
   }
 }

@@ -9,6 +9,15 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 const utf8 = new TextEncoder();
 
+/**
+ * A received value for an error message. `String()` throws on a msgpack map with a non-callable
+ * `toString`/`valueOf` key (found by tests/fuzz), so maps and arrays are named, not converted.
+ */
+export function describeWireValue(v: unknown): string {
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? 'an array' : 'a map or binary';
+  return String(v).slice(0, 64);
+}
+
 /** Number of fields in a frame array: [version, stream, pseq, seq, index, count, captureTsMs, op, payload]. */
 const FRAME_FIELDS = 9;
 
@@ -91,7 +100,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   }
   const [version, stream, pseq, seq, index, count, captureTsMs, op, payload] = v as unknown[];
   if (version !== WIRE_VERSION)
-    throw new MalformedFrameError('version', `unsupported wire version ${String(version)}`);
+    throw new MalformedFrameError('version', `unsupported wire version ${describeWireValue(version)}`);
   if (!isValidStreamId(stream))
     throw new MalformedFrameError('stream', 'stream id is not a 1..48 byte string');
   if (!isUint(pseq, MAX_SEQ)) throw new MalformedFrameError('pseq', 'pseq is not a uint32');
