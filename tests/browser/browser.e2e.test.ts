@@ -12,6 +12,7 @@
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatWebBench, runWebBench } from '@m4sc/receiver/web';
 import { psnr, type SemanticCodec } from '@m4sc/semantic-codec';
 import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -312,5 +313,22 @@ describe('browser receiver', () => {
       await signal.stop();
       await rm(broken, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it('the web benchmark measures browser and Node decode times and the latency to the canvas', async () => {
+    const r = await runWebBench({
+      samples: 3,
+      streamSeconds: 2,
+      tasks: ['reconstruct', 'caption'],
+      backend: 'wasm',
+    });
+    console.log(formatWebBench(r));
+    expect(r.backend).toBe('wasm');
+    for (const t of ['reconstruct', 'caption']) {
+      expect(r.decode[t]!.browserP50Ms).toBeGreaterThan(0);
+      expect(r.decode[t]!.nodeP50Ms).toBeGreaterThan(0);
+    }
+    expect(r.stream!.frames).toBeGreaterThan(0);
+    expect(r.stream!.canvasLatencyMs.p50).toBeGreaterThanOrEqual(0);
   }, 120_000);
 });

@@ -1,4 +1,5 @@
 /** The page's pure parts, in Node: mDNS candidate rewriting, plots, frame scaling, errors in words. */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { describeJoinError, describeModelError } from '../../packages/receiver/web/errors.js';
 import { integerScale } from '../../packages/receiver/web/frame.js';
@@ -9,6 +10,7 @@ import {
   rewriteSdp,
 } from '../../packages/receiver/web/mdns.js';
 import { niceCeil, TimeSeries } from '../../packages/receiver/web/plots.js';
+import { sha256 } from '../../packages/receiver/web/sha256.js';
 
 const MDNS =
   'candidate:3395983334 1 udp 2113937151 71f71eb8-ea31-460a-bb58-3685d120f68e.local 60607 typ host generation 0 ufrag 4F07 network-cost 999';
@@ -128,5 +130,15 @@ describe('errors in words', () => {
       Object.assign(new Error('sha256 mismatch'), { name: 'BundleError', file: 'image_decoder.onnx' }),
     );
     expect(e.message).toBe('Model failed to load (image_decoder.onnx): sha256 mismatch');
+  });
+});
+
+describe('sha256 (for insecure contexts without crypto.subtle)', () => {
+  it('matches node:crypto on lengths around the block boundaries', () => {
+    for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 70_000]) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 255);
+      const want = createHash('sha256').update(data).digest('hex');
+      expect(Buffer.from(sha256(data)).toString('hex'), `length ${n}`).toBe(want);
+    }
   });
 });

@@ -18,6 +18,7 @@ import { drawRgbFrame, readRgbFrame } from './frame.js';
 import { chooseCandidatePolicy, wrapPeerConnection } from './mdns.js';
 import { drawPlot, type PlotSpec, TimeSeries } from './plots.js';
 import { type BackendChoice, type BrowserCodec, createBrowserCodec } from './runtime.js';
+import { ensureSubtleDigest } from './sha256.js';
 
 /** Seconds after joining with no sender before the page says so. */
 const SENDER_ABSENT_WARN_MS = 5_000;
@@ -436,6 +437,7 @@ ui.retry.addEventListener('click', () => {
 // ---- start --------------------------------------------------------------------------------------------
 
 async function boot() {
+  ensureSubtleDigest(); // plain http from another machine: no WebCrypto, but the bundle's checksums are still checked
   try {
     const res = await fetch('/config.json');
     if (res.ok) config = (await res.json()) as PageConfig;
