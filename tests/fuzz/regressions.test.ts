@@ -1,6 +1,7 @@
 /**
  * Failures the fuzz suite found, each pinned as a plain test (docs/SECURITY.md, "Fuzzing").
  */
+import { parseSenderMessage } from '@m4sc/semantic-codec';
 import { decodeControl, decodeFrame, MalformedFrameError } from '@m4sc/transport';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -23,5 +24,51 @@ describe('fuzz regressions: transport', () => {
     ]);
     expect(() => decodeControl(found)).toThrow(MalformedFrameError);
     expect(() => decodeControl(packr.pack([hostileMap, 0, {}]))).toThrow(MalformedFrameError);
+  });
+});
+
+describe('fuzz regressions: semantic session (control channel)', () => {
+  const hello = {
+    t: 'hello',
+    codec: 'semantic',
+    bundle: { name: 'default', version: '0.1.0' },
+    modality: 'image',
+    fps: 15,
+    source: 'synthetic',
+  };
+  const serve = {
+    t: 'serve',
+    ref: 1,
+    ik: 'k',
+    instruction: { task: 'caption', modality: 'image', output: 'text', query: '' },
+    stream: 'private:r1',
+    members: 1,
+  };
+
+  it('parseSenderMessage still accepts what the sender sends', () => {
+    expect(parseSenderMessage(hello)).toBeDefined();
+    expect(parseSenderMessage(serve)).toBeDefined();
+    expect(parseSenderMessage({ t: 'error', code: 'bad-message', message: 'x' })).toBeDefined();
+    expect(parseSenderMessage({ t: 'error', ref: 3, code: 'unknown-task', message: 'x' })).toBeDefined();
+  });
+
+  // m4sc-recv prints hello.source/fps and the bundle's name/version (and serve.members) in template
+  // strings inside rxjs handlers: a map there threw a TypeError that rxjs rethrows asynchronously, which
+  // ends the receiver process. The guard now refuses such messages (counted as bad-control).
+  it('parseSenderMessage refuses a hello whose printed fields are not primitives', () => {
+    expect(parseSenderMessage({ ...hello, source: hostileMap })).toBeUndefined();
+    expect(parseSenderMessage({ ...hello, fps: hostileMap })).toBeUndefined();
+    expect(parseSenderMessage({ ...hello, fps: Number.NaN })).toBeUndefined();
+    expect(parseSenderMessage({ ...hello, bundle: { name: hostileMap, version: '1' } })).toBeUndefined();
+    expect(parseSenderMessage({ ...hello, bundle: 5 })).toBeUndefined();
+  });
+
+  it('parseSenderMessage refuses a serve without integer ref/members or string output, and an error with a non-integer ref', () => {
+    expect(parseSenderMessage({ ...serve, members: hostileMap })).toBeUndefined();
+    expect(parseSenderMessage({ ...serve, ref: '1' })).toBeUndefined();
+    expect(
+      parseSenderMessage({ ...serve, instruction: { ...serve.instruction, output: 3 } }),
+    ).toBeUndefined();
+    expect(parseSenderMessage({ t: 'error', ref: hostileMap, code: 'x', message: 'y' })).toBeUndefined();
   });
 });

@@ -90,17 +90,29 @@ export function parseSenderMessage(v: unknown): SenderToReceiver | undefined {
   if (v.t === 'hello') {
     if ((v.codec !== 'semantic' && v.codec !== 'raw') || (v.modality !== 'image' && v.modality !== 'text'))
       return undefined;
+    // Receivers print these: a map here (e.g. with a `toString` key) would throw inside their handlers.
+    if (!finite(v.fps) || typeof v.source !== 'string') return undefined;
+    const b = v.bundle;
+    if (b !== undefined && !(isObj(b) && typeof b.name === 'string' && typeof b.version === 'string'))
+      return undefined;
     return v as unknown as HelloMessage;
   }
   if (v.t === 'serve') {
     const i = v.instruction;
     if (typeof v.ik !== 'string' || typeof v.stream !== 'string' || !isObj(i)) return undefined;
-    if (typeof i.task !== 'string' || typeof i.modality !== 'string' || typeof i.query !== 'string')
+    if (
+      typeof i.task !== 'string' ||
+      typeof i.modality !== 'string' ||
+      typeof i.output !== 'string' ||
+      typeof i.query !== 'string'
+    )
       return undefined;
+    if (!Number.isInteger(v.ref) || !Number.isInteger(v.members)) return undefined;
     return v as unknown as ServeMessage;
   }
   if (v.t === 'error') {
     if (typeof v.code !== 'string' || typeof v.message !== 'string') return undefined;
+    if (v.ref !== undefined && !Number.isInteger(v.ref)) return undefined;
     return v as unknown as ErrorMessage;
   }
   return undefined;
