@@ -1,7 +1,7 @@
 /** The web server of `m4sc-recv --web`: what it serves, and what it refuses. No browser. */
 import { createWebServer, type WebServer } from '@m4sc/receiver/web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_DIR } from './helpers.js';
+import { BIN, BUNDLE_DIR, start } from './helpers.js';
 
 let server: WebServer;
 beforeAll(async () => {
@@ -70,5 +70,33 @@ describe('createWebServer', () => {
     const s = await createWebServer({ port: 0, bundleDir: BUNDLE_DIR });
     await Promise.all([s.close(), s.close()]);
     await expect(fetch(s.url)).rejects.toThrow();
+  });
+});
+
+describe('m4sc-recv --web flags', () => {
+  it.each([
+    [['--web', '--out', 'frames/'], /--out does not apply to --web/],
+    [['--web', '--port', 'eighty'], /--port must be an integer in 0\.\.65535/],
+    [['--web', '--signal', 'localhost:1'], /--signal must be a ws:\/\/ or wss:\/\/ URL/],
+    [['--web', '--task', 'dance'], /unknown --task 'dance'/],
+    [['--signal', 'ws://127.0.0.1:1', '--port', '1'], /--port and --host apply to --web only/],
+  ])('%j exits 2 with a clear message', async (args, message) => {
+    const p = start(BIN.recv, args);
+    await new Promise((r) => p.child.once('close', r));
+    expect(p.child.exitCode).toBe(2);
+    expect(p.output()).toMatch(message);
+  });
+
+  it('prints the page URL with the signaling URL and room in its query', async () => {
+    const p = start(BIN.recv, ['--web', '--port', '0', '--signal', 'ws://127.0.0.1:8787', '--room', 'lab']);
+    try {
+      const m = await p.waitFor(/open (http:\/\/127\.0\.0\.1:\d+\/\S*)/);
+      const url = new URL(m[1]!);
+      expect(url.searchParams.get('signal')).toBe('ws://127.0.0.1:8787');
+      expect(url.searchParams.get('room')).toBe('lab');
+      expect((await fetch(url)).status).toBe(200);
+    } finally {
+      await p.stop();
+    }
   });
 });

@@ -342,10 +342,11 @@ async function join() {
       return;
     }
     receiver = r;
+    let linked = false;
     ui.leave.disabled = false;
     setState(`joined '${room}', waiting for the sender`);
     absentTimer = setTimeout(() => {
-      if (receiver === r && !page.events.includes('connected'))
+      if (receiver === r && !linked)
         showError({
           kind: 'sender-absent',
           message: `Joined room '${room}', but no sender has connected after ${SENDER_ABSENT_WARN_MS / 1000} s. Is m4sc-send running with --room ${room}? Still waiting.`,
@@ -355,6 +356,7 @@ async function join() {
       page.events.push(ev.type);
       log('event', ev.type);
       if (ev.type === 'connected') {
+        linked = true;
         clearTimeout(absentTimer);
         clearError('sender-absent');
         clearError('sender-left');
