@@ -1,10 +1,12 @@
 /**
  * Failures the fuzz suite found, each pinned as a plain test (docs/SECURITY.md, "Fuzzing").
  */
-import { parseSenderMessage } from '@m4sc/semantic-codec';
+import { depacketize, PACKET_HEADER_BYTES, parseSenderMessage, UnsupportedError } from '@m4sc/semantic-codec';
+import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import { decodeControl, decodeFrame, MalformedFrameError } from '@m4sc/transport';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
+import { crc32 } from '../../packages/semantic-codec/src/crc32.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 /** A msgpack map whose keys shadow Object.prototype: `String()` of it throws a TypeError. */
@@ -70,5 +72,63 @@ describe('fuzz regressions: semantic session (control channel)', () => {
       parseSenderMessage({ ...serve, instruction: { ...serve.instruction, output: 3 } }),
     ).toBeUndefined();
     expect(parseSenderMessage({ t: 'error', ref: hostileMap, code: 'x', message: 'y' })).toBeUndefined();
+  });
+});
+
+/** One packet of `count` claiming T tokens at rate 1 (C = 16): 25 bytes, a valid CRC. */
+function claimTokens(T: number, gridWidth: number): Uint8Array {
+  const p = new Uint8Array(PACKET_HEADER_BYTES + 1);
+  const v = new DataView(p.buffer);
+  p[0] = 0x4d;
+  p[1] = 1;
+  p[2] = 8;
+  v.setUint16(4, T, true);
+  v.setUint16(6, 16, true);
+  v.setUint16(8, 1, true);
+  v.setUint16(10, gridWidth, true);
+  v.setUint16(12, 0, true);
+  v.setUint16(14, T, true);
+  v.setFloat32(16, 1, true);
+  v.setUint32(20, crc32(p.subarray(PACKET_HEADER_BYTES), crc32(p.subarray(0, 20))), true);
+  return p;
+}
+
+describe('fuzz regressions: semantic codec decode path', () => {
+  // Before: one such packet made the receiver decode T tokens through the attention layers, T² memory:
+  // T = 8192 text took 12 s and 3.6 GB, T = 16384 image 23 s and 9 GB (64 KiB tokens failed with a 68 GB
+  // allocation). decodeSample now refuses more tokens than the bundle's text.maxLen / MAX_DECODE_IMAGE_TOKENS.
+  it('decodeSample refuses a 25-byte packet that claims more tokens than the bundle decodes', async () => {
+    const codec = await createNodeSemanticCodec({
+      bundleDir: new URL('../../models/default', import.meta.url).pathname,
+    });
+    try {
+      const op = codec.operatingPoints[0]!;
+      const t0 = performance.now();
+      await expect(
+        codec.decodeSample({ stream: 'public', modality: 'text', packets: [claimTokens(1024, 0)], op }),
+      ).rejects.toThrow(UnsupportedError);
+      await expect(
+        codec.decodeSample({ stream: 'public', modality: 'image', packets: [claimTokens(65 * 64, 64)], op }),
+      ).rejects.toThrow(UnsupportedError);
+      expect(performance.now() - t0).toBeLessThan(1000);
+      // Within the bounds it still decodes (with the rest of the symbols erased).
+      const ok = await codec.decodeSample({
+        stream: 'public',
+        modality: 'image',
+        packets: [claimTokens(64, 8)],
+        op,
+      });
+      expect(ok.kind).toBe('image');
+    } finally {
+      await codec.close();
+    }
+  });
+
+  it('depacketize refuses an expected shape that is not a uint16 with TypeError, not RangeError', () => {
+    // decodeSample's `grid` [134217729, 2] gave T = 2^28 + 2: an all-lost result of T·C floats.
+    expect(() => depacketize([], { T: 134217729 * 2, C: 16 })).toThrow(TypeError);
+    expect(() => depacketize([], { T: 1.5, C: 16 })).toThrow(TypeError);
+    expect(() => depacketize([], { T: 4, C: Number.NaN })).toThrow(TypeError);
+    expect(depacketize([], { T: 4, C: 16 }).symbols.length).toBe(64);
   });
 });

@@ -25,6 +25,14 @@ export const DEFAULT_BITS = 8;
 /** Longest instruction query accepted, in characters (before the word limit set by `instruction.maxLen`). */
 export const MAX_QUERY_CHARS = 512;
 
+/**
+ * Most tokens a received public image sample may claim (T = h·w from its packet headers; 4096 is a
+ * 256×256 image at stride 4; m4sc-send defaults to 64×64, T = 256). The channel decoder's attention
+ * grows as T²: a 25-byte packet claiming T = 16384 took 23 s and 9 GB to decode (found by tests/fuzz).
+ * Text samples are bounded by the bundle's `text.maxLen`.
+ */
+export const MAX_DECODE_IMAGE_TOKENS = 4096;
+
 /** Longest text accepted by `encodeText`, in characters; longer text is refused, not truncated silently. */
 export const MAX_TEXT_CHARS = 4096;
 

@@ -231,6 +231,9 @@ export function depacketize(
   options: DepacketizeOptions = {},
 ): DepacketizeResult {
   if (!Array.isArray(packets)) throw new TypeError('packets must be an array');
+  // The expected shape sizes the all-lost result: a non-integer or huge one is a bad argument, not a RangeError.
+  if (options.T !== undefined) checkU16('T', options.T, 1);
+  if (options.C !== undefined) checkU16('C', options.C, 1);
   const errors: PacketError[] = [];
   let ref: PacketHeader | undefined;
   let symbols: Float32Array | undefined;

@@ -12,7 +12,7 @@ import type {
   SemanticCodec,
   Tokens,
 } from './codecTypes.js';
-import { DEFAULT_MAX_PACKET_BYTES } from './defaults.js';
+import { DEFAULT_MAX_PACKET_BYTES, MAX_DECODE_IMAGE_TOKENS } from './defaults.js';
 import { UnsupportedError } from './errors.js';
 import { type Instruction, instructionKey, type Modality } from './instruction.js';
 import { type OperatingPoint, parseOperatingPoint } from './operatingPoint.js';
@@ -102,6 +102,13 @@ export async function decodeSample(codec: SemanticCodec, input: DecodeSampleInpu
     throw new TypeError(`unknown stream '${(input as { stream: unknown }).stream}'`);
   const T = input.T ?? (input.grid ? input.grid[0] * input.grid[1] : undefined);
   const received = codec.depacketize(input.packets, T !== undefined ? { T } : {});
+  // The packets say how many tokens to decode: bound it before the models run (their cost grows as T²).
+  const maxT = input.modality === 'text' ? codec.tokenizer.text.maxLen : MAX_DECODE_IMAGE_TOKENS;
+  if (received.T > maxT) {
+    throw new UnsupportedError(
+      `a ${input.modality} sample of ${received.T} tokens exceeds the ${maxT} this receiver decodes`,
+    );
+  }
   if (input.modality === 'image') {
     const gw = received.gridWidth || input.grid?.[1] || 0;
     if (gw === 0) throw new TypeError('image sample without a grid: packets carry none and none was given');
