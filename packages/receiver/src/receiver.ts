@@ -41,6 +41,8 @@ export interface ReceiverResult {
   packets: number;
   /** The stream it came on: `public`, `shared:<tag>`, `private:<peer>`. */
   stream: string;
+  /** The sample's operating point as its header carried it (raw samples: the raw-pixel descriptor). */
+  op: Readonly<Record<string, unknown>>;
   /** For image results: RGB24. */
   image?: { data: Uint8Array; width: number; height: number };
   /** For text results (caption, class, answer, transmitted text). */
@@ -53,6 +55,11 @@ export type ReceiverEvent =
   | { type: 'served'; serve: ServeMessage }
   | { type: 'refused'; code: string; message: string }
   | { type: 'sender-left'; reason: string }
+  /** The signaling connection dropped and is being re-established (established peers keep streaming). */
+  | { type: 'signaling-lost'; attempt: number; delayMs: number }
+  | { type: 'signaling-restored' }
+  /** The signaling client gave up (or the server closed it); no new negotiation can happen. */
+  | { type: 'signaling-closed'; reason: string }
   | { type: 'connected' };
 
 /** Options of {@link createReceiver}. */
@@ -190,7 +197,14 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     const t0 = performance.now();
     const packets = sample.packets;
     const lost = sample.count - sample.received;
-    const base = { seq: sample.seq, stream: sample.stream, packets: sample.count, lostPackets: lost, arrivalAgeMs: sample.ageMs };
+    const base = {
+      seq: sample.seq,
+      stream: sample.stream,
+      op: sample.op,
+      packets: sample.count,
+      lostPackets: lost,
+      arrivalAgeMs: sample.ageMs,
+    };
     const raw = rawFrameFromSample(sample);
     if (raw) {
       const decodeMs = performance.now() - t0;
@@ -389,6 +403,12 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       dropLink();
     } else if (ev.type === 'error') {
       log.warn('signaling error', { code: ev.code, message: ev.message });
+    } else if (ev.type === 'reconnecting') {
+      events$.next({ type: 'signaling-lost', attempt: ev.attempt, delayMs: ev.delayMs });
+    } else if (ev.type === 'reconnected') {
+      events$.next({ type: 'signaling-restored' });
+    } else if (ev.type === 'closed' && !closed) {
+      events$.next({ type: 'signaling-closed', reason: ev.reason || ev.error?.message || `code ${ev.code}` });
     }
   });
 

@@ -37,7 +37,7 @@ interface PageState {
   backend?: string;
   fallback?: string;
   modelLoadMs?: number;
-  results: (Omit<ReceiverResult, 'image'> & { op?: OperatingPoint; at: number })[];
+  results: (Omit<ReceiverResult, 'image' | 'op'> & { op?: OperatingPoint; at: number })[];
   frames: number;
   /** The frame on the canvas: its seq and the integer scale it was drawn at. */
   frame?: { seq: number; scale: number; width: number; height: number };
@@ -238,7 +238,8 @@ function onResult(r: ReceiverResult) {
   const at = performance.now();
   const op = decodingOp;
   decodingOp = undefined;
-  const { image, ...rest } = r;
+  // The page keeps the validated operating point it decoded with, not the raw header object.
+  const { image, op: _headerOp, ...rest } = r;
   page.results.push({ ...rest, ...(op ? { op: { ...op } } : {}), at });
   if (page.results.length > KEEP_RESULTS) page.results.shift();
   series.latency.push(at, r.latencyMs);
