@@ -269,7 +269,9 @@ async function main(): Promise<void> {
     const file = createWriteStream(v['stats-json'], { flags: 'a' });
     sender.stats$.subscribe({
       next: (s) =>
-        file.write(`${JSON.stringify({ ...s, receivers: s.receivers.map(({ link, ...r }) => ({ ...r, rttMs: link?.rttMs, sentBytesPerSec: link?.sentBytesPerSec })) })}\n`),
+        file.write(
+          `${JSON.stringify({ ...s, receivers: s.receivers.map(({ link, ...r }) => ({ ...r, rttMs: link?.rttMs, sentBytesPerSec: link?.sentBytesPerSec })) })}\n`,
+        ),
       complete: () => file.end(),
     });
   }
