@@ -8,8 +8,9 @@ const FRAME_MS = 1000 / 30;
 
 /**
  * @param {{ trials: number, createPeerConnection: () => import('@m4sc/transport').PeerConnectionLike }} o
- * @returns {Promise<{ joinedMs: number, connectedMs: number, firstSampleMs: number }[]>} per trial, from the
- *   receiver's `connectSignaling` call: joined the room, link connected (receiver side), first sample received.
+ * @returns {Promise<{ joinedMs: number, connectedMs: number, firstSampleMs: number, error?: string }[]>} per
+ *   trial, from the receiver's `connectSignaling` call: joined the room, link connected (receiver side), first
+ *   sample received (NaN, with `error`, when the link failed).
  */
 export async function measureConnectTime(o) {
   const server = await createSignalingServer({ port: 0 });
@@ -55,6 +56,10 @@ export async function measureConnectTime(o) {
       let connectedMs = Number.NaN;
       const first = new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no sample within 20 s')), 20_000);
+        const fail = (error) => {
+          clearTimeout(timer);
+          reject(error);
+        };
         client.events$.subscribe((ev) => {
           if (ev.type !== 'signal') return;
           if (ev.data.type === 'offer') {
@@ -66,12 +71,9 @@ export async function measureConnectTime(o) {
                 if (client.state === 'joined') client.signal(ev.from, data);
               },
             });
-            link.connected.then(
-              () => {
-                connectedMs = performance.now() - t0;
-              },
-              () => {},
-            );
+            link.connected.then(() => {
+              connectedMs = performance.now() - t0;
+            }, fail);
             link.samples$.subscribe(() => {
               clearTimeout(timer);
               resolve(performance.now() - t0);
@@ -83,6 +85,14 @@ export async function measureConnectTime(o) {
       try {
         const firstSampleMs = await first;
         trials.push({ joinedMs, connectedMs, firstSampleMs });
+      } catch (error) {
+        // A failed connection is a result too: counted, not retried.
+        trials.push({
+          joinedMs,
+          connectedMs,
+          firstSampleMs: Number.NaN,
+          error: String(error?.message ?? error),
+        });
       } finally {
         link?.close();
         client.close();

@@ -15,10 +15,20 @@ export async function measureRawGoodput(o) {
   const config = { iceServers: [], bindAddress: '127.0.0.1', mtu: o.mtu };
   const a = new PeerConnection('raw-a', config);
   const b = new PeerConnection('raw-b', config);
-  a.onLocalDescription((sdp, type) => b.setRemoteDescription(sdp, type));
-  a.onLocalCandidate((c, mid) => b.addRemoteCandidate(c, mid));
-  b.onLocalDescription((sdp, type) => a.setRemoteDescription(sdp, type));
-  b.onLocalCandidate((c, mid) => a.addRemoteCandidate(c, mid));
+  let closed = false;
+  // A native callback that throws aborts the process: never let a late candidate or description throw.
+  const guard =
+    (fn) =>
+    (...args) => {
+      if (closed) return;
+      try {
+        fn(...args);
+      } catch {}
+    };
+  a.onLocalDescription(guard((sdp, type) => b.setRemoteDescription(sdp, type)));
+  a.onLocalCandidate(guard((c, mid) => b.addRemoteCandidate(c, mid)));
+  b.onLocalDescription(guard((sdp, type) => a.setRemoteDescription(sdp, type)));
+  b.onLocalCandidate(guard((c, mid) => a.addRemoteCandidate(c, mid)));
   let bytes = 0;
   let messages = 0;
   let counting = false;
@@ -65,6 +75,7 @@ export async function measureRawGoodput(o) {
     const seconds = (performance.now() - t0) / 1000;
     return { bytesPerSec: bytes / seconds, messages };
   } finally {
+    closed = true;
     try {
       tx.close();
     } catch {}

@@ -37,20 +37,44 @@ const plan = (quick) => ({
     'node-datachannel': (quick ? [2, 6, 50] : [1, 2, 3, 4, 6, 12, 25, 50]).map((r) => r * MB),
   },
   connectTrials: quick ? 3 : 10,
+  goalRounds: quick ? 1 : 3,
 });
 
+/** Connections refused while setting up a measurement, per backend (retried; see retry()). */
+const refusedConnects = { werift: 0, 'node-datachannel': 0 };
+
+/**
+ * Runs `fn`, again up to twice when its link failed to connect: libdatachannel occasionally refuses an answer
+ * under CPU contention ("Got a remote candidate without ICE transport"). Every retry is counted and reported.
+ */
+async function retry(name, fn) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error?.name !== 'ConnectionError' || attempt >= 3) throw error;
+      refusedConnects[name]++;
+    }
+  }
+}
+
 /** Reliable then unreliable goodput, each alone on a fresh link. */
-async function goodputBoth({ durationMs, pacerRateBytesPerSec, offerFactor, pc }) {
+async function goodputBoth({ name, durationMs, pacerRateBytesPerSec, offerFactor, pc }) {
   const one = (kind) =>
-    measureLinkGoodput({
-      kind,
-      durationMs,
-      pacerRateBytesPerSec,
-      offerFactor,
-      createPeerConnection: (_side, o) => pc(o),
-    });
+    retry(name, () =>
+      measureLinkGoodput({
+        kind,
+        durationMs,
+        pacerRateBytesPerSec,
+        offerFactor,
+        createPeerConnection: (_side, o) => pc(o),
+      }),
+    );
   return { reliable: await one('reliable'), unreliable: await one('unreliable') };
 }
+
+/** Pacer rate of the link in the goal comparison: in the full sweep its best setting on this machine. */
+const GOAL_PACER_RATE = 50 * MB;
 
 /** "Unpaced": a pacer far above what any backend reaches here, offered as fast as the producer loop goes. */
 const UNPACED_RATE = 1000 * MB;
@@ -62,12 +86,14 @@ export async function run({ quick, progress }) {
   // 1. One-way latency, 1 KB at 30 msg/s on each channel kind at once.
   for (const [name, pc] of Object.entries(BACKENDS)) {
     progress(`latency on ${name} (${p.latencyMs / 1000} s)`);
-    results.latency[name] = await measureLatency({
-      durationMs: p.latencyMs,
-      rateHz: 30,
-      messageBytes: 1024,
-      createPeerConnection: (_side, o) => pc(o),
-    });
+    results.latency[name] = await retry(name, () =>
+      measureLatency({
+        durationMs: p.latencyMs,
+        rateHz: 30,
+        messageBytes: 1024,
+        createPeerConnection: (_side, o) => pc(o),
+      }),
+    );
   }
 
   // 2. Goodput against the pacer rate; the two backends alternate at each rate so load drifts hit both.
@@ -76,7 +102,7 @@ export async function run({ quick, progress }) {
     for (const [name, pc] of Object.entries(BACKENDS)) {
       if (!p.rates[name].includes(rate)) continue;
       progress(`goodput on ${name} at pacer ${rate / MB} MB/s`);
-      const r = await goodputBoth({ durationMs: p.goodputMs, pacerRateBytesPerSec: rate, pc });
+      const r = await goodputBoth({ name, durationMs: p.goodputMs, pacerRateBytesPerSec: rate, pc });
       results.goodput[name] ??= [];
       results.goodput[name].push({ pacerRateBytesPerSec: rate, ...r });
     }
@@ -97,6 +123,7 @@ export async function run({ quick, progress }) {
   for (const [name, pc] of Object.entries(BACKENDS)) {
     progress(`goodput on ${name}, unpaced (offered as fast as possible)`);
     results.unpaced[name] = await goodputBoth({
+      name,
       durationMs: p.goodputMs,
       pacerRateBytesPerSec: UNPACED_RATE,
       offerFactor: Infinity,
@@ -121,30 +148,51 @@ export async function run({ quick, progress }) {
     results.limits[name] = limit;
   }
 
-  const link = results.unpaced['node-datachannel'];
+  // The goal figure: the link at GOAL_PACER_RATE and raw libdatachannel, alternating, medians of the rounds.
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   for (const [kind, messageBytes, payloadBytes] of [
     ['unreliable', frameBytes, 1029],
     ['reliable', controlBytes, 16 * 1024],
   ]) {
-    progress(`raw libdatachannel ${kind}, ${messageBytes}-byte messages`);
-    const raw = await measureRawGoodput({
-      reliable: kind === 'reliable',
-      messageBytes,
-      durationMs: p.goodputMs,
-      mtu: LIBDATACHANNEL_MTU,
-      highWatermarkBytes: SEND_BUFFER_HIGH_WATERMARK_BYTES,
-      lowWatermarkBytes: SEND_BUFFER_LOW_WATERMARK_BYTES,
-    });
-    const linkPayload = link[kind].bytesPerSec;
+    const linkRuns = [];
+    const rawRuns = [];
+    for (let round = 0; round < p.goalRounds; round++) {
+      progress(
+        `goal ${kind} round ${round + 1}/${p.goalRounds}: link on node-datachannel, then raw libdatachannel`,
+      );
+      const l = await retry('node-datachannel', () =>
+        measureLinkGoodput({
+          kind,
+          durationMs: p.goodputMs,
+          pacerRateBytesPerSec: GOAL_PACER_RATE,
+          createPeerConnection: (_side, o) => createNodeDatachannelPeerConnection(o),
+        }),
+      );
+      linkRuns.push(l.bytesPerSec);
+      const raw = await measureRawGoodput({
+        reliable: kind === 'reliable',
+        messageBytes,
+        durationMs: p.goodputMs,
+        mtu: LIBDATACHANNEL_MTU,
+        highWatermarkBytes: SEND_BUFFER_HIGH_WATERMARK_BYTES,
+        lowWatermarkBytes: SEND_BUFFER_LOW_WATERMARK_BYTES,
+      });
+      rawRuns.push(raw.bytesPerSec);
+    }
+    const linkPayload = median(linkRuns);
+    const rawBytes = median(rawRuns);
     const linkWire = (linkPayload * messageBytes) / payloadBytes;
     results.raw[kind] = {
       messageBytes,
       payloadBytes,
-      rawBytesPerSec: raw.bytesPerSec,
+      linkPacerRateBytesPerSec: GOAL_PACER_RATE,
+      linkPayloadRunsBytesPerSec: linkRuns,
+      rawRunsBytesPerSec: rawRuns,
+      rawBytesPerSec: rawBytes,
       linkPayloadBytesPerSec: linkPayload,
       linkWireBytesPerSec: linkWire,
-      wireRatio: linkWire / raw.bytesPerSec,
-      payloadRatio: linkPayload / raw.bytesPerSec,
+      wireRatio: linkWire / rawBytes,
+      payloadRatio: linkPayload / rawBytes,
     };
   }
 
@@ -157,6 +205,7 @@ export async function run({ quick, progress }) {
     });
   }
 
+  results.refusedConnects = { ...refusedConnects };
   return { results, markdown: render(results, p) };
 }
 
@@ -207,10 +256,19 @@ function render(r, p) {
   out.push(
     table(
       ['pacer MB/s', ...names.flatMap((n) => [`${n} reliable`, `${n} unreliable`])],
-      rates.map((rate) => [
-        String(rate / MB),
-        ...names.flatMap((n) => [cell(n, rate, 'reliable'), cell(n, rate, 'unreliable')]),
-      ]),
+      [
+        ...rates.map((rate) => [
+          String(rate / MB),
+          ...names.flatMap((n) => [cell(n, rate, 'reliable'), cell(n, rate, 'unreliable')]),
+        ]),
+        [
+          'unpaced',
+          ...names.flatMap((n) => [
+            mbps(r.unpaced[n].reliable.bytesPerSec),
+            mbps(r.unpaced[n].unreliable.bytesPerSec),
+          ]),
+        ],
+      ],
     ),
     '',
     'Unreliable "dropped": whole samples the sender dropped for backpressure (queue full), as designed.',
@@ -248,8 +306,9 @@ function render(r, p) {
     '',
     `Raw: node-datachannel's own API (no polyfill, framing, pacer or queues), messages of the size the link puts` +
       ` on the wire, sent whenever \`bufferedAmount\` is under the link's high watermark` +
-      ` (${SEND_BUFFER_HIGH_WATERMARK_BYTES / 1024} KiB, as the link does), measured right after the link's` +
-      ` unpaced run. "Wire" counts the link's frame or envelope headers (the raw messages have the same size);` +
+      ` (${SEND_BUFFER_HIGH_WATERMARK_BYTES / 1024} KiB, as the link does). The link runs at pacer` +
+      ` ${GOAL_PACER_RATE / MB} MB/s, offered 20% above it; link and raw alternate, ${r.plan.goalRounds}` +
+      ` round(s) of ${r.plan.goodputMs / 1000} s each, medians shown. "Wire" counts the link's frame or envelope headers (the raw messages have the same size);` +
       ` "payload" counts only application bytes. Goal: link ≥ ${RAW_GOAL_RATIO}× raw.`,
     '',
     table(
@@ -288,6 +347,7 @@ function render(r, p) {
       [
         'backend',
         'trials',
+        'failed',
         'joined p50 ms',
         'link connected p50 / max ms',
         'first sample p50 ms',
@@ -295,10 +355,12 @@ function render(r, p) {
         'first sample max ms',
       ],
       Object.entries(r.connect).map(([name, trials]) => {
-        const s = (key) => trials.map((t) => t[key]).sort((a, b) => a - b);
+        const ok = trials.filter((t) => t.error === undefined);
+        const s = (key) => ok.map((t) => t[key]).sort((a, b) => a - b);
         return [
           name,
           String(trials.length),
+          String(trials.length - ok.length),
           ms(pct(s('joinedMs'), 50)),
           `${ms(pct(s('connectedMs'), 50))} / ${ms(pct(s('connectedMs'), 100))}`,
           ms(pct(s('firstSampleMs'), 50)),
@@ -307,6 +369,14 @@ function render(r, p) {
         ];
       }),
     ),
+  );
+  out.push(
+    '',
+    `Connections refused while setting up the measurements above (each retried, at most twice):` +
+      ` ${Object.entries(r.refusedConnects)
+        .map(([n, c]) => `${n} ${c}`)
+        .join(', ')}. node-datachannel occasionally refuses an answer under CPU contention` +
+      ' ("Got a remote candidate without ICE transport").',
   );
   return out.join('\n');
 }

@@ -30,17 +30,28 @@ const LIBDATACHANNEL_LOWER_LAYER_BYTES = 48 + 8 + 40;
 const LOOPBACK = '127.0.0.1';
 
 type RTCPeerConnectionCtor = new (config: Record<string, unknown>) => PeerConnectionLike;
-let polyfill: RTCPeerConnectionCtor | undefined;
+/** The part of node-datachannel's own `PeerConnection` the adapter drives. */
+interface NativePeerConnection {
+  setLocalDescription(type?: string): void;
+  signalingState(): string;
+}
+type NativePeerConnectionCtor = new (id: string, config: Record<string, unknown>) => NativePeerConnection;
+interface NodeDatachannelModules {
+  RTCPeerConnection: RTCPeerConnectionCtor;
+  PeerConnection: NativePeerConnectionCtor;
+}
+let modules: NodeDatachannelModules | undefined;
+let nextId = 0;
 
 /** Loads the native module on first use, so importing `@m4sc/transport/node` never needs it. */
-function loadPolyfill(): RTCPeerConnectionCtor {
-  if (polyfill !== undefined) return polyfill;
+function loadModules(): NodeDatachannelModules {
+  if (modules !== undefined) return modules;
   try {
-    const mod = createRequire(import.meta.url)('node-datachannel/polyfill') as {
-      RTCPeerConnection: RTCPeerConnectionCtor;
-    };
-    polyfill = mod.RTCPeerConnection;
-    return polyfill;
+    const require = createRequire(import.meta.url);
+    const polyfill = require('node-datachannel/polyfill') as { RTCPeerConnection: RTCPeerConnectionCtor };
+    const lib = require('node-datachannel') as { PeerConnection: NativePeerConnectionCtor };
+    modules = { RTCPeerConnection: polyfill.RTCPeerConnection, PeerConnection: lib.PeerConnection };
+    return modules;
   } catch (cause) {
     throw new Error(
       'node-datachannel could not be loaded (it ships prebuilt binaries for linux/darwin/win32 x64 and arm64 ' +
@@ -92,10 +103,18 @@ export function createNodeDatachannelPeerConnection(
     throw new TypeError(`portRange must be [min, max] ports, got ${JSON.stringify(range)}`);
   }
   const config: Record<string, unknown> = {
-    // Copies: the polyfill normalises `urls` in place.
-    iceServers: iceServers.map((s) => ({ ...s, urls: Array.isArray(s.urls) ? [...s.urls] : [s.urls] })),
+    // libdatachannel's form: credentials inside the URL.
+    iceServers: iceServers.flatMap((server) =>
+      (Array.isArray(server.urls) ? server.urls : [server.urls]).map((url) => {
+        if (server.username === undefined || server.credential === undefined) return url;
+        const [scheme, rest] = url.split(/:(.*)/s);
+        return `${scheme}:${encodeURIComponent(server.username)}:${encodeURIComponent(server.credential)}@${rest}`;
+      }),
+    ),
     iceTransportPolicy: options.relayOnly ? 'relay' : 'all',
     mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES + LIBDATACHANNEL_LOWER_LAYER_BYTES,
+    // The adapter below makes offers and answers when the link asks for them (see `adapt`).
+    disableAutoNegotiation: true,
     ...(range !== undefined ? { portRangeBegin: range[0], portRangeEnd: range[1] } : {}),
   };
   if (mode === 'loopback') {
@@ -107,6 +126,44 @@ export function createNodeDatachannelPeerConnection(
     // libjuice binds its socket there, and then offers that address as its only host candidate.
     config.bindAddress = LOOPBACK;
   }
-  const RTCPeerConnection = loadPolyfill();
-  return new RTCPeerConnection(config);
+  const { RTCPeerConnection, PeerConnection } = loadModules();
+  const native = new PeerConnection(`m4sc-${nextId++}`, config);
+  const pc = new RTCPeerConnection({
+    iceServers: iceServers.map((s) => ({ ...s, urls: Array.isArray(s.urls) ? [...s.urls] : [s.urls] })),
+    iceTransportPolicy: options.relayOnly ? 'relay' : 'all',
+    peerConnection: native,
+  });
+  return adapt(pc, native);
+}
+
+/**
+ * Makes the polyfill negotiate as the W3C interface does: only when asked.
+ *
+ * By default libdatachannel makes an offer by itself as soon as a data channel is created — on the answering
+ * side too, since both ends create the link's negotiated channels — and rolls it back when the remote offer
+ * arrives. Under CPU contention that rollback races the answer and the offerer refuses it ("Got a remote
+ * candidate without ICE transport"; seen in about one connection in ten while benchmarks ran). So
+ * auto-negotiation is off, `createOffer()`/`createAnswer()` set the local description natively (the
+ * polyfill's promises resolve when libdatachannel has made it), and `setLocalDescription()` has nothing left
+ * to do.
+ */
+function adapt(pc: PeerConnectionLike, native: NativePeerConnection): PeerConnectionLike {
+  const createOffer = pc.createOffer.bind(pc);
+  const createAnswer = pc.createAnswer.bind(pc);
+  Object.defineProperties(pc, {
+    createOffer: {
+      value: () => {
+        if (native.signalingState() === 'stable') native.setLocalDescription('offer');
+        return createOffer();
+      },
+    },
+    createAnswer: {
+      value: () => {
+        if (native.signalingState() === 'have-remote-offer') native.setLocalDescription('answer');
+        return createAnswer();
+      },
+    },
+    setLocalDescription: { value: async () => {} },
+  });
+  return pc;
 }
