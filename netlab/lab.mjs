@@ -223,7 +223,7 @@ async function main() {
       },
       onStderr: (l) => {
         r.stderr.push(l);
-        const m = /joined room '[^']*' as (\S+)/.exec(l);
+        const m = /joined room '[^']*' as ([A-Za-z0-9_-]+)/.exec(l);
         if (m) r.peerId = m[1];
       },
     });
@@ -252,9 +252,11 @@ async function main() {
 
   const state = new Map();
   const applied = [];
-  const apply = (e) => {
+  const apply = async (e) => {
     const st = mergeState(state.get(e.link) ?? {}, e.set);
     state.set(e.link, st);
+    const appliedMs = rel();
+    const kernel = [];
     for (const r of receivers.filter((x) => x.link === e.link)) {
       const k = r.linkIndex;
       if (userspace) {
@@ -266,17 +268,24 @@ async function main() {
           `${JSON.stringify({ cmd: 'set', link: k, impairment: { ...imp, delayMs: st.delayMs ?? 0, jitterMs: st.jitterMs ?? 0 }, rateKbit: st.rateKbit, queueMs: st.queueMs })}\n`,
         );
       } else {
-        applyKernel(topo, k, st);
+        kernel.push(applyKernel(topo, k, st));
         const imp = st.burst ? { burst: st.burst } : {};
         router.stdin.write(
           `${JSON.stringify({ cmd: 'set', link: k, impairment: { ...imp, delayMs: st.delayMs ?? 0, jitterMs: st.jitterMs ?? 0 } })}\n`,
         );
       }
     }
-    applied.push({ atS: e.atS, appliedMs: rel(), link: e.link, state: describeState(st) });
+    await Promise.all(kernel);
+    applied.push({
+      atS: e.atS,
+      appliedMs,
+      tookMs: rel() - appliedMs,
+      link: e.link,
+      state: describeState(st),
+    });
     say(`t=${(rel() / 1000).toFixed(1)} s ${e.link}: ${describeState(st)}`);
   };
-  for (const e of scenario.timeline.filter((x) => x.atS === 0)) apply(e);
+  for (const e of scenario.timeline.filter((x) => x.atS === 0)) await apply(e);
   const timers = scenario.timeline
     .filter((x) => x.atS > 0)
     .map((e) => setTimeout(() => apply(e), e.atS * 1000 - rel()));

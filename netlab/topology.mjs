@@ -4,11 +4,20 @@
 // (input = downlink, output = uplink, UDP only: signaling over TCP stays clean), the downlink rate is tc tbf on
 // the router's veth end. Everything lives inside namespaces named m4lab-<run>-…: deleting them removes every
 // veth, qdisc and nftables table this lab made. Nothing touches the host's own interfaces or rules.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 const PREFIX = 'm4lab-';
 
 const run = (args, input) => execFileSync(args[0], args.slice(1), { input, stdio: ['pipe', 'pipe', 'pipe'] });
+/** Async, so that applying a change mid-run never blocks the lab's event loop (it timestamps results). */
+function runAsync(args, input) {
+  const p = execFileAsync(args[0], args.slice(1));
+  if (input !== undefined) p.child.stdin.end(input);
+  return p;
+}
 const tryRun = (args, input) => {
   try {
     run(args, input);
@@ -102,7 +111,7 @@ export function createTopology(runId, n) {
  * Applies the kernel part of a link's state: random loss (nftables, both directions) and the downlink rate
  * (tbf on the router's end). `lossPct` may be fractional (0.1 % steps).
  */
-export function applyKernel(topo, k, state) {
+export async function applyKernel(topo, k, state) {
   const ns = topo.peer(k);
   const per1000 = Math.round((state.lossPct ?? 0) * 10);
   const rule = per1000 > 0 ? `meta l4proto udp numgen random mod 1000 < ${per1000} drop` : '';
@@ -120,12 +129,12 @@ table inet m4sc {
   }
 }
 `;
-  run(['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], script);
+  await runAsync(['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], script);
   const dev = `r${k}`;
   if (state.rateKbit) {
     const bytesPerSec = (state.rateKbit * 1000) / 8;
     const burst = Math.max(3200, Math.round(bytesPerSec * 0.02));
-    run([
+    await runAsync([
       'ip',
       'netns',
       'exec',
@@ -145,6 +154,8 @@ table inet m4sc {
       `${state.queueMs ?? 200}ms`,
     ]);
   } else {
-    tryRun(['ip', 'netns', 'exec', topo.router, 'tc', 'qdisc', 'del', 'dev', dev, 'root']);
+    await runAsync(['ip', 'netns', 'exec', topo.router, 'tc', 'qdisc', 'del', 'dev', dev, 'root']).catch(
+      () => {},
+    );
   }
 }
