@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateScene, renderScene, SCENE_SIZE } from '@m4sc/semantic-codec';
+import { generateScene, renderScene, SCENE_SIZE, toWireOperatingPoint } from '@m4sc/semantic-codec';
 import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import { openSource } from '@m4sc/sender';
 import { DEFAULT_OP_BUDGET_BYTES, encodeFrame } from '@m4sc/transport';
@@ -259,7 +259,7 @@ async function pixels({ quick, progress }) {
       index: 0,
       count: 1,
       captureTsMs: Date.now(),
-      op: { ...op, ik: 'abcdef01' },
+      op: { ...toWireOperatingPoint(op), ik: 'abcdef01' },
       payload: new Uint8Array(0),
     }).length;
     out.ops[op.name] = { ...bytes, frameHeaderBytes: header };

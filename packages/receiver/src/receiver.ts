@@ -1,8 +1,8 @@
 import {
   type DecodedSample,
+  fromWireOperatingPoint,
   type HelloMessage,
   type InstructionMessage,
-  parseOperatingPoint,
   parseSenderMessage,
   type SemanticCodec,
   type ServeMessage,
@@ -220,7 +220,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       dropped.undecodable++;
       return undefined;
     }
-    const op = parseOperatingPoint(sample.op);
+    const op = fromWireOperatingPoint(sample.op, { C: codec.manifest.dims.C });
     let decoded: DecodedSample;
     let task: string;
     if (

@@ -60,12 +60,14 @@ export type { Manifest, StageName, StageSpec, TensorSpec } from './manifest.js';
 export { STAGE_NAMES } from './manifest.js';
 export type { BleuOptions, BleuResult, BleuSmoothing, ImageLike, SsimOptions } from './metrics.js';
 export { accuracy, corpusBleu, mse, psnr, sentenceBleu, ssim } from './metrics.js';
-export type { OperatingPoint } from './operatingPoint.js';
+export type { OperatingPoint, WireOperatingPoint } from './operatingPoint.js';
 export {
   createOperatingPoint,
+  fromWireOperatingPoint,
   operatingPointState,
   parseOperatingPoint,
   quantiserSnrDb,
+  toWireOperatingPoint,
 } from './operatingPoint.js';
 export type {
   ExecutionProvider,

@@ -5,6 +5,7 @@ import {
   parseReceiverMessage,
   type SemanticCodec,
   type SenderToReceiver,
+  toWireOperatingPoint,
 } from '@m4sc/semantic-codec';
 import { connectSignaling, type Logger, type SignalingClient } from '@m4sc/signaling';
 import {
@@ -334,7 +335,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     const o = op!;
     const input = sample.image ? { image: sample.image } : { text: sample.text! };
     const maxPacketBytes = connected[0]!.link.maxPacketPayloadBytes;
-    const wirePublic = { ...o };
+    const wirePublic: Record<string, unknown> = { ...toWireOperatingPoint(o) };
     const asking = connected.filter((s) => s.instruction).sort((a, b) => a.order - b.order);
     if (asking.length === 0) return;
     if (sharing === 'naive') {
@@ -353,7 +354,16 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         const stream = priv ? `private:${s.peerId}` : 'public';
         serve(s, ik, stream, instr, 1);
         if (priv) {
-          send(s, 'private', stream, 'private', sample.index, captureTsMs, { ...o, ik }, priv.packets);
+          send(
+            s,
+            'private',
+            stream,
+            'private',
+            sample.index,
+            captureTsMs,
+            { ...wirePublic, ik },
+            priv.packets,
+          );
           privateBytesPerSample += priv.packets.reduce((n, p) => n + p.byteLength, 0);
         }
       }
@@ -398,7 +408,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           shared ? 'shared' : 'private',
           sample.index,
           captureTsMs,
-          { ...o, ik },
+          { ...wirePublic, ik },
           priv.packets,
         );
       }
