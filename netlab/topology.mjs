@@ -114,7 +114,12 @@ export function createTopology(runId, n) {
 export async function applyKernel(topo, k, state) {
   const ns = topo.peer(k);
   const per1000 = Math.round((state.lossPct ?? 0) * 10);
-  const rule = per1000 > 0 ? `meta l4proto udp numgen random mod 1000 < ${per1000} drop` : '';
+  const rule =
+    per1000 >= 1000
+      ? 'meta l4proto udp drop'
+      : per1000 > 0
+        ? `meta l4proto udp numgen random mod 1000 < ${per1000} drop`
+        : '';
   // Declare-then-delete makes the replacement atomic and works whether or not the table exists.
   const script = `table inet m4sc
 delete table inet m4sc
