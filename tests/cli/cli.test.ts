@@ -95,6 +95,39 @@ describe('m4sc-send with two m4sc-recv in one room', () => {
   }, 40_000);
 });
 
+describe('--peer backends', () => {
+  it('a werift sender streams to a node-datachannel receiver', async () => {
+    const sender = start(BIN.send, [
+      '--signal-port',
+      '0',
+      '--codec',
+      'raw',
+      '--source',
+      'pattern',
+      '--quiet',
+    ]);
+    const [, url] = await sender.waitFor(/listening on (ws:\/\/\S+)/);
+    const recv = start(BIN.recv, [
+      '--signal',
+      url!,
+      '--peer',
+      'node-datachannel',
+      '--duration',
+      '4',
+      '--quiet',
+    ]);
+    expect(await recv.exited).toBe(0);
+    expect(recv.stdout().trim().split('\n').length, recv.stderr()).toBeGreaterThan(15);
+    sender.child.kill('SIGINT');
+  }, 40_000);
+
+  it('a wrong --peer is a flag error', async () => {
+    const p = start(BIN.recv, ['--signal', 'ws://127.0.0.1:1', '--peer', 'libwebrtc']);
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toMatch(/--peer must be werift or node-datachannel, got 'libwebrtc'/);
+  });
+});
+
 describe('three processes: m4sc-signal, m4sc-send, m4sc-recv', () => {
   it('stream through a standalone signaling server with token auth; a wrong token is refused', async () => {
     const signal = start(BIN.signal, ['--port', '0', '--secret', 'test-secret']);

@@ -8,7 +8,7 @@ import type { SemanticCodec } from '@m4sc/semantic-codec';
 import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import { createLineLogger } from '@m4sc/signaling';
 import { type LinkStats, percentile } from '@m4sc/transport';
-import { createWeriftPeerConnection } from '@m4sc/transport/node';
+import { createNodeDatachannelPeerConnection, createWeriftPeerConnection } from '@m4sc/transport/node';
 import sharp from 'sharp';
 import { createReceiver, type ReceiverInstruction } from './receiver.js';
 import { runWebCommand, WEB_INCOMPATIBLE_FLAGS } from './web/command.js';
@@ -38,6 +38,8 @@ Network:
   --token T             room token, when the signaling server has a secret
   --ice-server URL      STUN/TURN server for real networks (repeatable); none on loopback
   --ice-username U      TURN username;  --ice-credential C  TURN password
+  --peer KIND           WebRTC implementation: werift (default, pure TypeScript) | node-datachannel
+                        (libdatachannel, faster; see docs/BENCHMARKS.md); either talks to the other
   --network             offer every interface's address, for peers on other machines (default:
                         loopback only when the signaling server is on loopback)
 
@@ -87,6 +89,7 @@ const OPTIONS = {
   'ice-username': { type: 'string' },
   'ice-credential': { type: 'string' },
   network: { type: 'boolean' },
+  peer: { type: 'string' },
   'impair-loss': { type: 'string' },
   'impair-delay': { type: 'string' },
   duration: { type: 'string' },
@@ -164,6 +167,11 @@ async function main(): Promise<void> {
     ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
     ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
   }));
+  const peer = v.peer ?? 'werift';
+  if (peer !== 'werift' && peer !== 'node-datachannel')
+    fail(`--peer must be werift or node-datachannel, got '${peer}'`);
+  const peerFactory =
+    peer === 'node-datachannel' ? createNodeDatachannelPeerConnection : createWeriftPeerConnection;
   const mode = !v.network && isLoopbackUrl(signalUrl) && iceServers.length === 0 ? 'loopback' : 'network';
 
   const receiver = await createReceiver({
@@ -173,8 +181,7 @@ async function main(): Promise<void> {
     codec,
     instruction: { task, ...(v.query ? { query: v.query } : {}) },
     ...(impairLoss || impairDelay ? { faults: { lossPct: impairLoss, delayMs: impairDelay, seed: 1 } } : {}),
-    createPeerConnection: () =>
-      createWeriftPeerConnection(mode === 'loopback' ? { mode } : { mode, iceServers }),
+    createPeerConnection: () => peerFactory(mode === 'loopback' ? { mode } : { mode, iceServers }),
     logger: log,
   });
   process.stderr.write(

@@ -8,7 +8,7 @@ import {
   createSignalingServer,
   type SignalingServer,
 } from '@m4sc/signaling';
-import { createWeriftPeerConnection } from '@m4sc/transport/node';
+import { createNodeDatachannelPeerConnection, createWeriftPeerConnection } from '@m4sc/transport/node';
 import {
   DEFAULT_BUNDLE_DIR,
   DEFAULT_EMBEDDED_SIGNAL_PORT,
@@ -54,6 +54,8 @@ Network:
   --room NAME           room to send to (default ${DEFAULT_ROOM})
   --ice-server URL      STUN/TURN server for real networks (repeatable); none on loopback
   --ice-username U      TURN username;  --ice-credential C  TURN password
+  --peer KIND           WebRTC implementation: werift (default, pure TypeScript) | node-datachannel
+                        (libdatachannel, faster; see docs/BENCHMARKS.md); either talks to the other
   --network             offer every interface's address, for peers on other machines (default:
                         loopback only when the signaling server is on loopback)
 
@@ -117,6 +119,7 @@ const OPTIONS = {
   'ice-username': { type: 'string' },
   'ice-credential': { type: 'string' },
   network: { type: 'boolean' },
+  peer: { type: 'string' },
   duration: { type: 'string' },
   quiet: { type: 'boolean' },
   'stats-json': { type: 'string' },
@@ -246,6 +249,11 @@ async function main(): Promise<void> {
     ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
     ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
   }));
+  const peer = v.peer ?? 'werift';
+  if (peer !== 'werift' && peer !== 'node-datachannel')
+    fail(`--peer must be werift or node-datachannel, got '${peer}'`);
+  const peerFactory =
+    peer === 'node-datachannel' ? createNodeDatachannelPeerConnection : createWeriftPeerConnection;
   const mode = !v.network && isLoopbackUrl(signalUrl) && iceServers.length === 0 ? 'loopback' : 'network';
 
   const sender = await createSender({
@@ -257,8 +265,7 @@ async function main(): Promise<void> {
     ...(codec ? { codec } : {}),
     ...(op ? { op } : {}),
     sharing: sharingMode === 'naive' ? 'naive' : createWordEditSharingPolicy(threshold),
-    createPeerConnection: () =>
-      createWeriftPeerConnection(mode === 'loopback' ? { mode } : { mode, iceServers }),
+    createPeerConnection: () => peerFactory(mode === 'loopback' ? { mode } : { mode, iceServers }),
     logger: log,
   });
   process.stderr.write(

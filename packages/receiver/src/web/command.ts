@@ -19,6 +19,7 @@ export const WEB_INCOMPATIBLE_FLAGS = [
   'out',
   'log',
   'interactive',
+  'peer',
   'ice-server',
   'ice-username',
   'ice-credential',
