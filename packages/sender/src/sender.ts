@@ -197,6 +197,12 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   };
 
   const openSession = (peerId: string) => {
+    // A receiver we are already streaming to reappears when the signaling server restarts and both
+    // sides rejoin it: the peer connection does not depend on signaling, so keep it.
+    if (sessions.get(peerId)?.state === 'connected') {
+      log.info('receiver rejoined signaling; keeping its connection', { peerId });
+      return;
+    }
     closeSession(peerId, 'renegotiate');
     const link = createPeerLink({
       pc: options.createPeerConnection(),
