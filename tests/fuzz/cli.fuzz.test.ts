@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SEED } from './helpers.js';
 
-const RUNS = { send: 20, recv: 20, signal: 30 };
+const RUNS = { send: 16, recv: 16, signal: 24 };
 /** What a CLI prints once it accepted its flags and runs (its SIGTERM handler is installed by then). */
 const READY: Record<'send' | 'recv' | 'signal', RegExp> = {
   send: /m4sc-send: streaming/,

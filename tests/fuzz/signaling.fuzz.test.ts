@@ -104,6 +104,10 @@ beforeAll(async () => {
     secret: SECRET,
     maxMessageBytes: 8192,
     maxSignalDataBytes: 2048,
+    // The sentinel sender relays one probe per case, faster than the default 50 msg/s on a quiet machine;
+    // no fuzz connection sends more than 10 messages, so the default limit would never be reached by them
+    // either (the package's own abuse tests cover it).
+    rateLimit: { messagesPerSecond: 1000, burstMessages: 1000 },
     heartbeatMs: 0,
     joinTimeoutMs: 5000,
     logger: {
