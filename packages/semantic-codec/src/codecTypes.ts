@@ -77,6 +77,26 @@ export interface EncodeSampleOptions {
   maxPacketBytes?: number;
   /** Spread each stream over at least this many packets; default 1. */
   minPackets?: number;
+  /**
+   * An operating point per instruction (same order as `instructions`); default `op` for all. Lets each
+   * receiver's private stream follow its own link. Instructions are encoded once per (instruction, point).
+   */
+  privateOps?: readonly (OperatingPoint | undefined)[];
+  /**
+   * Cut the public stream into progressive layers at these symbol-per-token bounds (ascending, the last
+   * ≤ `op.rateSymbols`), e.g. [4, 8, 16]: layer k carries symbols [bound(k−1), bound(k)) of every token.
+   * Symbols are symbol-major, so each layer is one contiguous block, packetised on its own; a receiver
+   * decodes any prefix of layers (`decodeSample({ layers })`). Default: one stream, no layers.
+   */
+  publicLayers?: readonly number[];
+}
+
+/** One progressive layer of the public stream. */
+export interface EncodedLayer {
+  /** First symbol per token it carries, and one past the last. */
+  readonly start: number;
+  readonly end: number;
+  readonly packets: Uint8Array[];
 }
 
 export interface EncodedStream {
@@ -87,6 +107,8 @@ export interface EncodedStream {
   /** For private streams: the instruction and its key (`instructionKey`). */
   readonly instruction?: Instruction;
   readonly key?: string;
+  /** For private streams: the operating point it was coded at. */
+  readonly op?: OperatingPoint;
 }
 
 export interface EncodedSample {
@@ -94,6 +116,8 @@ export interface EncodedSample {
   readonly op: OperatingPoint;
   readonly grid?: readonly [number, number];
   readonly public: EncodedStream;
+  /** With `publicLayers`: the public stream cut into layers (the same symbols as `public`). */
+  readonly publicLayers?: readonly EncodedLayer[];
   readonly private: readonly EncodedStream[];
 }
 
@@ -103,7 +127,9 @@ export type DecodeSampleInput =
   | {
       readonly stream: 'public';
       readonly modality: Modality;
-      readonly packets: Packets;
+      /** The sample's packets, or, for a layered stream, `layers` (the layers received, any subset). */
+      readonly packets?: Packets;
+      readonly layers?: readonly { readonly start: number; readonly packets: Packets }[];
       readonly op: OperatingPoint;
       /** Conditioning state; default the op's [snrDb, lossRate]. */
       readonly state?: ChannelState;

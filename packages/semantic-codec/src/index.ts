@@ -13,6 +13,7 @@ export type {
   ChannelState,
   DecodedSample,
   DecodeSampleInput,
+  EncodedLayer,
   EncodedSample,
   EncodedStream,
   EncodeSampleOptions,

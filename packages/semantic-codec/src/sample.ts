@@ -5,17 +5,20 @@
 import type {
   DecodedSample,
   DecodeSampleInput,
+  EncodedLayer,
   EncodedSample,
   EncodedStream,
   EncodeSampleOptions,
   Sample,
   SemanticCodec,
+  Symbols,
   Tokens,
 } from './codecTypes.js';
 import { DEFAULT_MAX_PACKET_BYTES, MAX_DECODE_IMAGE_TOKENS } from './defaults.js';
 import { UnsupportedError } from './errors.js';
 import { type Instruction, instructionKey, type Modality } from './instruction.js';
 import { type OperatingPoint, parseOperatingPoint } from './operatingPoint.js';
+import { type DepacketizeResult, depacketize } from './packet.js';
 
 /** Tasks answered on a private stream; reconstruct and transmit are served by the public one. */
 const PRIVATE_TASKS = new Set(['classify', 'caption', 'answer']);
@@ -43,17 +46,27 @@ export async function encodeSample(
   } else {
     throw new TypeError('sample must be { image } or { text: string }');
   }
-  // Parse every instruction first, so a bad one fails before any model work.
-  const unique = new Map<string, Instruction>();
-  for (const input of options.instructions ?? []) {
+  // Parse every instruction (and its point) first, so a bad one fails before any model work.
+  const instructions = options.instructions ?? [];
+  if (options.privateOps !== undefined && options.privateOps.length !== instructions.length) {
+    throw new TypeError(
+      `privateOps has ${options.privateOps.length} entries for ${instructions.length} instructions`,
+    );
+  }
+  const unique = new Map<string, { instruction: Instruction; op: OperatingPoint }>();
+  instructions.forEach((input, i) => {
     const instr = codec.parseInstruction(input);
     if (instr.modality !== modality) {
       throw new UnsupportedError(
         `instruction '${instructionKey(instr)}' is for ${instr.modality}, the sample is ${modality}`,
       );
     }
-    if (PRIVATE_TASKS.has(instr.task)) unique.set(instructionKey(instr), instr);
-  }
+    const own = options.privateOps?.[i];
+    const iop = own === undefined ? point : parseOperatingPoint(own, { C: codec.manifest.dims.C });
+    if (PRIVATE_TASKS.has(instr.task))
+      unique.set(`${instructionKey(instr)}|${opKey(iop)}`, { instruction: instr, op: iop });
+  });
+  const layerBounds = checkLayers(options.publicLayers, point.rateSymbols);
   const pub = await codec.publicEncode(tokens);
   const pubSymbols = await codec.channelEncode(pub, point, 'public');
   const publicStream: EncodedStream = {
@@ -62,19 +75,46 @@ export async function encodeSample(
     T: pubSymbols.T,
     C: pubSymbols.C,
   };
+  let publicLayers: EncodedLayer[] | undefined;
+  if (layerBounds) {
+    publicLayers = [];
+    let start = 0;
+    for (const end of layerBounds) {
+      const block: Symbols = {
+        data: pubSymbols.data.subarray(start * pubSymbols.T, end * pubSymbols.T),
+        batch: 1,
+        T: pubSymbols.T,
+        C: end - start,
+        ...(pubSymbols.grid ? { grid: pubSymbols.grid } : {}),
+      };
+      const lop = { ...point, rateSymbols: end - start };
+      publicLayers.push({ start, end, packets: codec.packetize(block, lop, maxPacketBytes, pk) });
+      start = end;
+    }
+  }
   const privateStreams: EncodedStream[] = [];
   if (unique.size > 0) {
     const list = [...unique.values()];
-    const priv = await codec.privateEncode(pub, list);
-    const sym = await codec.channelEncode(priv, point, 'private');
-    list.forEach((instruction, b) => {
+    // One backbone run for every instruction; one channel-coder run per distinct conditioning state.
+    const priv = await codec.privateEncode(
+      pub,
+      list.map((e) => e.instruction),
+    );
+    const byState = new Map<string, Symbols>();
+    for (const { op: o } of list) {
+      const k = `${o.snrDb}|${o.lossRate}`;
+      if (!byState.has(k)) byState.set(k, await codec.channelEncode(priv, o, 'private'));
+    }
+    list.forEach(({ instruction, op: o }, b) => {
+      const sym = byState.get(`${o.snrDb}|${o.lossRate}`)!;
       privateStreams.push({
         stream: 'private',
-        packets: codec.packetize(sym, point, maxPacketBytes, { sampleIndex: b, ...pk }),
+        packets: codec.packetize(sym, o, maxPacketBytes, { sampleIndex: b, ...pk }),
         T: sym.T,
         C: sym.C,
         instruction,
         key: instructionKey(instruction),
+        op: o,
       });
     });
   }
@@ -83,7 +123,75 @@ export async function encodeSample(
     op: point,
     ...(tokens.grid ? { grid: tokens.grid } : {}),
     public: publicStream,
+    ...(publicLayers ? { publicLayers } : {}),
     private: privateStreams,
+  };
+}
+
+const opKey = (o: OperatingPoint) =>
+  `${o.name}/${o.version}/${o.rateSymbols}/${o.bits}/${o.snrDb}/${o.lossRate}`;
+
+function checkLayers(bounds: readonly number[] | undefined, rate: number): number[] | undefined {
+  if (bounds === undefined) return undefined;
+  if (!Array.isArray(bounds) || bounds.length === 0)
+    throw new TypeError('publicLayers must be a non-empty array');
+  let prev = 0;
+  for (const b of bounds) {
+    if (!Number.isInteger(b) || b <= prev)
+      throw new TypeError(`publicLayers must ascend from 1, got [${bounds.join(', ')}]`);
+    prev = b;
+  }
+  if (prev > rate)
+    throw new TypeError(`publicLayers end at ${prev}, past the operating point's rate ${rate}`);
+  return [...bounds];
+}
+
+/**
+ * Stitches received layers of a public sample into one symbol-major block of C symbols per token: each
+ * layer lands at its `start`; symbols of layers not received (or lost) are masked, as a rate prefix is.
+ */
+export function mergeLayers(
+  layers: readonly { readonly start: number; readonly packets: readonly (Uint8Array | undefined | null)[] }[],
+  C: number,
+  T?: number,
+): DepacketizeResult {
+  if (!Array.isArray(layers) || layers.length === 0) throw new TypeError('layers must be a non-empty array');
+  const parts = layers.map((l) => {
+    if (!Number.isInteger(l.start) || l.start < 0 || l.start >= C)
+      throw new TypeError(`layer start ${l.start} outside 0..${C - 1}`);
+    // A layer's packets say its own C (its width); the bound against the bundle's C is checked below.
+    return { start: l.start, r: depacketize(l.packets, T !== undefined ? { T } : {}) };
+  });
+  const t = parts[0]!.r.T;
+  const symbols = new Float32Array(t * C);
+  const mask = new Float32Array(t * C);
+  let gridWidth = 0;
+  let packetCount = 0;
+  let received = 0;
+  let top = 0;
+  const errors: DepacketizeResult['errors'][number][] = [];
+  for (const { start, r } of parts) {
+    if (r.T !== t) throw new TypeError(`layers disagree on T: ${r.T} vs ${t}`);
+    if (start + r.C > C) throw new TypeError(`layer [${start}, ${start + r.C}) exceeds C = ${C}`);
+    symbols.set(r.symbols, start * t);
+    mask.set(r.mask, start * t);
+    gridWidth ||= r.gridWidth;
+    packetCount += r.packetCount;
+    received += r.received;
+    errors.push(...r.errors);
+    if (r.received > 0) top = Math.max(top, start + r.rateSymbols);
+  }
+  return {
+    symbols,
+    mask,
+    T: t,
+    C,
+    rateSymbols: Math.max(1, top),
+    bits: parts[0]!.r.bits,
+    gridWidth,
+    packetCount,
+    received,
+    errors,
   };
 }
 
@@ -101,7 +209,13 @@ export async function decodeSample(codec: SemanticCodec, input: DecodeSampleInpu
   if (input.stream !== 'public')
     throw new TypeError(`unknown stream '${(input as { stream: unknown }).stream}'`);
   const T = input.T ?? (input.grid ? input.grid[0] * input.grid[1] : undefined);
-  const received = codec.depacketize(input.packets, T !== undefined ? { T } : {});
+  if ((input.packets === undefined) === (input.layers === undefined)) {
+    throw new TypeError('a public sample takes either packets or layers');
+  }
+  const received =
+    input.layers !== undefined
+      ? mergeLayers(input.layers, codec.manifest.dims.C, T)
+      : codec.depacketize(input.packets!, T !== undefined ? { T } : {});
   // The packets say how many tokens to decode: bound it before the models run (their cost grows as T²).
   const maxT = input.modality === 'text' ? codec.tokenizer.text.maxLen : MAX_DECODE_IMAGE_TOKENS;
   if (received.T > maxT) {
