@@ -40,6 +40,8 @@ async function startSender(room: string, sharing?: 'naive') {
     codec,
     createPeerConnection: loopback,
     statsIntervalMs: 250,
+    // Sharing is counted at one operating point: adaptation (tested on its own) would split groups by link.
+    adaptation: false,
     ...(sharing ? { sharing } : {}),
   });
   sender.stats$.subscribe((s) => stats.push(s));

@@ -96,6 +96,26 @@ export interface Receiver {
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** Public streams: `public` (unlayered, or its base layer) and `public.<k>` (enhancement layer k). */
+const isPublicStream = (stream: string) => stream === 'public' || stream.startsWith('public.');
+
+/** A layered public sample's place: layer `k` of `n` sent to this receiver (header fields ly, ln). */
+function layerOf(sample: ReassembledSample): { k: number; n: number } | undefined {
+  if (!isPublicStream(sample.stream)) return undefined;
+  const o = sample.op as { ly?: unknown; ln?: unknown; ls?: unknown };
+  const k = o.ly;
+  const n = o.ln;
+  if (!Number.isInteger(k) || !Number.isInteger(n) || !Number.isInteger(o.ls)) return undefined;
+  return (k as number) >= 0 && (n as number) >= 1 && (n as number) <= 16 ? { k: k as number, n: n as number } : undefined;
+}
+
+/**
+ * How long the first layer of a sample waits for the others, milliseconds. The sender sends all layers
+ * of a sample back to back, so they arrive within a few ms; a lost layer costs at most this much delay
+ * (it decodes masked, like a rate prefix).
+ */
+const LAYER_HOLD_MS = 60;
+
 /** Samples waiting to be decoded; beyond this the oldest is dropped (a stale result is worth nothing). */
 const DECODE_QUEUE_MAX = 4;
 
@@ -171,7 +191,11 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   let linkFrom: string | undefined;
   let linkSubs: Subscription[] = [];
   let closed = false;
-  const queue: { sample: ReassembledSample; receivedAt: number }[] = [];
+  /** A sample to decode: one reassembled sample, or the layers of a layered public sample. */
+  type Queued = { sample: ReassembledSample; receivedAt: number; layers?: ReassembledSample[] };
+  const queue: Queued[] = [];
+  /** Layers of public samples still expected, by sample number. */
+  const layering = new Map<number, { layers: ReassembledSample[]; expected: number; receivedAt: number; timer: ReturnType<typeof setTimeout> }>();
   let decoding = false;
   let decodeTimes: number[] = [];
   let latencies: number[] = [];
@@ -193,16 +217,17 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   const decodeOne = async (
     sample: ReassembledSample,
     receivedAt: number,
+    layers?: ReassembledSample[],
   ): Promise<ReceiverResult | undefined> => {
     const t0 = performance.now();
     const packets = sample.packets;
-    const lost = sample.count - sample.received;
+    const all = layers ?? [sample];
     const base = {
       seq: sample.seq,
       stream: sample.stream,
       op: sample.op,
-      packets: sample.count,
-      lostPackets: lost,
+      packets: all.reduce((n, l) => n + l.count, 0),
+      lostPackets: all.reduce((n, l) => n + l.count - l.received, 0),
       arrivalAgeMs: sample.ageMs,
     };
     const raw = rawFrameFromSample(sample);
@@ -224,12 +249,19 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     let decoded: DecodedSample;
     let task: string;
     if (
-      sample.stream === 'public' &&
+      isPublicStream(sample.stream) &&
       (instruction.task === 'reconstruct' || instruction.task === 'transmit')
     ) {
       task = instruction.task;
-      decoded = await codec.decodeSample({ stream: 'public', modality: hello.modality, packets, op });
-    } else if (sample.stream !== 'public' && serve && (sample.op as { ik?: unknown }).ik === serve.ik) {
+      decoded = layers
+        ? await codec.decodeSample({
+            stream: 'public',
+            modality: hello.modality,
+            layers: layers.map((l) => ({ start: Number((l.op as { ls?: unknown }).ls), packets: l.packets })),
+            op: { ...op, rateSymbols: codec.manifest.dims.C },
+          })
+        : await codec.decodeSample({ stream: 'public', modality: hello.modality, packets, op });
+    } else if (!isPublicStream(sample.stream) && serve && (sample.op as { ik?: unknown }).ik === serve.ik) {
       task = serve.instruction.task;
       decoded = await codec.decodeSample({
         stream: 'private',
@@ -261,14 +293,32 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     return { ...base, task, decodeMs, latencyMs, text: decoded.text.text };
   };
 
+  const enqueue = (q: Queued) => {
+    queue.push(q);
+    while (queue.length > DECODE_QUEUE_MAX) {
+      queue.shift();
+      dropped['decoder-busy']++;
+    }
+    void pump();
+  };
+
+  const flushLayers = (seq: number) => {
+    const p = layering.get(seq);
+    if (!p) return;
+    layering.delete(seq);
+    clearTimeout(p.timer);
+    const layers = [...p.layers].sort((a, b) => layerOf(a)!.k - layerOf(b)!.k);
+    enqueue({ sample: layers[0]!, receivedAt: p.receivedAt, layers });
+  };
+
   const pump = async () => {
     if (decoding) return;
     decoding = true;
     try {
       while (queue.length > 0 && !closed) {
-        const { sample, receivedAt } = queue.shift()!;
+        const { sample, receivedAt, layers } = queue.shift()!;
         try {
-          const r = await decodeOne(sample, receivedAt);
+          const r = await decodeOne(sample, receivedAt, layers);
           if (r && !closed) {
             decodedCount++;
             decodeTimes.push(r.decodeMs);
@@ -326,6 +376,8 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   };
 
   const dropLink = () => {
+    for (const p of layering.values()) clearTimeout(p.timer);
+    layering.clear();
     for (const s of linkSubs) s.unsubscribe();
     linkSubs = [];
     link?.close();
@@ -350,12 +402,17 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     linkFrom = from;
     linkSubs.push(
       l.samples$.subscribe((sample) => {
-        queue.push({ sample, receivedAt: Date.now() });
-        while (queue.length > DECODE_QUEUE_MAX) {
-          queue.shift();
-          dropped['decoder-busy']++;
+        const layer = layerOf(sample);
+        if (!layer) return enqueue({ sample, receivedAt: Date.now() });
+        // A layered public sample: decode once every layer sent to us is in, or after a short hold.
+        let p = layering.get(sample.seq);
+        if (!p) {
+          const seq = sample.seq;
+          p = { layers: [], expected: layer.n, receivedAt: Date.now(), timer: setTimeout(() => flushLayers(seq), LAYER_HOLD_MS) };
+          layering.set(seq, p);
         }
-        void pump();
+        p.layers.push(sample);
+        if (p.layers.length >= p.expected) flushLayers(sample.seq);
       }),
       l.control$.subscribe(onControl),
       l.stats$.subscribe((s) => {

@@ -329,3 +329,55 @@ describe('linkFiguresFromStats', () => {
     });
   });
 });
+
+describe('the default policy on noisy real-world reports', () => {
+  const s = { publicLayerBytesPerSec: PUBLIC, privateBytesPerSec: PRIVATE_TOP };
+  const clean: LinkFigures = {
+    rttMs: 10,
+    lossRate: 0,
+    sentBytesPerSec: 3000,
+    goodputBytesPerSec: 3000,
+    queuedBytes: 0,
+    ageP95Ms: 40,
+    droppedSamples: 0,
+  };
+
+  it('ignores weak signals while a receiver warms up, and a goodput gap below the deficit floor', () => {
+    const p = createDefaultAdaptationPolicy();
+    // Set-up figures: the receiver has barely started receiving.
+    expect(
+      p.decide({ peerId: 'w', nowMs: 0, link: { ...clean, goodputBytesPerSec: 0 }, stream: s }).level,
+    ).toBe(top);
+    expect(p.decide({ peerId: 'w', nowMs: 1000, link: { ...clean, ageP95Ms: 400 }, stream: s }).level).toBe(
+      top,
+    );
+    // Warm: 23 vs 18 kbit/s (a sample's worth of window skew at a low rate) is not congestion.
+    const d = p.decide({
+      peerId: 'w',
+      nowMs: 4000,
+      link: { ...clean, sentBytesPerSec: 2900, goodputBytesPerSec: 2250 },
+      stream: s,
+    });
+    expect(d.level).toBe(top);
+    // A real deficit is.
+    const big = p.decide({
+      peerId: 'w',
+      nowMs: 5000,
+      link: { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 9000 },
+      stream: s,
+    });
+    expect(big.level).toBeLessThan(top);
+    expect(big.reason).toMatch(/goodput .* < sent/);
+  });
+
+  it('confirmTicks makes a weak signal wait for a second report; strong ones still act at once', () => {
+    const p = createDefaultAdaptationPolicy({ confirmTicks: 2, warmupMs: 0 });
+    const weak = { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 9000 };
+    expect(p.decide({ peerId: 'c', nowMs: 0, link: weak, stream: s }).level).toBe(top);
+    expect(p.decide({ peerId: 'c', nowMs: 1000, link: weak, stream: s }).level).toBeLessThan(top);
+    const q = createDefaultAdaptationPolicy({ confirmTicks: 2, warmupMs: 0 });
+    expect(
+      q.decide({ peerId: 'c', nowMs: 0, link: { ...clean, droppedSamples: 2 }, stream: s }).level,
+    ).toBeLessThan(top);
+  });
+});

@@ -137,6 +137,23 @@ export interface DefaultAdaptationOptions {
   queueFloorBytes?: number;
   /** Congestion when goodput < (1 − loss) · sent · this. Default 0.8. */
   goodputRatio?: number;
+  /**
+   * …and the deficit exceeds this, bytes/s. Default 4000 (32 kbit/s): a private stream is a few kbit/s, and
+   * the receiver's report and the sender's count cover windows a sample apart, which alone can look like a
+   * 20% deficit at such rates.
+   */
+  goodputMinDeficitBytesPerSec?: number;
+  /**
+   * After a receiver's first figures, weak congestion signals are ignored this long, ms: its first reports
+   * cover the connection set-up, not the path. Default 3000.
+   */
+  warmupMs?: number;
+  /**
+   * Weak signals (goodput deficit, age rise, loss) must persist this many consecutive figures before a step
+   * down; strong ones (the queue growing, samples dropped by backpressure) act at once. Default 1 (act on
+   * the first: the issue asks for a step down within 1 s); raise it on links with noisy reports.
+   */
+  confirmTicks?: number;
   /** Congestion when age p95 exceeds its minimum over `ageWindowMs` by more than this, ms. Default 100. */
   ageRiseMs?: number;
   /** Reported loss at or above this is treated as congestion too (a full bottleneck queue drops; the coder is
@@ -167,6 +184,9 @@ interface PeerState {
   /** Per level: hold before the next probe into it, ms. */
   holdMs: Map<number, number>;
   lastQueuedBytes: number;
+  /** When the first figures came, ms (warm-up), and how many consecutive figures carried weak signals. */
+  firstAtMs: number;
+  weakTicks: number;
   /** When it last stepped down, ms. */
   downAtMs: number | undefined;
   ages: { atMs: number; p95Ms: number }[];
@@ -231,6 +251,9 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
   const queueMs = options.queueMs ?? 150;
   const queueFloorBytes = options.queueFloorBytes ?? 16_384;
   const goodputRatio = options.goodputRatio ?? 0.8;
+  const goodputMinDeficit = options.goodputMinDeficitBytesPerSec ?? 4000;
+  const warmupMs = options.warmupMs ?? 3000;
+  const confirmTicks = options.confirmTicks ?? 1;
   const ageRiseMs = options.ageRiseMs ?? 100;
   const congestionLossRate = options.congestionLossRate ?? 0.3;
   const ageWindowMs = options.ageWindowMs ?? 10_000;
@@ -299,6 +322,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           probe: undefined,
           holdMs: new Map(),
           lastQueuedBytes: 0,
+          firstAtMs: nowMs,
+          weakTicks: 0,
           downAtMs: undefined,
           ages: [],
           last: undefined,
@@ -319,28 +344,37 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         }
       }
 
-      // Congestion signals.
-      const signals: string[] = [];
+      // Congestion signals: strong ones act at once, weak ones once confirmed (confirmTicks).
+      const strong: string[] = [];
+      const weak: string[] = [];
       const queueLimit = Math.max(queueFloorBytes, (link.sentBytesPerSec * queueMs) / 1000);
       if (link.queuedBytes > queueLimit && link.queuedBytes > s.lastQueuedBytes)
-        signals.push(`queue ${(link.queuedBytes / 1024).toFixed(0)} KiB growing`);
+        strong.push(`queue ${(link.queuedBytes / 1024).toFixed(0)} KiB growing`);
       s.lastQueuedBytes = link.queuedBytes;
-      if (link.droppedSamples > 0) signals.push(`${link.droppedSamples} samples dropped by backpressure`);
+      if (link.droppedSamples > 0) strong.push(`${link.droppedSamples} samples dropped by backpressure`);
       const loss = link.lossRate ?? 0;
       if (
         link.goodputBytesPerSec !== undefined &&
         link.sentBytesPerSec > 0 &&
-        link.goodputBytesPerSec < (1 - loss) * link.sentBytesPerSec * goodputRatio
+        link.goodputBytesPerSec < (1 - loss) * link.sentBytesPerSec * goodputRatio &&
+        (1 - loss) * link.sentBytesPerSec - link.goodputBytesPerSec > goodputMinDeficit
       )
-        signals.push(`goodput ${fmtRate(link.goodputBytesPerSec)} < sent ${fmtRate(link.sentBytesPerSec)}`);
+        weak.push(`goodput ${fmtRate(link.goodputBytesPerSec)} < sent ${fmtRate(link.sentBytesPerSec)}`);
       if (link.lossRate !== undefined && link.lossRate >= congestionLossRate)
-        signals.push(`loss ${(link.lossRate * 100).toFixed(0)}%`);
+        weak.push(`loss ${(link.lossRate * 100).toFixed(0)}%`);
       if (link.ageP95Ms !== undefined) {
         s.ages.push({ atMs: nowMs, p95Ms: link.ageP95Ms });
         while (s.ages.length > 0 && s.ages[0]!.atMs < nowMs - ageWindowMs) s.ages.shift();
         const base = Math.min(...s.ages.map((a) => a.p95Ms));
         if (link.ageP95Ms > base + ageRiseMs)
-          signals.push(`age p95 ${link.ageP95Ms.toFixed(0)} ms (base ${base.toFixed(0)})`);
+          weak.push(`age p95 ${link.ageP95Ms.toFixed(0)} ms (base ${base.toFixed(0)})`);
+      }
+      s.weakTicks = weak.length > 0 ? s.weakTicks + 1 : 0;
+      const warm = nowMs - s.firstAtMs >= warmupMs;
+      // Strong signals count even while warming up: a growing queue or dropped samples are never noise.
+      const signals = [...strong, ...(warm && s.weakTicks >= confirmTicks ? weak : [])];
+      if (signals.length === 0 && (!warm || weak.length > 0)) {
+        s.cleanSinceMs = nowMs; // not clean either: no probing on unconfirmed or warm-up figures
       }
 
       const draining = s.downAtMs !== undefined && nowMs - s.downAtMs < drainMs;

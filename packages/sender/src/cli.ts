@@ -41,6 +41,8 @@ Source and model:
   --device KIND         cpu (default) | cuda | auto: where the sender runs the model (onnxruntime EP)
   --sharing MODE        on (default: identical or similar instructions are encoded once and shared)
                         | naive (encode and send everything per receiver: the baseline)
+  --adapt on|off        adapt each receiver's operating point and public layers to its measured link
+                        (default on; off keeps the --op point for everyone)
   --share-threshold X   similarity in (0, 1] above which instructions are shared (default ${DEFAULT_SHARING_THRESHOLD})
   --fps N               samples per second (default ${DEFAULT_FPS})
   --width N, --height N size image sources are scaled to (default ${DEFAULT_WIDTH}×${DEFAULT_HEIGHT}; synthetic is 32×32)
@@ -111,6 +113,7 @@ const OPTIONS = {
   bits: { type: 'string' },
   device: { type: 'string' },
   sharing: { type: 'string' },
+  adapt: { type: 'string' },
   'share-threshold': { type: 'string' },
   fps: { type: 'string' },
   width: { type: 'string' },
@@ -156,6 +159,9 @@ async function main(): Promise<void> {
   const sharingMode = v.sharing ?? 'on';
   if (sharingMode !== 'on' && sharingMode !== 'naive')
     fail(`--sharing must be on or naive, got '${sharingMode}'`);
+  const adapt = v.adapt ?? 'on';
+  if (adapt !== 'on' && adapt !== 'off') fail(`--adapt must be on or off, got '${adapt}'`);
+  if (codecKind === 'raw' && v.adapt) fail('--adapt applies to --codec semantic only');
   const threshold = num(
     'share-threshold',
     v['share-threshold'],
@@ -265,6 +271,7 @@ async function main(): Promise<void> {
     ...(codec ? { codec } : {}),
     ...(op ? { op } : {}),
     sharing: sharingMode === 'naive' ? 'naive' : createWordEditSharingPolicy(threshold),
+    ...(adapt === 'off' ? { adaptation: false as const } : {}),
     createPeerConnection: () => peerFactory(mode === 'loopback' ? { mode } : { mode, iceServers }),
     logger: log,
   });
@@ -294,7 +301,7 @@ async function main(): Promise<void> {
           ? `${r.decode.latencyMsP50.toFixed(0)}/${r.decode.latencyMsP95.toFixed(0)}ms`
           : '-';
         lines.push(
-          `  ${r.peerId} ${r.state} task=${JSON.stringify(r.task ?? '-')} via=${r.stream?.split('|')[0] ?? '-'} kbit/s=${kbps} rtt=${rtt} latency p50/p95=${lat}`,
+          `  ${r.peerId} ${r.state} task=${JSON.stringify(r.task ?? '-')} via=${r.stream?.split('|')[0] ?? '-'} kbit/s=${kbps} rtt=${rtt} latency p50/p95=${lat}${r.op ? ` op=${r.op.name} layers=${r.op.publicLayers} (${r.op.reason})` : ''}`,
         );
       }
       process.stderr.write(`${lines.join('\n')}\n`);

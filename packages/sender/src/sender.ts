@@ -2,6 +2,7 @@ import {
   type Instruction,
   instructionKey,
   type OperatingPoint,
+  PACKET_HEADER_BYTES,
   parseReceiverMessage,
   type SemanticCodec,
   type SenderToReceiver,
@@ -18,6 +19,12 @@ import {
 import { type Observable, Subject } from 'rxjs';
 import { DEFAULT_FPS, DEFAULT_STATS_INTERVAL_MS } from './defaults.js';
 import type { Session } from './session.js';
+import {
+  type AdaptationPolicy,
+  createDefaultAdaptationPolicy,
+  DEFAULT_LAYER_BOUNDS,
+  linkFiguresFromStats,
+} from './adaptation.js';
 import { createWordEditSharingPolicy, groupInstructions, type SharingPolicy } from './sharing.js';
 import type { Source, SourceSample } from './sources/source.js';
 import type { ReceiverInfo, SenderStats } from './types.js';
@@ -50,6 +57,17 @@ export interface SenderOptions {
   sharing?: SharingPolicy | 'naive';
   /** How often `stats$` emits, milliseconds. Default 1000. */
   statsIntervalMs?: number;
+  /**
+   * Link adaptation (`--adapt`): a policy that turns each receiver's link figures into its private
+   * operating point and the public layers it is sent, or `false` for a fixed operating point.
+   * Default: `createDefaultAdaptationPolicy()` (packages/sender/src/adaptation.ts).
+   */
+  adaptation?: AdaptationPolicy | false;
+  /**
+   * Public layer bounds in symbols per token (see `encodeSample`'s `publicLayers`), or `false` to send
+   * the public stream unlayered. Default {@link DEFAULT_LAYER_BOUNDS} cut at the operating point's rate.
+   */
+  publicLayers?: readonly number[] | false;
   logger?: Logger;
 }
 
@@ -79,6 +97,9 @@ export function instructionTag(key: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
+/** Bytes of one private sample at `op`: P tokens × rate symbols at `bits`, plus the packet header. */
+const privateSampleBytes = (op: OperatingPoint, P: number) => Math.ceil((P * op.rateSymbols * op.bits) / 8) + PACKET_HEADER_BYTES;
+
 const describeInstruction = (i: Instruction | undefined) =>
   i ? (i.query.length ? `${i.task}: ${i.query.join(' ')}` : i.task) : undefined;
 
@@ -97,6 +118,16 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   const op = options.op ?? codec?.operatingPoints[0];
   if (codec && !op) throw new TypeError('the bundle declares no operating point; pass one');
   const sharing = options.sharing ?? createWordEditSharingPolicy();
+  const adaptation = codec && sharing !== 'naive' ? (options.adaptation ?? createDefaultAdaptationPolicy()) : false;
+  const layerBounds =
+    options.publicLayers === false || !op
+      ? undefined
+      : (() => {
+          const b = (options.publicLayers ?? DEFAULT_LAYER_BOUNDS).filter((x) => x < op.rateSymbols);
+          return [...b, op.rateSymbols];
+        })();
+  /** Bytes of each public layer of the last sample, for the policy's view of the stream's rate. */
+  let lastLayerBytes: number[] = [];
   const log = options.logger ?? silent;
 
   const client: SignalingClient = await connectSignaling({
@@ -135,6 +166,9 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       bytes: { ...s.bytes },
       link: s.stats,
       decode: s.decode,
+      op: s.decision
+        ? { name: s.decision.privateOp.name, publicLayers: s.decision.publicLayers, reason: s.decision.reason }
+        : undefined,
     }));
 
   const control = (s: Session, msg: SenderToReceiver) => {
@@ -149,6 +183,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     for (const sub of s.subs) sub.unsubscribe();
     s.state = 'closed';
     s.link.close();
+    if (adaptation) adaptation.forget(peerId);
     log.info('receiver left', { peerId, reason });
   };
 
@@ -218,6 +253,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       order: joinCounter++,
       state: 'connecting',
       stats: undefined,
+      decision: undefined,
       instruction: undefined,
       request: undefined,
       servedKey: undefined,
@@ -228,7 +264,24 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     sessions.set(peerId, s);
     s.subs.push(
       link.stats$.subscribe((st) => {
+        const previous = s.stats;
         s.stats = st;
+        if (!adaptation || s.state !== 'connected') return;
+        const priv = s.decision?.privateOp ?? op!;
+        const d = adaptation.decide({
+          peerId,
+          nowMs: st.timestampMs,
+          link: linkFiguresFromStats(st, previous),
+          stream: {
+            publicLayerBytesPerSec: lastLayerBytes.map((b) => b * fps),
+            // A private sample is P tokens × rate symbols × bits, plus the packet header.
+            privateBytesPerSec: s.instruction && !PUBLIC_TASKS.has(s.instruction.task) ? privateSampleBytes(priv, codec!.manifest.dims.P) * fps : 0,
+          },
+        });
+        if (d.changed || !s.decision) {
+          log.info('operating point', { peerId, op: d.privateOp.name, layers: d.publicLayers, reason: d.reason });
+        }
+        s.decision = d;
       }),
       link.control$.subscribe((msg) => onControl(s, msg)),
     );
@@ -377,46 +430,61 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     }
     const publicReceivers = asking.filter((s) => PUBLIC_TASKS.has(s.instruction!.task));
     const privateReceivers = asking.filter((s) => !PUBLIC_TASKS.has(s.instruction!.task));
-    const groups = groupInstructions(
-      privateReceivers.map((s) => [s.peerId, s.instruction!] as const),
-      sharing,
+    // Sharing groups form among receivers at the same private operating point (their own link's).
+    const pointOf = (s: Session) => s.decision?.privateOp ?? o;
+    const byPoint = new Map<string, Session[]>();
+    for (const s of privateReceivers) {
+      const k = pointOf(s).name;
+      byPoint.set(k, [...(byPoint.get(k) ?? []), s]);
+    }
+    const groups = [...byPoint.values()].flatMap((members) =>
+      groupInstructions(
+        members.map((s) => [s.peerId, s.instruction!] as const),
+        sharing,
+      ).map((g) => ({ ...g, op: pointOf(sessions.get(g.members[0]!)!) })),
     );
     const enc = await c.encodeSample(input, o, {
       instructions: groups.map((g) => g.instruction),
+      privateOps: groups.map((g) => g.op),
       maxPacketBytes,
+      ...(layerBounds ? { publicLayers: layerBounds } : {}),
     });
     publicEncodes++;
     privateEncodes += enc.private.length;
     publicBytesPerSample = enc.public.packets.reduce((n, p) => n + p.byteLength, 0);
+    lastLayerBytes = (enc.publicLayers ?? []).map((l) => l.packets.reduce((n, p) => n + p.byteLength, 0));
     for (const s of publicReceivers) {
       serve(s, 'pub', 'public', s.instruction!, 1);
-      send(s, 'public', 'public', 'public', sample.index, captureTsMs, wirePublic, enc.public.packets);
+      if (!enc.publicLayers) {
+        send(s, 'public', 'public', 'public', sample.index, captureTsMs, wirePublic, enc.public.packets);
+        continue;
+      }
+      // Progressive layers: the base always, enhancements as this receiver's link allows.
+      const n = Math.min(enc.publicLayers.length, s.decision?.publicLayers ?? enc.publicLayers.length);
+      for (let k = 0; k < n; k++) {
+        const layer = enc.publicLayers[k]!;
+        const stream = k === 0 ? 'public' : `public.${k}`;
+        const wire = { ...wirePublic, ly: k, ls: layer.start, ln: n };
+        send(s, 'public', stream, 'public', sample.index, captureTsMs, wire, layer.packets);
+      }
     }
     privateBytesPerSample = 0;
-    const byKey = new Map(enc.private.map((p) => [p.key!, p]));
+    const byKey = new Map(enc.private.map((p) => [`${p.key!}|${p.op!.name}`, p]));
     for (const g of groups) {
       const key = instructionKey(g.instruction);
-      const priv = byKey.get(key);
+      const priv = byKey.get(`${key}|${g.op.name}`);
       if (!priv) continue;
-      const ik = instructionTag(key);
+      const ik = instructionTag(`${key}|${g.op.name}`);
       const bytes = priv.packets.reduce((n, p) => n + p.byteLength, 0);
       privateBytesPerSample += bytes;
       const shared = g.members.length > 1;
+      const wire = { ...toWireOperatingPoint(g.op), ik };
       for (const peerId of g.members) {
         const s = sessions.get(peerId);
         if (!s) continue;
         const stream = shared ? `shared:${ik}` : `private:${peerId}`;
         serve(s, ik, stream, g.instruction, g.members.length);
-        send(
-          s,
-          shared ? 'public' : 'private',
-          stream,
-          shared ? 'shared' : 'private',
-          sample.index,
-          captureTsMs,
-          { ...wirePublic, ik },
-          priv.packets,
-        );
+        send(s, shared ? 'public' : 'private', stream, shared ? 'shared' : 'private', sample.index, captureTsMs, wire, priv.packets);
       }
     }
   };

@@ -1,5 +1,6 @@
 import type { Instruction, InstructionMessage } from '@m4sc/semantic-codec';
 import type { LinkStats, PeerLink } from '@m4sc/transport';
+import type { Decision } from './adaptation.js';
 import type { Subscription } from 'rxjs';
 
 /** One receiver as the sender keeps it. Owned by the sender; closed through `closeSession`. */
@@ -10,6 +11,8 @@ export interface Session {
   readonly order: number;
   state: 'connecting' | 'connected' | 'closed';
   stats: LinkStats | undefined;
+  /** The adaptation policy's latest decision for this receiver (semantic mode with adaptation on). */
+  decision: Decision | undefined;
   /** The receiver's current instruction (semantic mode), and the control message that set it. */
   instruction: Instruction | undefined;
   request: InstructionMessage | undefined;

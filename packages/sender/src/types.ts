@@ -12,6 +12,8 @@ export interface ReceiverInfo {
   readonly bytes: { readonly public: number; readonly private: number; readonly shared: number };
   /** Latest link figures, if any yet. */
   readonly link: LinkStats | undefined;
+  /** Its operating point now (private stream) and the public layers it is sent, and why they last changed. */
+  readonly op: { readonly name: string; readonly publicLayers: number; readonly reason: string } | undefined;
   /** Latest decode report, if any. */
   readonly decode:
     | {
