@@ -106,7 +106,9 @@ function layerOf(sample: ReassembledSample): { k: number; n: number } | undefine
   const k = o.ly;
   const n = o.ln;
   if (!Number.isInteger(k) || !Number.isInteger(n) || !Number.isInteger(o.ls)) return undefined;
-  return (k as number) >= 0 && (n as number) >= 1 && (n as number) <= 16 ? { k: k as number, n: n as number } : undefined;
+  return (k as number) >= 0 && (n as number) >= 1 && (n as number) <= 16
+    ? { k: k as number, n: n as number }
+    : undefined;
 }
 
 /**
@@ -195,7 +197,15 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   type Queued = { sample: ReassembledSample; receivedAt: number; layers?: ReassembledSample[] };
   const queue: Queued[] = [];
   /** Layers of public samples still expected, by sample number. */
-  const layering = new Map<number, { layers: ReassembledSample[]; expected: number; receivedAt: number; timer: ReturnType<typeof setTimeout> }>();
+  const layering = new Map<
+    number,
+    {
+      layers: ReassembledSample[];
+      expected: number;
+      receivedAt: number;
+      timer: ReturnType<typeof setTimeout>;
+    }
+  >();
   let decoding = false;
   let decodeTimes: number[] = [];
   let latencies: number[] = [];
@@ -408,7 +418,12 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
         let p = layering.get(sample.seq);
         if (!p) {
           const seq = sample.seq;
-          p = { layers: [], expected: layer.n, receivedAt: Date.now(), timer: setTimeout(() => flushLayers(seq), LAYER_HOLD_MS) };
+          p = {
+            layers: [],
+            expected: layer.n,
+            receivedAt: Date.now(),
+            timer: setTimeout(() => flushLayers(seq), LAYER_HOLD_MS),
+          };
           layering.set(seq, p);
         }
         p.layers.push(sample);
