@@ -15,3 +15,13 @@ export const DEFAULT_EMBEDDED_SIGNAL_PORT = 8787;
 export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 /** The bundled default model, `models/default` at the repository root. */
 export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../../models/default', import.meta.url));
+
+/**
+ * Control messages a receiver may send per second, and in a burst. A well-behaved receiver sends about two
+ * a second (a link report and a decode report) plus an instruction when its user switches task; 20/s with
+ * a burst of 40 leaves room for a user typing, and bounds what a hostile receiver costs the sender.
+ */
+export const CONTROL_RATE_PER_SEC = 20;
+export const CONTROL_BURST = 40;
+/** A receiver that keeps exceeding the control rate for this long is disconnected, milliseconds. */
+export const CONTROL_ABUSE_CLOSE_MS = 10_000;

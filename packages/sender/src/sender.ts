@@ -15,16 +15,23 @@ import {
   type PeerSignal,
   percentile,
   splitPayload,
+  TokenBucket,
 } from '@m4sc/transport';
 import { type Observable, Subject } from 'rxjs';
-import { DEFAULT_FPS, DEFAULT_STATS_INTERVAL_MS } from './defaults.js';
-import type { Session } from './session.js';
 import {
   type AdaptationPolicy,
   createDefaultAdaptationPolicy,
   DEFAULT_LAYER_BOUNDS,
   linkFiguresFromStats,
 } from './adaptation.js';
+import {
+  CONTROL_ABUSE_CLOSE_MS,
+  CONTROL_BURST,
+  CONTROL_RATE_PER_SEC,
+  DEFAULT_FPS,
+  DEFAULT_STATS_INTERVAL_MS,
+} from './defaults.js';
+import type { Session } from './session.js';
 import { createWordEditSharingPolicy, groupInstructions, type SharingPolicy } from './sharing.js';
 import type { Source, SourceSample } from './sources/source.js';
 import type { ReceiverInfo, SenderStats } from './types.js';
@@ -98,7 +105,8 @@ export function instructionTag(key: string): string {
 }
 
 /** Bytes of one private sample at `op`: P tokens × rate symbols at `bits`, plus the packet header. */
-const privateSampleBytes = (op: OperatingPoint, P: number) => Math.ceil((P * op.rateSymbols * op.bits) / 8) + PACKET_HEADER_BYTES;
+const privateSampleBytes = (op: OperatingPoint, P: number) =>
+  Math.ceil((P * op.rateSymbols * op.bits) / 8) + PACKET_HEADER_BYTES;
 
 const describeInstruction = (i: Instruction | undefined) =>
   i ? (i.query.length ? `${i.task}: ${i.query.join(' ')}` : i.task) : undefined;
@@ -118,7 +126,8 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   const op = options.op ?? codec?.operatingPoints[0];
   if (codec && !op) throw new TypeError('the bundle declares no operating point; pass one');
   const sharing = options.sharing ?? createWordEditSharingPolicy();
-  const adaptation = codec && sharing !== 'naive' ? (options.adaptation ?? createDefaultAdaptationPolicy()) : false;
+  const adaptation =
+    codec && sharing !== 'naive' ? (options.adaptation ?? createDefaultAdaptationPolicy()) : false;
   const layerBounds =
     options.publicLayers === false || !op
       ? undefined
@@ -164,10 +173,15 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       task: describeInstruction(s.instruction),
       stream: s.servedKey,
       bytes: { ...s.bytes },
+      controlRefused: s.controlRefused,
       link: s.stats,
       decode: s.decode,
       op: s.decision
-        ? { name: s.decision.privateOp.name, publicLayers: s.decision.publicLayers, reason: s.decision.reason }
+        ? {
+            name: s.decision.privateOp.name,
+            publicLayers: s.decision.publicLayers,
+            reason: s.decision.reason,
+          }
         : undefined,
     }));
 
@@ -187,11 +201,40 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     log.info('receiver left', { peerId, reason });
   };
 
+  /** Counts a refused control message; logs at most once a second per receiver. */
+  const refuse = (s: Session, why: string) => {
+    s.controlRefused++;
+    const now = Date.now();
+    if (now - s.lastRefusalLogMs >= 1000) {
+      s.lastRefusalLogMs = now;
+      log.warn('control message refused', { peerId: s.peerId, why, refusedSoFar: s.controlRefused });
+      return true;
+    }
+    return false;
+  };
+
   const onControl = (s: Session, raw: unknown) => {
+    const now = Date.now();
+    if (!s.controlBucket.canSend(now)) {
+      // Over the rate limit: drop without a reply (replies would feed a flood), close after sustained abuse.
+      refuse(s, 'rate limit');
+      s.abuseSinceMs ??= now;
+      s.lastOverLimitMs = now;
+      if (now - s.abuseSinceMs > CONTROL_ABUSE_CLOSE_MS) {
+        log.warn('receiver disconnected for flooding control', { peerId: s.peerId });
+        closeSession(s.peerId, 'control-flood');
+      }
+      return;
+    }
+    // Abuse ends after a full second within the limit (a flood at any rate above it keeps hitting it).
+    if (s.lastOverLimitMs !== undefined && now - s.lastOverLimitMs > 1000) s.abuseSinceMs = undefined;
+    s.controlBucket.take(1, now);
     const m = parseReceiverMessage(raw);
     if (!m) {
-      log.warn('bad control message dropped', { peerId: s.peerId });
-      control(s, { t: 'error', code: 'bad-message', message: 'not a valid control message' });
+      // Reply once a second at most, so a stream of garbage is not echoed back.
+      if (refuse(s, 'not a valid control message')) {
+        control(s, { t: 'error', code: 'bad-message', message: 'not a valid control message' });
+      }
       return;
     }
     if (m.t === 'decode-report') {
@@ -260,6 +303,9 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       bytes: { public: 0, private: 0, shared: 0 },
       decode: undefined,
       subs: [],
+      controlBucket: new TokenBucket(CONTROL_RATE_PER_SEC, CONTROL_BURST, Date.now()),
+      controlRefused: 0,
+      lastRefusalLogMs: 0,
     };
     sessions.set(peerId, s);
     s.subs.push(
@@ -275,11 +321,19 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           stream: {
             publicLayerBytesPerSec: lastLayerBytes.map((b) => b * fps),
             // A private sample is P tokens × rate symbols × bits, plus the packet header.
-            privateBytesPerSec: s.instruction && !PUBLIC_TASKS.has(s.instruction.task) ? privateSampleBytes(priv, codec!.manifest.dims.P) * fps : 0,
+            privateBytesPerSec:
+              s.instruction && !PUBLIC_TASKS.has(s.instruction.task)
+                ? privateSampleBytes(priv, codec!.manifest.dims.P) * fps
+                : 0,
           },
         });
         if (d.changed || !s.decision) {
-          log.info('operating point', { peerId, op: d.privateOp.name, layers: d.publicLayers, reason: d.reason });
+          log.info('operating point', {
+            peerId,
+            op: d.privateOp.name,
+            layers: d.publicLayers,
+            reason: d.reason,
+          });
         }
         s.decision = d;
       }),
@@ -484,7 +538,16 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         if (!s) continue;
         const stream = shared ? `shared:${ik}` : `private:${peerId}`;
         serve(s, ik, stream, g.instruction, g.members.length);
-        send(s, shared ? 'public' : 'private', stream, shared ? 'shared' : 'private', sample.index, captureTsMs, wire, priv.packets);
+        send(
+          s,
+          shared ? 'public' : 'private',
+          stream,
+          shared ? 'shared' : 'private',
+          sample.index,
+          captureTsMs,
+          wire,
+          priv.packets,
+        );
       }
     }
   };

@@ -1,7 +1,7 @@
 import type { Instruction, InstructionMessage } from '@m4sc/semantic-codec';
-import type { LinkStats, PeerLink } from '@m4sc/transport';
-import type { Decision } from './adaptation.js';
+import type { LinkStats, PeerLink, TokenBucket } from '@m4sc/transport';
 import type { Subscription } from 'rxjs';
+import type { Decision } from './adaptation.js';
 
 /** One receiver as the sender keeps it. Owned by the sender; closed through `closeSession`. */
 export interface Session {
@@ -25,4 +25,12 @@ export interface Session {
     | { decodeMsP50: number; decodeMsP95: number; latencyMsP50: number; latencyMsP95: number }
     | undefined;
   subs: Subscription[];
+  /** Rate limit on its control messages (one token a message), and what it refused. */
+  controlBucket: TokenBucket;
+  controlRefused: number;
+  lastRefusalLogMs: number;
+  /** Since when it has been over the control rate limit without a break, ms. */
+  abuseSinceMs?: number | undefined;
+  /** When it last went over the control rate limit, ms. */
+  lastOverLimitMs?: number | undefined;
 }

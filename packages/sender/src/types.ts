@@ -10,6 +10,8 @@ export interface ReceiverInfo {
   readonly stream: string | undefined;
   /** Bytes sent to it since it joined, per stream kind. */
   readonly bytes: { readonly public: number; readonly private: number; readonly shared: number };
+  /** Control messages refused from it: over the rate limit, or not valid. */
+  readonly controlRefused: number;
   /** Latest link figures, if any yet. */
   readonly link: LinkStats | undefined;
   /** Its operating point now (private stream) and the public layers it is sent, and why they last changed. */

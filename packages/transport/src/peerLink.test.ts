@@ -204,6 +204,38 @@ describe('PeerLink over loopback', () => {
     ).toThrow(TypeError);
   });
 
+  it('drops and counts an oversized message on each channel without decoding it', async () => {
+    pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 100 } });
+    const got: ReassembledSample[] = [];
+    const sub = pair.answerer.samples$.subscribe((s) => got.push(s));
+    // A valid frame, but larger than the link's MTU (werift sends it; it is not ours to accept).
+    const { encodeFrame } = await import('./framer.js');
+    const big = encodeFrame({
+      stream: 'public',
+      pseq: 0,
+      seq: 1,
+      index: 0,
+      count: 1,
+      captureTsMs: Date.now(),
+      op: {},
+      payload: new Uint8Array(3000),
+    });
+    pair.offerer.channels.get('public')!.send(big);
+    pair.offerer.channels.get('control')!.send(new Uint8Array(62 * 1024)); // over the 60 KiB control cap
+    pair.offerer.sendSample('public', {
+      seq: 2,
+      captureTsMs: Date.now(),
+      op: {},
+      packets: [payloadFor(2, 100)],
+    });
+    await until(() => got.length >= 1, 5000);
+    await new Promise((r) => setTimeout(r, 250));
+    sub.unsubscribe();
+    expect(got.map((s) => s.seq)).toEqual([2]);
+    const stats = await firstValueFrom(pair.answerer.stats$);
+    expect(stats.drops.malformed).toBeGreaterThanOrEqual(2);
+  });
+
   it('rejects a packet that cannot fit the MTU and a bad signal with TypeError', async () => {
     pair = await createLoopbackLinkPair();
     const link = pair.offerer;

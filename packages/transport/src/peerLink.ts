@@ -449,6 +449,15 @@ class PeerLinkImpl implements PeerLink {
     this.#monitor.onReceived(kind, size);
     try {
       if (bytes === undefined) throw new MalformedFrameError('bytes', 'message is not binary');
+      // werift bounds only what it sends: a peer may send anything up to SCTP's limits. Frames larger than
+      // this link's MTU (or a control message over its cap) are not ours, whatever they decode to.
+      const limit = kind === 'control' ? MAX_CONTROL_MESSAGE_BYTES : this.mtuBytes;
+      if (bytes.byteLength > limit) {
+        throw new MalformedFrameError(
+          'bytes',
+          `message of ${bytes.byteLength} bytes exceeds the ${limit}-byte limit of ${kind}`,
+        );
+      }
       if (kind === 'control') {
         this.#onControl(decodeControl(bytes));
         return;
