@@ -338,10 +338,11 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
         } catch (err) {
           errorCount++;
           dropped.undecodable++;
-          log.warn('sample not decodable', {
+          warnLimited('undecodable', 'sample not decodable', {
             seq: sample.seq,
             stream: sample.stream,
             error: (err as Error).message,
+            total: dropped.undecodable,
           });
         }
       }
@@ -350,11 +351,22 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     }
   };
 
+  /** At most one log line a second per kind of drop (all are counted in `dropped`): a hostile or broken sender cannot flood the log. */
+  const lastWarnMs = new Map<string, number>();
+  const warnLimited = (kind: string, message: string, context: Record<string, unknown>) => {
+    const now = Date.now();
+    if (now - (lastWarnMs.get(kind) ?? 0) < 1000) return;
+    lastWarnMs.set(kind, now);
+    log.warn(message, context);
+  };
+
   const onControl = (raw: unknown) => {
     const m = parseSenderMessage(raw);
     if (!m) {
       dropped['bad-control']++;
-      log.warn('bad control message from the sender dropped');
+      warnLimited('bad-control', 'bad control message from the sender dropped', {
+        total: dropped['bad-control'],
+      });
       return;
     }
     if (m.t === 'hello') {
