@@ -1,0 +1,147 @@
+// Codec suite (issues "semantic codec" and "GPU & benchmarks"): encode and decode milliseconds per sample
+// per task on this CPU, frames/s with batched encodes, and private-instruction throughput against batch
+// size (the sender batches every private instruction of a sample into one backbone + coder run).
+import { fileURLToPath } from 'node:url';
+import { generateScene, renderScene, SCENE_SIZE } from '@m4sc/semantic-codec';
+import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
+import { openSource } from '@m4sc/sender';
+import { ms, pct, table } from '../lib/report.mjs';
+
+export const description =
+  'encode/decode ms per task, frames/s batched, private throughput vs batch size (CPU)';
+
+const BUNDLE = fileURLToPath(new URL('../../models/default', import.meta.url));
+const VISP_CUBE = '/usr/share/visp-images-data/ViSP-images/cube';
+const QUESTIONS = [
+  'how many shapes are there ?',
+  'is there a red shape ?',
+  'how many circles are there ?',
+  'what colour is the circle ?',
+];
+
+const time = async (fn) => {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+};
+const summary = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { p50: pct(s, 50), p95: pct(s, 95) };
+};
+
+export async function run({ quick, progress }) {
+  const n = quick ? 10 : 40;
+  const codec = await createNodeSemanticCodec({ bundleDir: BUNDLE });
+  const op = codec.operatingPoints[0];
+  const visp = openSource({ kind: 'images', dir: VISP_CUBE }, { width: 64, height: 64 }, 15);
+  const frames64 = [];
+  for (let i = 0; i < n; i++) frames64.push((await visp.next()).image);
+  visp.close();
+  const scenes = Array.from({ length: n }, (_, i) => ({
+    data: renderScene(generateScene(9 + 10 * i)),
+    width: SCENE_SIZE,
+    height: SCENE_SIZE,
+  }));
+
+  progress('per-task encode and decode');
+  const rows = [];
+  const out = { perTask: {}, batched: {}, privateBatch: [] };
+  const tasks = [
+    ['reconstruct 64×64', frames64, []],
+    ['reconstruct 32×32', scenes, []],
+    ['classify', scenes, [{ task: 'classify' }]],
+    ['caption', scenes, [{ task: 'caption' }]],
+    ['answer', scenes, [{ task: 'answer', query: QUESTIONS[0] }]],
+  ];
+  for (const [name, imgs, instructions] of tasks) {
+    await codec.encodeSample({ image: imgs[0] }, op, { instructions }); // warm-up
+    const enc = [];
+    const dec = [];
+    for (const image of imgs) {
+      let e;
+      enc.push(await time(async () => (e = await codec.encodeSample({ image }, op, { instructions }))));
+      dec.push(
+        await time(() =>
+          instructions.length
+            ? codec.decodeSample({
+                stream: 'private',
+                instruction: instructions[0],
+                packets: e.private[0].packets,
+                op,
+              })
+            : codec.decodeSample({ stream: 'public', modality: 'image', packets: e.public.packets, op }),
+        ),
+      );
+    }
+    const E = summary(enc);
+    const D = summary(dec);
+    out.perTask[name] = { encodeMs: E, decodeMs: D };
+    rows.push([name, ms(E.p50), ms(E.p95), ms(D.p50), ms(D.p95)]);
+  }
+
+  progress('batched image encodes (frames/s)');
+  const batchRows = [];
+  for (const b of quick ? [1, 8] : [1, 4, 16, 32]) {
+    const batch = frames64.slice(0, Math.min(b, frames64.length));
+    while (batch.length < b) batch.push(frames64[batch.length % frames64.length]);
+    const reps = quick ? 2 : 4;
+    const t = await time(async () => {
+      for (let r = 0; r < reps; r++) {
+        const tokens = await codec.encodeImage(batch);
+        const pub = await codec.publicEncode(tokens);
+        await codec.channelEncode(pub, op, 'public');
+      }
+    });
+    const fps = (b * reps * 1000) / t;
+    out.batched[b] = fps;
+    batchRows.push([String(b), fps.toFixed(1)]);
+  }
+
+  progress('private instructions per run (batch size)');
+  const privRows = [];
+  const image = scenes[0];
+  const tokens = await codec.encodeImage(image);
+  const pub = await codec.publicEncode(tokens);
+  for (const b of quick ? [1, 4, 16] : [1, 2, 4, 8, 16, 32]) {
+    const instr = Array.from({ length: b }, (_, i) =>
+      i % 5 === 0 ? { task: 'caption' } : { task: 'answer', query: QUESTIONS[i % QUESTIONS.length] },
+    );
+    const reps = quick ? 3 : 8;
+    const batched = await time(async () => {
+      for (let r = 0; r < reps; r++)
+        await codec.channelEncode(await codec.privateEncode(pub, instr), op, 'private');
+    });
+    const oneByOne = await time(async () => {
+      for (let r = 0; r < reps; r++)
+        for (const i of instr) await codec.channelEncode(await codec.privateEncode(pub, [i]), op, 'private');
+    });
+    const perSec = (b * reps * 1000) / batched;
+    const perSecSingle = (b * reps * 1000) / oneByOne;
+    out.privateBatch.push({ batch: b, instructionsPerSec: perSec, oneByOnePerSec: perSecSingle });
+    privRows.push([
+      String(b),
+      perSec.toFixed(0),
+      perSecSingle.toFixed(0),
+      (perSec / perSecSingle).toFixed(2),
+    ]);
+  }
+  await codec.close();
+  return {
+    results: out,
+    markdown: [
+      `### Encode and decode per sample (CPU, onnxruntime-node, operating point ${op.name})`,
+      '',
+      table(['task', 'encode p50 ms', 'encode p95', 'decode p50 ms', 'decode p95'], rows),
+      '',
+      'Encode includes the image encoder, KAN projector, public backbone, channel coder and packetising (and the private backbone for the private tasks); decode is the receiver side.',
+      '',
+      '### Batched public encodes, 64×64 frames',
+      '',
+      table(['batch', 'frames/s'], batchRows),
+      '',
+      '### Private instructions per run against batch size (32×32 scene)',
+      '',
+      table(['instructions per run', 'instructions/s batched', 'one by one', 'speed-up'], privRows),
+    ].join('\n'),
+  };
+}
