@@ -23,6 +23,8 @@ const GATHER_TIMEOUT_MS = 3000;
 const FEED_POLL_MS = 250;
 /** Deadlines are run this often, milliseconds (the link's reassembly tick). */
 const TICK_MS = 25;
+/** While idle, how often to look at the room's feeds, milliseconds. */
+const IDLE_POLL_MS = 250;
 
 interface Attempt {
   session: JanusSession;
@@ -47,7 +49,7 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
   const policy = options.reconnect ?? createBackoffPolicy();
   const timeoutMs = options.timeoutMs ?? 5000;
   const display = options.display ?? DEFAULT_FEED_DISPLAY;
-  const idleCheckMs = options.idleCheckMs ?? 2000;
+  const idleCheckMs = options.idleCheckMs ?? 1000;
   const state$ = new BehaviorSubject<RelayState>('connecting');
   const samples$ = new Subject<ReassembledSample>();
   const reassembler = new Reassembler({
@@ -169,8 +171,10 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
   const feedReplaced = (a: Attempt): { promise: Promise<string>; cancel(): void } => {
     let timer: ReturnType<typeof setInterval> | undefined;
     const promise = new Promise<string>((resolve) => {
+      let checking = false;
       timer = setInterval(async () => {
-        if (Date.now() - counters.lastMessageAtMs < idleCheckMs) return;
+        if (checking || Date.now() - counters.lastMessageAtMs < idleCheckMs) return;
+        checking = true;
         try {
           const feeds = (await listPublishers(a.handle, address.room)).filter((p) => p.display === display);
           const newest = feeds.sort((x, y) => feedTime(y.id) - feedTime(x.id))[0];
@@ -178,7 +182,8 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
           else if (newest && newest.id !== a.feedId && feedTime(newest.id) > feedTime(a.feedId))
             resolve(`newer feed ${newest.id}`);
         } catch {}
-      }, idleCheckMs);
+        checking = false;
+      }, IDLE_POLL_MS);
     });
     return { promise, cancel: () => clearInterval(timer) };
   };
@@ -224,6 +229,7 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
           replaced.promise,
           new Promise<string>((r) =>
             a.handle.events$.subscribe((ev) => {
+              log.debug('relay: janus event', { janus: ev.janus, data: JSON.stringify(ev.data ?? {}) });
               if (ev.janus === 'hangup' || ev.janus === 'detached')
                 r(`Janus ${ev.janus}${ev.reason ? `: ${ev.reason}` : ''}`);
             }),

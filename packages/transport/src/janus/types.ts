@@ -67,7 +67,10 @@ export interface JanusSubscriberOptions extends RelayCommonOptions {
   reassemblyTimeoutMs?: number;
   /** Drop samples older than this, milliseconds. Default 1000 (the link's). */
   maxAgeMs?: number;
-  /** With nothing received for this long while up, look for a newer feed (the sender restarted). Default 2000. */
+  /**
+   * With nothing received for this long while up, look for a newer feed (the sender or an upstream Janus
+   * restarted: Janus tells a cascaded room's subscribers nothing when a remote feed goes). Default 1000.
+   */
   idleCheckMs?: number;
 }
 
