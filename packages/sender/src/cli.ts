@@ -8,6 +8,8 @@ import {
   createSignalingServer,
   type SignalingServer,
 } from '@m4sc/signaling';
+import { createJanusPublisher, parseRelayUrl, type RelayPublisher } from '@m4sc/transport/janus';
+import { relayNodeOptions } from '@m4sc/transport/janus/node';
 import { createNodeDatachannelPeerConnection, createWeriftPeerConnection } from '@m4sc/transport/node';
 import {
   DEFAULT_BUNDLE_DIR,
@@ -60,11 +62,17 @@ Network:
                         (libdatachannel, faster; see docs/BENCHMARKS.md); either talks to the other
   --network             offer every interface's address, for peers on other machines (default:
                         loopback only when the signaling server is on loopback)
+  --relay janus://HOST:PORT/ROOM
+                        publish the public stream once to a Janus VideoRoom; receivers started with
+                        --relay subscribe there (private/shared streams and control stay direct).
+                        Repeat it to cascade: further Janus instances are fed by the first one's own
+                        forwarding, the upload stays one stream (docs/SCALE.md)
 
 Other:
   --duration S          stop after S seconds (default: run until Ctrl-C or the source ends)
   --quiet               no live stats
   --stats-json FILE     append every stats emission as one JSON line to FILE (for benchmarks and the lab)
+  --sample-log FILE     append {seq, to: [receiver ids]} for every sample sent (for loss accounting)
   -h, --help            this help
 
 Live stats (stderr, once a second): fps, encode ms, bytes per sample public/private, and per receiver
@@ -126,6 +134,8 @@ const OPTIONS = {
   duration: { type: 'string' },
   quiet: { type: 'boolean' },
   'stats-json': { type: 'string' },
+  'sample-log': { type: 'string' },
+  relay: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -173,6 +183,14 @@ async function main(): Promise<void> {
     fail('--secret and --signal-port apply to the embedded server only; drop them or --signal');
   if (v.signal && !/^wss?:\/\//.test(v.signal))
     fail(`--signal must be a ws:// or wss:// URL, got '${v.signal}'`);
+  const relayUrls = v.relay ?? [];
+  for (const u of relayUrls) {
+    try {
+      parseRelayUrl(u);
+    } catch (err) {
+      fail(`--relay: ${(err as Error).message}`);
+    }
+  }
   const fps = num('fps', v.fps, DEFAULT_FPS, (n) => n > 0 && n <= 120, 'in (0, 120]');
   const isDim = (n: number) => Number.isInteger(n) && n >= 8 && n <= 2048 && n % 4 === 0;
   const width = num('width', v.width, DEFAULT_WIDTH, isDim, 'a multiple of 4 in 8..2048');
@@ -262,6 +280,15 @@ async function main(): Promise<void> {
     peer === 'node-datachannel' ? createNodeDatachannelPeerConnection : createWeriftPeerConnection;
   const mode = !v.network && isLoopbackUrl(signalUrl) && iceServers.length === 0 ? 'loopback' : 'network';
 
+  let relay: RelayPublisher | undefined;
+  if (relayUrls.length > 0) {
+    relay = createJanusPublisher({
+      url: relayUrls[0]!,
+      cascade: relayUrls.slice(1),
+      ...relayNodeOptions(relayUrls[0]!),
+      logger: log,
+    });
+  }
   const sender = await createSender({
     signalUrl,
     room,
@@ -272,7 +299,14 @@ async function main(): Promise<void> {
     ...(op ? { op } : {}),
     sharing: sharingMode === 'naive' ? 'naive' : createWordEditSharingPolicy(threshold),
     ...(adapt === 'off' ? { adaptation: false as const } : {}),
+    ...(v['sample-log']
+      ? (() => {
+          const file = createWriteStream(v['sample-log'], { flags: 'a' });
+          return { onSampleSent: (seq: number, to: readonly string[]) => file.write(`${JSON.stringify({ seq, to })}\n`) };
+        })()
+      : {}),
     createPeerConnection: () => peerFactory(mode === 'loopback' ? { mode } : { mode, iceServers }),
+    ...(relay ? { relay } : {}),
     logger: log,
   });
   process.stderr.write(
@@ -284,7 +318,7 @@ async function main(): Promise<void> {
     sender.stats$.subscribe({
       next: (s) =>
         file.write(
-          `${JSON.stringify({ ...s, receivers: s.receivers.map(({ link, ...r }) => ({ ...r, rttMs: link?.rttMs, sentBytesPerSec: link?.sentBytesPerSec })) })}\n`,
+          `${JSON.stringify({ ...s, receivers: s.receivers.map(({ link, ...r }) => ({ ...r, rttMs: link?.rttMs, sentBytesPerSec: link?.sentBytesPerSec })), ...(relay ? { relay: relay.stats() } : {}) })}\n`,
         ),
       complete: () => file.end(),
     });

@@ -17,6 +17,7 @@ import {
   splitPayload,
   TokenBucket,
 } from '@m4sc/transport';
+import type { RelayPublisher } from '@m4sc/transport/janus';
 import { type Observable, Subject } from 'rxjs';
 import {
   type AdaptationPolicy,
@@ -64,6 +65,8 @@ export interface SenderOptions {
   sharing?: SharingPolicy | 'naive';
   /** How often `stats$` emits, milliseconds. Default 1000. */
   statsIntervalMs?: number;
+  /** Called after each sample is handed to the links, with the receivers it went to (any stream). */
+  onSampleSent?: (seq: number, peerIds: readonly string[]) => void;
   /**
    * Link adaptation (`--adapt`): a policy that turns each receiver's link figures into its private
    * operating point and the public layers it is sent, or `false` for a fixed operating point.
@@ -75,6 +78,12 @@ export interface SenderOptions {
    * the public stream unlayered. Default {@link DEFAULT_LAYER_BOUNDS} cut at the operating point's rate.
    */
   publicLayers?: readonly number[] | false;
+  /**
+   * A relay (`createJanusPublisher`, `--relay`): the public stream goes there once per sample, and to no
+   * receiver that reports the relay path working (`{t:'relay', up}` on control). Private and shared
+   * streams and control stay direct. The sender closes it. Default none.
+   */
+  relay?: RelayPublisher;
   logger?: Logger;
 }
 
@@ -137,6 +146,8 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         })();
   /** Bytes of each public layer of the last sample, for the policy's view of the stream's rate. */
   let lastLayerBytes: number[] = [];
+  /** Receivers the current sample went to. */
+  const sentTo = new Set<string>();
   const log = options.logger ?? silent;
 
   const client: SignalingClient = await connectSignaling({
@@ -148,6 +159,9 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   });
 
   const sessions = new Map<string, Session>();
+  /** Receivers that report the public stream reaching them through the relay. */
+  const onRelay = new Set<string>();
+  const relay = options.relay;
   const stats$ = new Subject<SenderStats>();
   let closed = false;
   let joinCounter = 0;
@@ -198,6 +212,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     s.state = 'closed';
     s.link.close();
     if (adaptation) adaptation.forget(peerId);
+    onRelay.delete(peerId);
     log.info('receiver left', { peerId, reason });
   };
 
@@ -229,6 +244,14 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     // Abuse ends after a full second within the limit (a flood at any rate above it keeps hitting it).
     if (s.lastOverLimitMs !== undefined && now - s.lastOverLimitMs > 1000) s.abuseSinceMs = undefined;
     s.controlBucket.take(1, now);
+    const r = raw as { t?: unknown; up?: unknown } | null;
+    if (r && typeof r === 'object' && r.t === 'relay' && typeof r.up === 'boolean') {
+      // The receiver gets the public stream through the relay (or no longer does): stop (or resume) direct.
+      if (r.up !== onRelay.has(s.peerId)) log.info('receiver relay path', { peerId: s.peerId, up: r.up });
+      if (r.up) onRelay.add(s.peerId);
+      else onRelay.delete(s.peerId);
+      return;
+    }
     const m = parseReceiverMessage(raw);
     if (!m) {
       // Reply once a second at most, so a stream of garbage is not echoed back.
@@ -408,6 +431,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     if (s.state === 'closed') return; // left while the sample was encoding
     try {
       s.link.sendSample(channel, { seq, captureTsMs, op: wireOp, packets, stream } as never);
+      sentTo.add(s.peerId);
       for (const p of packets) s.bytes[kind] += p.byteLength;
     } catch (err) {
       log.warn('send failed', { peerId: s.peerId, error: String(err) });
@@ -433,14 +457,31 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     });
   };
 
+  /** True when `s` gets the public stream from the relay (which is up), so not directly. */
+  const viaRelay = (s: Session) => relay?.state === 'up' && onRelay.has(s.peerId);
+  const publishRelay = (
+    stream: string,
+    seq: number,
+    captureTsMs: number,
+    op: Record<string, unknown>,
+    packets: Uint8Array[],
+  ) => {
+    try {
+      relay?.sendSample({ stream, seq, captureTsMs, op: op as never, packets });
+    } catch (err) {
+      log.warn('relay send failed', { error: String(err) });
+    }
+  };
+
   const sendRaw = (sample: SourceSample, connected: Session[], captureTsMs: number) => {
     const img = sample.image!;
     const packetBytes = connected[0]!.link.maxPacketPayloadBytes;
     const packets = splitPayload(img.data, packetBytes);
     const wireOp = { kind: 'raw-rgb', width: img.width, height: img.height, packetBytes };
     publicBytesPerSample = img.data.byteLength;
+    publishRelay('public', sample.index, captureTsMs, wireOp, packets);
     for (const s of connected)
-      send(s, 'public', 'public', 'public', sample.index, captureTsMs, wireOp, packets);
+      if (!viaRelay(s)) send(s, 'public', 'public', 'public', sample.index, captureTsMs, wireOp, packets);
   };
 
   const sendSemantic = async (sample: SourceSample, connected: Session[], captureTsMs: number) => {
@@ -507,8 +548,19 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     privateEncodes += enc.private.length;
     publicBytesPerSample = enc.public.packets.reduce((n, p) => n + p.byteLength, 0);
     lastLayerBytes = (enc.publicLayers ?? []).map((l) => l.packets.reduce((n, p) => n + p.byteLength, 0));
+    if (relay && publicReceivers.length > 0) {
+      // Once per sample, whatever the number of receivers; every layer (Janus cannot pick per subscriber).
+      const layers = enc.publicLayers ?? [{ start: 0, packets: enc.public.packets }];
+      layers.forEach((layer, k) => {
+        const wire = enc.publicLayers
+          ? { ...wirePublic, ly: k, ls: layer.start, ln: layers.length }
+          : wirePublic;
+        publishRelay(k === 0 ? 'public' : `public.${k}`, sample.index, captureTsMs, wire, layer.packets);
+      });
+    }
     for (const s of publicReceivers) {
       serve(s, 'pub', 'public', s.instruction!, 1);
+      if (viaRelay(s)) continue;
       if (!enc.publicLayers) {
         send(s, 'public', 'public', 'public', sample.index, captureTsMs, wirePublic, enc.public.packets);
         continue;
@@ -568,8 +620,10 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       const connected = [...sessions.values()].filter((s) => s.state === 'connected');
       if (connected.length === 0 || closed) return;
       const t0 = performance.now();
+      sentTo.clear();
       if (codec) await sendSemantic(sample, connected, captureTsMs);
       else sendRaw(sample, connected, captureTsMs);
+      options.onSampleSent?.(sample.index, [...sentTo]);
       encodeMs.push(performance.now() - t0);
     } catch (err) {
       if ((err as Error).name === 'SourceError') {
@@ -623,6 +677,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       await inflight; // the model may still be running on the last sample
       eventsSub.unsubscribe();
       for (const id of [...sessions.keys()]) closeSession(id, 'sender-closed');
+      await relay?.close();
       client.close();
       source.close();
       resolveEnded(undefined);
