@@ -17,6 +17,7 @@ import {
   percentile,
   type ReassembledSample,
 } from '@m4sc/transport';
+import type { RelaySubscriber } from '@m4sc/transport/janus';
 import { type Observable, Subject, type Subscription } from 'rxjs';
 
 /** What the receiver asks the sender for. */
@@ -75,6 +76,12 @@ export interface ReceiverOptions {
   instruction?: ReceiverInstruction;
   /** Receive-side fault injection on the sample channels (the transport's `faults`), for demos and tests. */
   faults?: { lossPct?: number; delayMs?: number; jitterMs?: number; seed?: number };
+  /**
+   * A relay (`createJanusSubscriber`, `--relay`): public samples also come from there; while they do, the
+   * receiver tells the sender (`{t:'relay', up}` on control), which then stops sending them directly.
+   * Samples that come both ways are decoded once. The receiver closes it. Default none.
+   */
+  relay?: RelaySubscriber;
   logger?: Logger;
 }
 
@@ -120,6 +127,9 @@ const LAYER_HOLD_MS = 60;
 
 /** Samples waiting to be decoded; beyond this the oldest is dropped (a stale result is worth nothing). */
 const DECODE_QUEUE_MAX = 4;
+
+/** Relay frames older than this mean the relay path is not working (a few frame intervals at least), ms. */
+const RELAY_STALE_MS = 1000;
 
 interface RawRgbOp {
   kind: 'raw-rgb';
@@ -422,28 +432,63 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     });
     link = l;
     linkFrom = from;
+    /** Samples seen on this link or the relay, so one that comes both ways is decoded once. */
+    const recent = new Set<string>();
+    const relay = options.relay;
+    let relayReported: boolean | undefined;
+    /** Tells the sender whether the public stream reaches us through the relay (when that changes). */
+    const reportRelay = () => {
+      if (!relay || l.state !== 'connected') return;
+      const staleMs = Math.max(RELAY_STALE_MS, 3000 / (hello?.fps ?? 1));
+      const up = relay.state === 'up' && Date.now() - relay.stats().lastMessageAtMs < staleMs;
+      if (up !== relayReported && l.sendControl({ t: 'relay', up })) {
+        relayReported = up;
+        log.info(up ? 'public stream arrives through the relay' : 'public stream direct from the sender', {
+          relay: relay.address.href,
+        });
+      }
+    };
+    const onSample = (sample: ReassembledSample) => {
+      const key = `${sample.stream}|${sample.seq}`;
+      if (recent.has(key)) return;
+      recent.add(key);
+      if (recent.size > 512) recent.delete(recent.values().next().value as string);
+      const layer = layerOf(sample);
+      if (!layer) return enqueue({ sample, receivedAt: Date.now() });
+      // A layered public sample: decode once every layer sent to us is in, or after a short hold.
+      let p = layering.get(sample.seq);
+      if (!p) {
+        const seq = sample.seq;
+        p = {
+          layers: [],
+          expected: layer.n,
+          receivedAt: Date.now(),
+          timer: setTimeout(() => flushLayers(seq), LAYER_HOLD_MS),
+        };
+        layering.set(seq, p);
+      }
+      p.layers.push(sample);
+      if (p.layers.length >= p.expected) flushLayers(sample.seq);
+    };
     linkSubs.push(
-      l.samples$.subscribe((sample) => {
-        const layer = layerOf(sample);
-        if (!layer) return enqueue({ sample, receivedAt: Date.now() });
-        // A layered public sample: decode once every layer sent to us is in, or after a short hold.
-        let p = layering.get(sample.seq);
-        if (!p) {
-          const seq = sample.seq;
-          p = {
-            layers: [],
-            expected: layer.n,
-            receivedAt: Date.now(),
-            timer: setTimeout(() => flushLayers(seq), LAYER_HOLD_MS),
-          };
-          layering.set(seq, p);
-        }
-        p.layers.push(sample);
-        if (p.layers.length >= p.expected) flushLayers(sample.seq);
-      }),
+      l.samples$.subscribe(onSample),
+      ...(relay
+        ? [
+            relay.samples$.subscribe((sample) => {
+              if (!isPublicStream(sample.stream)) return; // only the public stream is relayed
+              onSample(sample);
+              if (relayReported !== true) reportRelay();
+            }),
+            relay.state$.subscribe(() => reportRelay()),
+          ]
+        : []),
       l.control$.subscribe(onControl),
       l.stats$.subscribe((s) => {
         stats$.next(s);
+        if (relay) {
+          relay.clockOffsetMs = s.clockOffsetMs;
+          reportRelay();
+        }
         const d = [...decodeTimes].sort((a, b) => a - b);
         const a = [...latencies].sort((x, y) => x - y);
         if (l.state === 'connected' && hello?.codec === 'semantic') {
@@ -513,6 +558,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       closed = true;
       sub.unsubscribe();
       dropLink();
+      await options.relay?.close();
       client.close();
       results$.complete();
       events$.complete();
