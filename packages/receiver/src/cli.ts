@@ -8,6 +8,8 @@ import type { SemanticCodec } from '@m4sc/semantic-codec';
 import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import { createLineLogger } from '@m4sc/signaling';
 import { type LinkStats, percentile } from '@m4sc/transport';
+import { createJanusSubscriber, parseRelayUrl } from '@m4sc/transport/janus';
+import { relayNodeOptions } from '@m4sc/transport/janus/node';
 import { createNodeDatachannelPeerConnection, createWeriftPeerConnection } from '@m4sc/transport/node';
 import sharp from 'sharp';
 import { createReceiver, type ReceiverInstruction } from './receiver.js';
@@ -42,6 +44,10 @@ Network:
                         (libdatachannel, faster; see docs/BENCHMARKS.md); either talks to the other
   --network             offer every interface's address, for peers on other machines (default:
                         loopback only when the signaling server is on loopback)
+  --relay janus://HOST:PORT/ROOM
+                        take the public stream from the sender's Janus relay (the same URL as
+                        m4sc-send --relay, or a Janus it cascades to); control and private/shared
+                        results stay direct; falls back to direct when the relay fails (docs/SCALE.md)
 
 Impairment (in-process, for demos and tests; the network lab impairs real links):
   --impair-loss PCT     drop this percentage of incoming public/private packets at random (seeded)
@@ -90,6 +96,7 @@ const OPTIONS = {
   'ice-credential': { type: 'string' },
   network: { type: 'boolean' },
   peer: { type: 'string' },
+  relay: { type: 'string' },
   'impair-loss': { type: 'string' },
   'impair-delay': { type: 'string' },
   duration: { type: 'string' },
@@ -118,6 +125,7 @@ async function main(): Promise<void> {
     return;
   }
   if (v.web) {
+    if (v.relay !== undefined) fail('--relay applies to the Node receiver, not --web');
     for (const f of WEB_INCOMPATIBLE_FLAGS)
       if (v[f as keyof typeof v] !== undefined)
         fail(`--${f} does not apply to --web (the page decodes in the browser)`);
@@ -129,6 +137,13 @@ async function main(): Promise<void> {
   const signalUrl = v.signal;
   if (!signalUrl) fail('--signal URL is required (m4sc-send prints it)');
   if (!/^wss?:\/\//.test(signalUrl)) fail(`--signal must be a ws:// or wss:// URL, got '${signalUrl}'`);
+  if (v.relay !== undefined) {
+    try {
+      parseRelayUrl(v.relay);
+    } catch (err) {
+      fail(`--relay: ${(err as Error).message}`);
+    }
+  }
   const durationS = v.duration === undefined ? 0 : Number(v.duration);
   if (!Number.isFinite(durationS) || durationS < 0)
     fail(`--duration must be a non-negative number, got '${v.duration}'`);
@@ -182,6 +197,9 @@ async function main(): Promise<void> {
     instruction: { task, ...(v.query ? { query: v.query } : {}) },
     ...(impairLoss || impairDelay ? { faults: { lossPct: impairLoss, delayMs: impairDelay, seed: 1 } } : {}),
     createPeerConnection: () => peerFactory(mode === 'loopback' ? { mode } : { mode, iceServers }),
+    ...(v.relay
+      ? { relay: createJanusSubscriber({ url: v.relay, ...relayNodeOptions(v.relay), logger: log }) }
+      : {}),
     logger: log,
   });
   process.stderr.write(
