@@ -6,8 +6,9 @@
 #   nftables iproute2  the network lab (namespaces, loss rules)
 #   visp-images-data   grey video sequences used by the source tests
 #   python3-torch libopenblas0-openmp libjemalloc2 python3-numpy python3-pil  `npm run train:smoke`
+#   janus              the relay (m4sc-send --relay; tests/janus, bench scale): Janus Gateway with VideoRoom
 set -euo pipefail
-PKGS=(ffmpeg chromium nftables iproute2 visp-images-data python3-torch libopenblas0-openmp libjemalloc2 python3-numpy python3-pil)
+PKGS=(ffmpeg chromium nftables iproute2 visp-images-data python3-torch libopenblas0-openmp libjemalloc2 python3-numpy python3-pil janus)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && { echo "system packages: all present"; exit 0; }
