@@ -316,6 +316,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     if (statsTimer) clearInterval(statsTimer);
+    const faultLostSeqs = receiver.faultLostSeqs();
     await receiver.close();
     await new Promise((r) => setTimeout(r, 100)); // pending PNG writes
     await y4m?.close();
@@ -324,6 +325,10 @@ async function main(): Promise<void> {
     await codec.close();
     process.stderr.write(
       `m4sc-recv: ${count} results${out ? `, ${written} frames written to ${out}` : ''}\n`,
+    );
+    // One machine-readable line for soak tests and scripts: what was decoded, dropped, and lost to --impair-*.
+    process.stderr.write(
+      `m4sc-recv: summary ${JSON.stringify({ results: count, dropped: receiver.dropped, faultLostSeqs })}\n`,
     );
     process.exit(code);
   };

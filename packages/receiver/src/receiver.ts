@@ -96,6 +96,8 @@ export interface Receiver {
   readonly stats$: Observable<LinkStats>;
   /** Counters of samples not decoded, by reason. */
   readonly dropped: Readonly<Record<'bad-control' | 'not-for-me' | 'undecodable' | 'decoder-busy', number>>;
+  /** Samples the `faults` injector dropped entirely (sample numbers, all streams), for loss accounting. */
+  faultLostSeqs(): number[];
   /** Switches task; takes effect with the next sample the sender encodes. */
   setInstruction(instruction: ReceiverInstruction): void;
   close(): Promise<void>;
@@ -124,6 +126,14 @@ function layerOf(sample: ReassembledSample): { k: number; n: number } | undefine
  * (it decodes masked, like a rate prefix).
  */
 const LAYER_HOLD_MS = 60;
+
+/**
+ * How long a private or shared sample waits for the `serve` that names its tag, ms: `serve` goes on the
+ * reliable control channel right before the first such sample, so it is at most a round trip behind.
+ * Samples whose tag never comes (an old instruction's) are then dropped as not-for-me.
+ */
+const SERVE_WAIT_MS = 500;
+const AWAITING_SERVE_MAX = 16;
 
 /** Samples waiting to be decoded; beyond this the oldest is dropped (a stale result is worth nothing). */
 const DECODE_QUEUE_MAX = 4;
@@ -313,6 +323,15 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     return { ...base, task, decodeMs, latencyMs, text: decoded.text.text };
   };
 
+  /** Private/shared samples that came before the `serve` naming their tag (see SERVE_WAIT_MS). */
+  let awaitingServe: Queued[] = [];
+  const expireAwaiting = () => {
+    const now = Date.now();
+    const keep = awaitingServe.filter((q) => now - q.receivedAt <= SERVE_WAIT_MS).slice(-AWAITING_SERVE_MAX);
+    dropped['not-for-me'] += awaitingServe.length - keep.length;
+    awaitingServe = keep;
+  };
+
   const enqueue = (q: Queued) => {
     queue.push(q);
     while (queue.length > DECODE_QUEUE_MAX) {
@@ -400,6 +419,9 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       if (m.ref !== requestId) return; // an answer to an older request
       serve = m;
       events$.next({ type: 'served', serve: m });
+      const ready = awaitingServe.filter((q) => (q.sample.op as { ik?: unknown }).ik === m.ik);
+      awaitingServe = awaitingServe.filter((q) => !ready.includes(q));
+      for (const q of ready) enqueue(q);
     } else {
       if (m.ref !== undefined && m.ref !== requestId) return;
       log.warn('the sender refused', { code: m.code, message: m.message });
@@ -407,7 +429,10 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     }
   };
 
+  /** Wholly lost samples of links already closed (a sender restart starts a new link). */
+  const faultLost: number[] = [];
   const dropLink = () => {
+    if (link) faultLost.push(...link.faultLostSamples().map((x) => x.seq));
     for (const p of layering.values()) clearTimeout(p.timer);
     layering.clear();
     for (const s of linkSubs) s.unsubscribe();
@@ -454,6 +479,13 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       recent.add(key);
       if (recent.size > 512) recent.delete(recent.values().next().value as string);
       const layer = layerOf(sample);
+      if (!layer && !isPublicStream(sample.stream) && (sample.op as { ik?: unknown }).ik !== serve?.ik) {
+        // A result can arrive before the `serve` that says how to decode it (control is another
+        // channel): hold it briefly rather than drop it.
+        awaitingServe.push({ sample, receivedAt: Date.now() });
+        expireAwaiting();
+        return;
+      }
       if (!layer) return enqueue({ sample, receivedAt: Date.now() });
       // A layered public sample: decode once every layer sent to us is in, or after a short hold.
       let p = layering.get(sample.seq);
@@ -547,6 +579,9 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     events$: events$.asObservable(),
     stats$: stats$.asObservable(),
     dropped,
+    faultLostSeqs() {
+      return [...new Set([...faultLost, ...(link?.faultLostSamples() ?? []).map((x) => x.seq)])];
+    },
     setInstruction(next) {
       if (closed) throw new Error('receiver is closed');
       if (!next || typeof next.task !== 'string') throw new TypeError('instruction.task must be a string');

@@ -302,7 +302,10 @@ async function main(): Promise<void> {
     ...(v['sample-log']
       ? (() => {
           const file = createWriteStream(v['sample-log'], { flags: 'a' });
-          return { onSampleSent: (seq: number, to: readonly string[]) => file.write(`${JSON.stringify({ seq, to })}\n`) };
+          return {
+            onSampleSent: (seq: number, to: readonly string[]) =>
+              file.write(`${JSON.stringify({ seq, to })}\n`),
+          };
         })()
       : {}),
     createPeerConnection: () => peerFactory(mode === 'loopback' ? { mode } : { mode, iceServers }),
@@ -318,7 +321,7 @@ async function main(): Promise<void> {
     sender.stats$.subscribe({
       next: (s) =>
         file.write(
-          `${JSON.stringify({ ...s, receivers: s.receivers.map(({ link, ...r }) => ({ ...r, rttMs: link?.rttMs, sentBytesPerSec: link?.sentBytesPerSec })), ...(relay ? { relay: relay.stats() } : {}) })}\n`,
+          `${JSON.stringify({ ...s, receivers: s.receivers.map(({ link, ...r }) => ({ ...r, rttMs: link?.rttMs, sentBytesPerSec: link?.sentBytesPerSec, sendDroppedSamples: link?.sendDroppedSamples })), ...(relay ? { relay: relay.stats() } : {}) })}\n`,
         ),
       complete: () => file.end(),
     });

@@ -102,6 +102,8 @@ export interface Sender {
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const PUBLIC_TASKS = new Set(['reconstruct', 'transmit']);
+/** Offers to a receiver whose connection failed, before giving up (backoff 0.5, 1, 2, 4 s). */
+const CONNECT_RETRIES = 4;
 
 /** 8 hex digits of FNV-1a: a short tag for an instruction key in stream ids and sample headers. */
 export function instructionTag(key: string): string {
@@ -159,6 +161,8 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   });
 
   const sessions = new Map<string, Session>();
+  /** Failed connection attempts per receiver, for the retry backoff. */
+  const connectAttempts = new Map<string, number>();
   /** Receivers that report the public stream reaching them through the relay. */
   const onRelay = new Set<string>();
   const relay = options.relay;
@@ -366,6 +370,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       () => {
         if (sessions.get(peerId) !== s) return;
         s.state = 'connected';
+        connectAttempts.delete(peerId);
         control(s, {
           t: 'hello',
           codec: codec ? 'semantic' : 'raw',
@@ -377,8 +382,30 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         log.info('receiver connected', { peerId });
       },
       (err: unknown) => {
-        log.warn('receiver failed to connect', { peerId, error: String(err) });
+        if (sessions.get(peerId) !== s) return; // replaced or closed meanwhile
         closeSession(peerId, 'connect-failed');
+        // ICE can fail on a loaded host or a lossy path: offer again, with backoff, while it is in the room.
+        const attempt = (connectAttempts.get(peerId) ?? 0) + 1;
+        connectAttempts.set(peerId, attempt);
+        if (attempt > CONNECT_RETRIES || closed) {
+          log.warn('receiver failed to connect; giving up', {
+            peerId,
+            attempts: attempt,
+            error: String(err),
+          });
+          return;
+        }
+        const delayMs = 500 * 2 ** (attempt - 1);
+        log.warn('receiver failed to connect; offering again', {
+          peerId,
+          attempt,
+          delayMs,
+          error: String(err),
+        });
+        setTimeout(() => {
+          if (!closed && !sessions.has(peerId) && client.peers.some((p) => p.peerId === peerId))
+            openSession(peerId);
+        }, delayMs);
       },
     );
     log.info('receiver joined', { peerId });
@@ -390,6 +417,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         if (ev.role === 'receiver') openSession(ev.peerId);
         break;
       case 'peer-left':
+        connectAttempts.delete(ev.peerId);
         closeSession(ev.peerId, ev.reason);
         break;
       case 'signal': {

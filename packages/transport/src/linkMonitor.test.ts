@@ -9,6 +9,7 @@ const extras = {
   controlRejected: 0,
   samplesComplete: 3,
   samplesIncomplete: 0,
+  faultDrops: { packets: 0, samples: 0 },
 };
 
 describe('link monitor', () => {

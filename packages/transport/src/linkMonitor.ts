@@ -74,6 +74,7 @@ export interface MonitorExtras {
   controlRejected: number;
   samplesComplete: number;
   samplesIncomplete: number;
+  faultDrops: { packets: number; samples: number };
 }
 
 const KINDS: readonly ChannelKind[] = ['control', 'public', 'private'];
@@ -177,6 +178,7 @@ export class LinkMonitor {
       controlRejected: extras.controlRejected,
       samplesComplete: extras.samplesComplete,
       samplesIncomplete: extras.samplesIncomplete,
+      faultDrops: { ...extras.faultDrops },
       remote: this.remote,
     };
   }

@@ -194,6 +194,10 @@ describe('PeerLink over loopback', () => {
     // 30% ± 4σ of 200 Bernoulli draws (σ ≈ 3.2%).
     expect(got.length).toBeGreaterThan(200 * 0.57);
     expect(got.length).toBeLessThan(200 * 0.83);
+    // Every missing sample is explained by the injector (one packet per sample here).
+    const stats = await firstValueFrom(pair.answerer.stats$);
+    expect(stats.faultDrops.samples).toBe(200 - got.length);
+    expect(stats.faultDrops.packets).toBe(200 - got.length);
     expect(() =>
       createPeerLink({
         pc: createWeriftPeerConnection({ mode: 'loopback' }),

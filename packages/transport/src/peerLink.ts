@@ -29,6 +29,10 @@ import {
   packValue,
 } from './framer.js';
 import { Impairment } from './impairment.js';
+
+/** How many wholly lost samples `faultLostSamples()` remembers. */
+const FAULT_LOST_MEMORY = 4096;
+
 import { LinkMonitor, toLinkReport } from './linkMonitor.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Negotiator, validateSignal } from './negotiator.js';
@@ -86,6 +90,14 @@ class PeerLinkImpl implements PeerLink {
   readonly #streamIds: Record<SampleChannel, string>;
   /** Receive-side fault injection on the unreliable channels (`faults` option), if any. */
   readonly #faults: Impairment | undefined;
+  /** What the fault injector dropped; `pending` counts dropped packets per (stream, seq) until a sample is wholly lost. */
+  readonly #faultDrops = {
+    packets: 0,
+    samples: 0,
+    pending: new Map<string, number>(),
+    /** The most recent wholly lost samples (bounded), for exact loss accounting in soak tests. */
+    lost: [] as { stream: string; seq: number }[],
+  };
   readonly #channels = new Map<ChannelKind, DataChannelLike>();
   readonly #listeners: (() => void)[] = [];
   readonly #state$: BehaviorSubject<LinkState>;
@@ -265,6 +277,10 @@ class PeerLinkImpl implements PeerLink {
     this.#pacer.wake();
   }
 
+  faultLostSamples(): { stream: string; seq: number }[] {
+    return this.#faultDrops.lost.map((x) => ({ ...x }));
+  }
+
   sendLinkReport(): void {
     this.#assertOpen('sendLinkReport');
     this.#sendReport(this.#snapshot());
@@ -433,13 +449,39 @@ class PeerLinkImpl implements PeerLink {
     if (this.#closed) return;
     if (this.#faults && kind !== 'control') {
       const fate = this.#faults.next();
-      if (fate.drop) return;
+      if (fate.drop) {
+        this.#countFaultDrop(data);
+        return;
+      }
       if (fate.delayMs > 0) {
         setTimeout(() => this.#receive(kind, data), fate.delayMs);
         return;
       }
     }
     this.#receive(kind, data);
+  }
+
+  /** Accounts a message the fault injector dropped: a whole sample is lost once all its packets were. */
+  #countFaultDrop(data: unknown): void {
+    const d = this.#faultDrops;
+    d.packets++;
+    const bytes = toBytes(data);
+    if (!bytes) return;
+    try {
+      const f = decodeFrame(bytes);
+      const key = `${f.stream}|${f.seq}`;
+      const n = (d.pending.get(key) ?? 0) + 1;
+      if (n >= f.count) {
+        d.pending.delete(key);
+        d.samples++;
+        d.lost.push({ stream: f.stream, seq: f.seq });
+        if (d.lost.length > FAULT_LOST_MEMORY) d.lost.shift();
+      } else d.pending.set(key, n);
+      // Bounded: keys of samples that were only partly dropped are forgotten oldest first.
+      if (d.pending.size > 1024) d.pending.delete(d.pending.keys().next().value!);
+    } catch {
+      // Not a frame: counted as a packet only.
+    }
   }
 
   #receive(kind: ChannelKind, data: unknown): void {
@@ -572,6 +614,7 @@ class PeerLinkImpl implements PeerLink {
       controlRejected: this.#controlRejected,
       samplesComplete: complete,
       samplesIncomplete: incomplete,
+      faultDrops: { packets: this.#faultDrops.packets, samples: this.#faultDrops.samples },
     });
   }
 

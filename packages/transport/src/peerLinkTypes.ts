@@ -94,6 +94,8 @@ export interface PeerLink {
   sendSample(channel: SampleChannel, sample: SampleInput): void;
   /** Sends this end's receive-side view (`link-report`) to the peer now (also done every interval unless `autoLinkReport` is false). */
   sendLinkReport(): void;
+  /** Samples the `faults` injector dropped entirely (every packet), most recent last; at most 4096. */
+  faultLostSamples(): { stream: string; seq: number }[];
   /** Closes channels and the peer connection, completes every observable. Idempotent. */
   close(): void;
 }

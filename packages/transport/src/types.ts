@@ -154,6 +154,11 @@ export interface LinkStats {
   /** Samples emitted so far, complete and with holes. */
   samplesComplete: number;
   samplesIncomplete: number;
+  /**
+   * What this end's fault injection (`faults`) dropped since the link started: packets, and samples of
+   * which it dropped every packet (so they never reached reassembly). Zero without `faults`.
+   */
+  faultDrops: { packets: number; samples: number };
   /** The last link report the peer sent (its receive-side view), if any. */
   remote: LinkReport | undefined;
 }
