@@ -69,7 +69,7 @@ describe('m4sc-send with two m4sc-recv in one room', () => {
     ]);
     const [, url] = await sender.waitFor(/listening on (ws:\/\/\S+)/);
     const recvs = ['a', 'b'].map((n) =>
-      start(BIN.recv, ['--signal', url!, '--room', 'cli-test', '--out', join(dir, n), '--duration', '4']),
+      start(BIN.recv, ['--signal', url!, '--room', 'cli-test', '--out', join(dir, n), '--duration', '6']),
     );
     const codes = await Promise.all(recvs.map((r) => r.exited));
     expect(codes).toEqual([0, 0]);
@@ -166,7 +166,7 @@ describe('three processes: m4sc-signal, m4sc-send, m4sc-recv', () => {
       'pattern',
     ]);
     await sender.waitFor(/streaming 'pattern'/);
-    const recv = start(BIN.recv, ['--signal', url!, '--room', 'r3', '--token', recvToken, '--duration', '3']);
+    const recv = start(BIN.recv, ['--signal', url!, '--room', 'r3', '--token', recvToken, '--duration', '5']);
     expect(await recv.exited).toBe(0);
     expect(recv.stdout(), recv.stderr()).not.toBe('');
     const lines = recv

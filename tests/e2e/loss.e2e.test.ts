@@ -10,7 +10,7 @@ afterEach(() => {
 
 describe('decoding under packet loss', () => {
   it('decodes samples with lost packets through the erasure mask', async () => {
-    const sender = run(BIN.send, ['--signal-port', '0', '--fps', '8', '--quiet']);
+    const sender = run(BIN.send, ['--signal-port', '0', '--fps', '8', '--quiet', '--adapt', 'off']);
     procs.push(sender);
     const [, url] = await sender.waitFor(/listening on (ws:\/\/\S+)/, 30_000);
     const recv = run(BIN.recv, [
@@ -35,8 +35,9 @@ describe('decoding under packet loss', () => {
       .map((l) => JSON.parse(l) as { seq: number; lostPackets: number; packets: number });
     expect(lines.length, recv.stderr()).toBeGreaterThan(20);
     const partial = lines.filter((l) => l.lostPackets > 0);
-    // Every public sample has ≥ 2 packets here; at 30% loss many lose one and are still decoded.
-    expect(lines.every((l) => l.packets >= 2)).toBe(true);
+    // With a fixed operating point every public sample has 3 layers of one packet or more; at 30% loss many
+    // lose one and are still decoded.
+    expect(lines.every((l) => l.packets >= 3)).toBe(true);
     expect(partial.length).toBeGreaterThan(lines.length * 0.15);
     expect(partial.every((l) => l.lostPackets < l.packets)).toBe(true);
     // The receiver's stats saw the loss.

@@ -86,7 +86,7 @@ describe('m4sc-send and three m4sc-recv on different tasks', () => {
   it('each receiver gets its task, matching local decoding and the ground truth', async () => {
     //TMP expect(clean, 'manifest.evaluation has the q8-noiseless condition').toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), 'm4sc-e2e-'));
-    const sender = run(BIN.send, ['--signal-port', '0', '--fps', '6', '--room', 'e2e']);
+    const sender = run(BIN.send, ['--signal-port', '0', '--fps', '6', '--room', 'e2e', '--adapt', 'off']);
     procs.push(sender);
     const [, url] = await sender.waitFor(/listening on (ws:\/\/\S+)/, 30_000);
     const question = 'how many shapes are there ?';

@@ -105,7 +105,7 @@ describe.each(['werift', 'node-datachannel'] as const)('PeerLink over %s', (back
     expect(stats.rttMs).toBeGreaterThanOrEqual(0);
     expect(stats.remote).toBeDefined();
     expect(stats.drops.backpressure).toBe(0);
-  });
+  }, 90_000);
 
   it('drops and counts a garbage byte string on each channel and keeps delivering', async () => {
     pair = await pairOf(backend, backend, { answerer: { statsIntervalMs: 100 } });
