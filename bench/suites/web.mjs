@@ -11,5 +11,5 @@ export async function run({ quick, progress }) {
     streamSeconds: quick ? 5 : 10,
     log: progress,
   });
-  return { results, markdown: formatWebBench(results) };
+  return { results, markdown: `\`\`\`text\n${formatWebBench(results).trim()}\n\`\`\`` };
 }
