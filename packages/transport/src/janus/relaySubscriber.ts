@@ -21,8 +21,8 @@ import { listPublishers, VIDEOROOM, VIDEOROOM_ERROR } from './videoroom.js';
 const GATHER_TIMEOUT_MS = 3000;
 /** How often to look for the sender's feed while it is not in the room yet, milliseconds. */
 const FEED_POLL_MS = 250;
-/** Deadlines are run this often, milliseconds (the link's reassembly tick). */
-const TICK_MS = 25;
+/** Deadlines are run this often while samples are pending, milliseconds (the link's reassembly tick). */
+const TICK_MS = 50;
 /** While idle, how often to look at the room's feeds, milliseconds. */
 const IDLE_POLL_MS = 250;
 
@@ -66,13 +66,20 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
   const setState = (s: RelayState) => {
     if (state$.value !== s && state$.value !== 'closed') state$.next(s);
   };
+  let tick: ReturnType<typeof setTimeout> | undefined;
   const emit = (out: ReassembledSample[]) => {
     for (const s of out) {
       counters.samples++;
       samples$.next(s);
     }
+    // Deadlines only matter while something is pending: no timer per subscriber otherwise (128 of them).
+    if (tick === undefined && !closed && reassembler.pendingCount > 0) {
+      tick = setTimeout(() => {
+        tick = undefined;
+        emit(reassembler.tick(Date.now()));
+      }, TICK_MS);
+    }
   };
-  const tick = setInterval(() => emit(reassembler.tick(Date.now())), TICK_MS);
 
   const onMessage = (data: unknown) => {
     const now = Date.now();
@@ -294,7 +301,7 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
       if (closed) return;
       closed = true;
       wakeSleep?.();
-      clearInterval(tick);
+      clearTimeout(tick);
       const a = current;
       current = undefined;
       if (a) {

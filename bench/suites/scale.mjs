@@ -1,0 +1,411 @@
+// Scale suite (issue 8, "fan the public semantic stream out through Janus"): one m4sc-send streaming a
+// 64×64 source at 15 fps to N light receivers, either directly (one peer connection per receiver carries
+// everything: the sender uploads the public stream N times) or through a Janus VideoRoom (the sender
+// uploads it once; receivers keep a direct link for control only). Light receivers are real werift peers
+// that only receive, count and time samples (no decoding), run in worker processes of this same module
+// (`node bench/suites/scale.mjs --worker …`). Figures: sender upload bytes/s (application bytes handed to
+// data channels), sender and Janus CPU, delivered fraction, arrival latency (capture → reassembled,
+// same host clock) p50/p95 over every receiver.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BIN, readStats, stop } from '../lib/procs.mjs';
+import { ms, pct, sleep, table } from '../lib/report.mjs';
+
+export const description =
+  'direct vs Janus fan-out of the public stream, N = 1..128 light receivers (64×64, 15 fps)';
+
+const FPS = 15;
+const SIZE = 64;
+const TARGET = { receivers: 128, p95Ms: 100 };
+const HERE = fileURLToPath(import.meta.url);
+const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s
+
+const SIGNAL_BIN = fileURLToPath(new URL('../../packages/signaling/dist/cli.js', import.meta.url));
+/** Peers per room the bench's signaling server allows: the default (64) is below the largest N. */
+const MAX_PEERS = 200;
+
+/** Spawns a built CLI; resolves with the child and the first `re` match on its stdout. */
+async function spawnUntil(bin, args, re) {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  let out = '';
+  const m = await new Promise((resolve, reject) => {
+    const check = () => {
+      const hit = re.exec(out) ?? re.exec(err);
+      if (hit) resolve(hit);
+    };
+    child.stdout.on('data', (d) => {
+      out += d;
+      check();
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+      check();
+    });
+    child.on('exit', (code) => reject(new Error(`${bin} exited with ${code}: ${err}`)));
+  });
+  return { child, match: m, stderr: () => err };
+}
+
+/** utime + stime of a process, seconds (0 when it is gone). */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/** Starts a worker process running `count` light receivers. */
+function startWorker({ signal, room, relay, count, staggerMs }) {
+  const args = [HERE, '--worker', '--signal', signal, '--room', room, '--count', String(count)];
+  if (relay) args.push('--relay', relay);
+  args.push('--stagger', String(staggerMs));
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let receiving = 0;
+  let last;
+  let err = '';
+  const waiters = [];
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let m;
+    try {
+      m = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (m.type === 'progress') {
+      receiving = m.receiving;
+      last = m;
+    } else if (m.type === 'report') waiters.shift()?.(m);
+  });
+  const exited = new Promise((r) => child.on('close', r));
+  return {
+    child,
+    pid: child.pid,
+    exited,
+    stderr: () => err,
+    receiving: () => receiving,
+    progress: () => last,
+    /** Arrivals in [t0, t1] (wall clock, ms). */
+    report(t0, t1) {
+      return new Promise((resolve) => {
+        waiters.push(resolve);
+        child.stdin.write(`report ${t0} ${t1}\n`);
+      });
+    },
+  };
+}
+
+/** One run: a sender, N light receivers in `workers` processes, direct or through a fresh Janus. */
+export async function runOne({ mode, n, windowS, progress }) {
+  const room = `scale-${mode}-${n}`;
+  const dir = mkdtempSync(join(tmpdir(), 'm4sc-scale-'));
+  const statsFile = join(dir, 'stats.jsonl');
+  let janus;
+  if (mode === 'janus') {
+    const { startJanus } = await import('../../scripts/janus/janus.mjs');
+    janus = await startJanus();
+  }
+  const relay = janus?.relay(room);
+  const signal = await spawnUntil(
+    SIGNAL_BIN,
+    ['--port', '0', '--max-peers', String(MAX_PEERS), '--quiet'],
+    /(ws:\/\/\S+)/,
+  );
+  const url = signal.match[1];
+  const sender = await spawnUntil(
+    BIN.send,
+    [
+      ...[
+        '--signal',
+        url,
+        '--quiet',
+        '--source',
+        'pattern',
+        '--width',
+        String(SIZE),
+        '--height',
+        String(SIZE),
+      ],
+      ...['--fps', String(FPS), '--adapt', 'off', '--room', room, '--stats-json', statsFile],
+      ...(relay ? ['--relay', relay] : []),
+    ],
+    /m4sc-send: streaming/,
+  ).catch(async (err) => {
+    await stop(signal.child);
+    throw err;
+  });
+  sender.url = url;
+  const nWorkers = n >= 32 ? 2 : 1;
+  const workers = [];
+  for (let w = 0; w < nWorkers; w++) {
+    const count = Math.floor(n / nWorkers) + (w < n % nWorkers ? 1 : 0);
+    workers.push(startWorker({ signal: sender.url, room, relay, count, staggerMs: 40 * nWorkers }));
+  }
+  const setupStart = Date.now();
+  const setupLimitMs = 30_000 + n * 400;
+  const all = () => workers.reduce((a, w) => a + w.receiving(), 0);
+  while (all() < n && Date.now() - setupStart < setupLimitMs) await sleep(250);
+  const setupS = (Date.now() - setupStart) / 1000;
+  progress(
+    `${mode} N=${n}: ${all()}/${n} receiving after ${setupS.toFixed(1)} s (${workers.map((w) => JSON.stringify(w.progress())).join(' ')})`,
+  );
+  await sleep(2000); // let the relay path settle (receivers switch from direct to relay)
+  const pids = { sender: sender.child.pid, janus: janus?.pid, workers: workers.map((w) => w.pid) };
+  const cpu0 = {
+    sender: cpuSeconds(pids.sender),
+    janus: janus ? cpuSeconds(pids.janus) : 0,
+    workers: pids.workers.map(cpuSeconds),
+  };
+  const t0 = Date.now();
+  await sleep(windowS * 1000);
+  const t1 = Date.now();
+  const cpu1 = {
+    sender: cpuSeconds(pids.sender),
+    janus: janus ? cpuSeconds(pids.janus) : 0,
+    workers: pids.workers.map(cpuSeconds),
+  };
+  const reports = await Promise.all(workers.map((w) => w.report(t0, t1)));
+  for (const w of workers) w.child.kill('SIGTERM');
+  await Promise.all(workers.map((w) => Promise.race([w.exited, sleep(5000)])));
+  for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+  await stop(sender.child);
+  await stop(signal.child);
+  await janus?.stop();
+
+  const dt = (t1 - t0) / 1000;
+  const lines = readStats(statsFile).filter((l) => l.timestampMs > t0 && l.timestampMs <= t1 + 500);
+  // Direct: every link's application bytes (public for direct receivers, control for all); relay: its uplink.
+  const linkBytesPerSec =
+    lines.reduce((a, l) => a + l.receivers.reduce((b, r) => b + (r.sentBytesPerSec ?? 0), 0), 0) /
+    Math.max(1, lines.length);
+  const relayBytesPerSec =
+    lines.length >= 2 && lines.at(-1).relay
+      ? (lines.at(-1).relay.bytes - lines[0].relay.bytes) /
+        ((lines.at(-1).timestampMs - lines[0].timestampMs) / 1000)
+      : 0;
+  const latencies = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const frames = reports.reduce((a, r) => a + r.frames, 0);
+  const senderFps = lines.length ? lines.reduce((a, l) => a + l.fps, 0) / lines.length : 0;
+  return {
+    mode,
+    receivers: n,
+    receiving: all(),
+    setupS: Math.round(setupS * 10) / 10,
+    windowS: Math.round(dt * 10) / 10,
+    senderFps: Math.round(senderFps * 10) / 10,
+    uploadBytesPerSec: Math.round(linkBytesPerSec + relayBytesPerSec),
+    relayUploadBytesPerSec: Math.round(relayBytesPerSec),
+    senderCpuPct: Math.round(((cpu1.sender - cpu0.sender) / dt) * 1000) / 10,
+    janusCpuPct: janus ? Math.round(((cpu1.janus - cpu0.janus) / dt) * 1000) / 10 : undefined,
+    receiversCpuPct:
+      Math.round((cpu1.workers.reduce((a, c, i) => a + c - cpu0.workers[i], 0) / dt) * 1000) / 10,
+    delivered: Math.round((frames / Math.max(1, senderFps * dt * n)) * 1000) / 1000,
+    latencyMs: { p50: pct(latencies, 50), p95: pct(latencies, 95), n: latencies.length },
+    viaRelay: reports.reduce((a, r) => a + r.viaRelay, 0),
+  };
+}
+
+export async function run({ quick, progress }) {
+  const { janusUnavailableReason } = await import('../../scripts/janus/janus.mjs');
+  const why = janusUnavailableReason();
+  const sizes = quick ? [1, 8, 32] : [1, 8, 32, 64, 128];
+  const directSizes = quick ? [1, 8] : sizes;
+  const windowS = quick ? 4 : 10;
+  const results = { fps: FPS, size: SIZE, windowS, runs: [], skipped: why };
+  for (const n of directSizes) {
+    progress(`direct N=${n}`);
+    results.runs.push(await runOne({ mode: 'direct', n, windowS, progress }));
+  }
+  if (!why) {
+    for (const n of sizes) {
+      progress(`janus N=${n}`);
+      results.runs.push(await runOne({ mode: 'janus', n, windowS, progress }));
+    }
+  } else progress(`janus runs skipped: ${why}`);
+  const kb = (b) => (b / 1000).toFixed(1);
+  const rows = results.runs.map((r) => [
+    r.mode,
+    r.receivers,
+    `${r.receiving}/${r.receivers}`,
+    r.senderFps.toFixed(1),
+    kb(r.uploadBytesPerSec),
+    r.senderCpuPct.toFixed(0),
+    r.janusCpuPct === undefined ? '–' : r.janusCpuPct.toFixed(0),
+    r.receiversCpuPct.toFixed(0),
+    `${(r.delivered * 100).toFixed(0)}%`,
+    ms(r.latencyMs.p50),
+    ms(r.latencyMs.p95),
+  ]);
+  const at = results.runs.find((r) => r.mode === 'janus' && r.receivers === TARGET.receivers);
+  const verdict = at
+    ? `Target (${TARGET.receivers} receivers through Janus, p95 ≤ ${TARGET.p95Ms} ms): p95 ${ms(at.latencyMs.p95)} ms, ${(at.delivered * 100).toFixed(0)}% delivered — ${at.latencyMs.p95 <= TARGET.p95Ms && at.delivered > 0.9 ? 'met' : 'not met'}.`
+    : `Target (${TARGET.receivers} receivers through Janus): not run${quick ? ' in quick mode' : ''}${why ? ` (${why})` : ''}.`;
+  const markdown = [
+    `Sender: \`m4sc-send --source pattern --width ${SIZE} --height ${SIZE} --fps ${FPS} --adapt off\` (semantic codec, CPU),` +
+      ` direct or with \`--relay\` to one Janus 1.1 VideoRoom in the relay namespace (scripts/janus). Receivers: light werift` +
+      ` peers (receive and count, no decoding) in ${'1–2'} worker processes; in the Janus runs they keep a direct link for control.` +
+      ` Window ${windowS} s after every receiver is receiving. Upload = application bytes the sender hands to data channels` +
+      ` (direct links, control included, plus the relay uplink). CPU in % of one core. Latency = capture → reassembled at the receiver.` +
+      " Everything shares this machine's cores, so receiver CPU competes with the sender and Janus.",
+    '',
+    table(
+      [
+        'path',
+        'N',
+        'receiving',
+        'sender fps',
+        'upload kB/s',
+        'sender CPU %',
+        'Janus CPU %',
+        'receivers CPU %',
+        'delivered',
+        'p50 ms',
+        'p95 ms',
+      ],
+      rows,
+    ),
+    '',
+    verdict,
+    ...(why ? ['', `Janus runs skipped: ${why}.`] : []),
+  ].join('\n');
+  return { results, markdown };
+}
+
+// ── worker: N light receivers in this process ────────────────────────────────────────────────────────
+async function worker(argv) {
+  const { parseArgs } = await import('node:util');
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      worker: { type: 'boolean' },
+      signal: { type: 'string' },
+      room: { type: 'string' },
+      relay: { type: 'string' },
+      count: { type: 'string' },
+      stagger: { type: 'string' },
+    },
+  });
+  const { connectSignaling } = await import('@m4sc/signaling');
+  const { createPeerLink } = await import('@m4sc/transport');
+  const { createWeriftPeerConnection } = await import('@m4sc/transport/node');
+  const janus = v.relay ? await import('@m4sc/transport/janus') : undefined;
+  const janusNode = v.relay ? await import('@m4sc/transport/janus/node') : undefined;
+  const count = Number(v.count);
+  /** Arrivals: [wall ms, latency ms, base frame?1:0, via relay?1:0]. */
+  const arrivals = [];
+  const peers = [];
+  const receivingPeers = new Set();
+  const isPublic = (s) => s === 'public' || s.startsWith('public.');
+
+  async function lightPeer(index) {
+    const client = await connectSignaling({
+      url: v.signal,
+      room: v.room,
+      role: 'receiver',
+      reconnect: false,
+    });
+    const seen = new Set();
+    let link;
+    let reported = false;
+    const onSample = (s, viaRelay) => {
+      if (!isPublic(s.stream)) return;
+      const key = `${s.stream}|${s.seq}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (seen.size > 256) seen.delete(seen.values().next().value);
+      const now = Date.now();
+      arrivals.push([now, now - s.captureTsMs, s.stream === 'public' ? 1 : 0, viaRelay ? 1 : 0]);
+      receivingPeers.add(index);
+    };
+    client.events$.subscribe((ev) => {
+      if (ev.type !== 'signal') return;
+      if (ev.data.type === 'offer' || !link) {
+        link?.close();
+        const from = ev.from;
+        link = createPeerLink({
+          pc: createWeriftPeerConnection({ mode: 'loopback' }),
+          role: 'answerer',
+          sendSignal: (d) => client.state === 'joined' && client.signal(from, d),
+          opBudgetBytes: 128,
+        });
+        link.samples$.subscribe((s) => onSample(s, false));
+        link.control$.subscribe((m) => {
+          if (m && m.t === 'hello') link.sendControl({ t: 'instruction', id: 1, task: 'reconstruct' });
+        });
+        link.connected.catch(() => {});
+      }
+      try {
+        link.handleSignal(ev.data);
+      } catch {}
+    });
+    let sub;
+    if (janus) {
+      sub = janus.createJanusSubscriber({ url: v.relay, ...janusNode.relayNodeOptions(v.relay) });
+      sub.samples$.subscribe((s) => {
+        onSample(s, true);
+        if (!reported && link?.state === 'connected') reported = link.sendControl({ t: 'relay', up: true });
+      });
+    }
+    peers.push({ client, sub, link: () => link, close: () => (link?.close(), sub?.close(), client.close()) });
+  }
+
+  for (let i = 0; i < count; i++) {
+    lightPeer(i).catch((err) => process.stderr.write(`peer ${i}: ${err?.message ?? err}\n`));
+    await sleep(Number(v.stagger ?? 40));
+  }
+  const progressTimer = setInterval(() => {
+    const linked = peers.filter((p) => p.link()?.state === 'connected').length;
+    const subscribed = peers.filter((p) => p.sub?.state === 'up').length;
+    process.stdout.write(
+      `${JSON.stringify({ type: 'progress', receiving: receivingPeers.size, joined: peers.length, linked, subscribed })}\n`,
+    );
+    // Keep memory bounded: arrivals older than a minute are never asked for.
+    const cut = Date.now() - 60_000;
+    while (arrivals.length && arrivals[0][0] < cut) arrivals.shift();
+  }, 250);
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const [cmd, a, b] = line.split(' ');
+    if (cmd !== 'report') return;
+    const t0 = Number(a);
+    const t1 = Number(b);
+    const inWindow = arrivals.filter((x) => x[0] >= t0 && x[0] <= t1);
+    process.stdout.write(
+      `${JSON.stringify({
+        type: 'report',
+        latencies: inWindow.map((x) => x[1]),
+        frames: inWindow.filter((x) => x[2] === 1).length,
+        viaRelay: inWindow.filter((x) => x[3] === 1).length,
+      })}\n`,
+    );
+  });
+  process.on('SIGTERM', () => {
+    clearInterval(progressTimer);
+    for (const p of peers) {
+      try {
+        p.close();
+      } catch {}
+    }
+    setTimeout(() => process.exit(0), 300);
+  });
+}
+
+if (
+  process.argv[1] &&
+  pathToFileURL(process.argv[1]).href === import.meta.url &&
+  process.argv.includes('--worker')
+) {
+  worker(process.argv.slice(2)).catch((err) => {
+    process.stderr.write(`scale worker: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+}
