@@ -7,10 +7,11 @@ import { parseArgs } from 'node:util';
 import type { SemanticCodec } from '@m4sc/semantic-codec';
 import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import { createLineLogger } from '@m4sc/signaling';
+import type { PeerConnectionLike } from '@m4sc/transport';
 import { type LinkStats, percentile } from '@m4sc/transport';
 import { createJanusSubscriber, parseRelayUrl } from '@m4sc/transport/janus';
 import { relayNodeOptions } from '@m4sc/transport/janus/node';
-import { createNodeDatachannelPeerConnection, createWeriftPeerConnection } from '@m4sc/transport/node';
+import { createPeerConnectionFactory } from '@m4sc/transport/node';
 import sharp from 'sharp';
 import { createReceiver, type ReceiverInstruction } from './receiver.js';
 import { runWebCommand, WEB_INCOMPATIBLE_FLAGS } from './web/command.js';
@@ -70,15 +71,6 @@ Exit codes: 0 ok, 1 runtime error, 2 bad flags.`;
 function fail(message: string): never {
   process.stderr.write(`m4sc-recv: ${message}\nTry 'm4sc-recv --help'.\n`);
   process.exit(2);
-}
-
-function isLoopbackUrl(url: string): boolean {
-  try {
-    const host = new URL(url).hostname;
-    return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
-  } catch {
-    return false;
-  }
 }
 
 const OPTIONS = {
@@ -177,17 +169,19 @@ async function main(): Promise<void> {
   else if (out) mkdirSync(out, { recursive: true });
   const results = v.log ? createWriteStream(v.log, { flags: 'a' }) : process.stdout;
 
-  const iceServers = (v['ice-server'] ?? []).map((urls) => ({
-    urls,
-    ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
-    ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
-  }));
-  const peer = v.peer ?? 'werift';
-  if (peer !== 'werift' && peer !== 'node-datachannel')
-    fail(`--peer must be werift or node-datachannel, got '${peer}'`);
-  const peerFactory =
-    peer === 'node-datachannel' ? createNodeDatachannelPeerConnection : createWeriftPeerConnection;
-  const mode = !v.network && isLoopbackUrl(signalUrl) && iceServers.length === 0 ? 'loopback' : 'network';
+  let createPeerConnection: () => PeerConnectionLike;
+  try {
+    createPeerConnection = createPeerConnectionFactory({
+      signalUrl,
+      ...(v.peer ? { peer: v.peer } : {}),
+      ...(v.network ? { network: true } : {}),
+      iceServerUrls: v['ice-server'] ?? [],
+      ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
+      ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
 
   const receiver = await createReceiver({
     signalUrl,
@@ -196,7 +190,7 @@ async function main(): Promise<void> {
     codec,
     instruction: { task, ...(v.query ? { query: v.query } : {}) },
     ...(impairLoss || impairDelay ? { faults: { lossPct: impairLoss, delayMs: impairDelay, seed: 1 } } : {}),
-    createPeerConnection: () => peerFactory(mode === 'loopback' ? { mode } : { mode, iceServers }),
+    createPeerConnection,
     ...(v.relay
       ? { relay: createJanusSubscriber({ url: v.relay, ...relayNodeOptions(v.relay), logger: log }) }
       : {}),

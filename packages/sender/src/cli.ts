@@ -8,9 +8,10 @@ import {
   createSignalingServer,
   type SignalingServer,
 } from '@m4sc/signaling';
+import type { PeerConnectionLike } from '@m4sc/transport';
 import { createJanusPublisher, parseRelayUrl, type RelayPublisher } from '@m4sc/transport/janus';
 import { relayNodeOptions } from '@m4sc/transport/janus/node';
-import { createNodeDatachannelPeerConnection, createWeriftPeerConnection } from '@m4sc/transport/node';
+import { createPeerConnectionFactory } from '@m4sc/transport/node';
 import {
   DEFAULT_BUNDLE_DIR,
   DEFAULT_EMBEDDED_SIGNAL_PORT,
@@ -96,15 +97,6 @@ function num(
   if (value.trim() === '' || !Number.isFinite(n) || !check(n))
     fail(`--${name} must be ${what}, got '${value}'`);
   return n;
-}
-
-function isLoopbackUrl(url: string): boolean {
-  try {
-    const host = new URL(url).hostname;
-    return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
-  } catch {
-    return false;
-  }
 }
 
 const OPTIONS = {
@@ -268,17 +260,19 @@ async function main(): Promise<void> {
     process.stdout.write(`signaling server listening on ${signalUrl}\njoin with:\n  ${join}\n`);
   }
 
-  const iceServers = (v['ice-server'] ?? []).map((urls) => ({
-    urls,
-    ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
-    ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
-  }));
-  const peer = v.peer ?? 'werift';
-  if (peer !== 'werift' && peer !== 'node-datachannel')
-    fail(`--peer must be werift or node-datachannel, got '${peer}'`);
-  const peerFactory =
-    peer === 'node-datachannel' ? createNodeDatachannelPeerConnection : createWeriftPeerConnection;
-  const mode = !v.network && isLoopbackUrl(signalUrl) && iceServers.length === 0 ? 'loopback' : 'network';
+  let createPeerConnection: () => PeerConnectionLike;
+  try {
+    createPeerConnection = createPeerConnectionFactory({
+      signalUrl,
+      ...(v.peer ? { peer: v.peer } : {}),
+      ...(v.network ? { network: true } : {}),
+      iceServerUrls: v['ice-server'] ?? [],
+      ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
+      ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
 
   let relay: RelayPublisher | undefined;
   if (relayUrls.length > 0) {
@@ -308,7 +302,7 @@ async function main(): Promise<void> {
           };
         })()
       : {}),
-    createPeerConnection: () => peerFactory(mode === 'loopback' ? { mode } : { mode, iceServers }),
+    createPeerConnection,
     ...(relay ? { relay } : {}),
     logger: log,
   });

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { createPeerConnectionFactory, isLoopbackUrl } from './peerFactory.js';
+
+describe('createPeerConnectionFactory', () => {
+  it('keeps peers on loopback for a loopback signaling server, unless asked for more', () => {
+    expect(isLoopbackUrl('ws://127.0.0.1:8787')).toBe(true);
+    expect(isLoopbackUrl('ws://localhost:1')).toBe(true);
+    expect(isLoopbackUrl('ws://10.0.0.2:8787')).toBe(false);
+    expect(isLoopbackUrl('not a url')).toBe(false);
+    const pc = createPeerConnectionFactory({ signalUrl: 'ws://127.0.0.1:1' })();
+    expect(typeof pc.createDataChannel).toBe('function');
+    pc.close();
+  });
+
+  it('refuses an unknown backend and a TURN server without credentials', () => {
+    expect(() => createPeerConnectionFactory({ signalUrl: 'ws://127.0.0.1:1', peer: 'libwebrtc' })).toThrow(
+      /--peer must be werift or node-datachannel/,
+    );
+    const f = createPeerConnectionFactory({
+      signalUrl: 'ws://example.invalid:1',
+      iceServerUrls: ['turn:t.invalid:3478'],
+    });
+    expect(() => f()).toThrow(/TURN server needs username and credential/);
+  });
+});

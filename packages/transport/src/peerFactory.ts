@@ -1,0 +1,47 @@
+import { createNodeDatachannelPeerConnection } from './nodeDatachannel.js';
+import type { PeerConnectionLike } from './types.js';
+import { createWeriftPeerConnection } from './werift.js';
+
+/** What the CLIs' network flags describe: `--peer`, `--network`, `--ice-server`, `--ice-username/--ice-credential`. */
+export interface PeerFactoryOptions {
+  /** WebRTC implementation. Default `werift`. */
+  peer?: string;
+  /** The signaling URL: a loopback one (with no ICE servers and no `network`) keeps peers on 127.0.0.1. */
+  signalUrl: string;
+  /** Offer every interface's address even with loopback signaling. Default false. */
+  network?: boolean;
+  /** STUN/TURN URLs; `username`/`credential` apply to each. */
+  iceServerUrls?: readonly string[];
+  username?: string;
+  credential?: string;
+}
+
+/** Whether a ws:// URL points at this host's loopback. */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The peer-connection factory the CLIs hand to the sender and receiver: loopback-only candidates when the
+ * signaling server is on loopback and nothing asks for more, else every interface plus the ICE servers.
+ * Throws TypeError for an unknown `peer`.
+ */
+export function createPeerConnectionFactory(options: PeerFactoryOptions): () => PeerConnectionLike {
+  const peer = options.peer ?? 'werift';
+  if (peer !== 'werift' && peer !== 'node-datachannel') {
+    throw new TypeError(`--peer must be werift or node-datachannel, got '${peer}'`);
+  }
+  const iceServers = (options.iceServerUrls ?? []).map((urls) => ({
+    urls,
+    ...(options.username ? { username: options.username } : {}),
+    ...(options.credential ? { credential: options.credential } : {}),
+  }));
+  const loopback = !options.network && isLoopbackUrl(options.signalUrl) && iceServers.length === 0;
+  const make = peer === 'node-datachannel' ? createNodeDatachannelPeerConnection : createWeriftPeerConnection;
+  return () => make(loopback ? { mode: 'loopback' } : { mode: 'network', iceServers });
+}
