@@ -120,6 +120,8 @@ function join_(slot) {
     ...(query ? ['--query', query] : []),
     '--impair-loss',
     String(LOSS_PCT),
+    '--impair-seed',
+    String(nextName),
     '--quiet',
   ]);
   const r = { name, slot, task, p, joinedS: (Date.now() - t0) / 1000, rss: [] };
@@ -205,6 +207,7 @@ for (const r of receivers) {
     sent: mine.length,
     decoded: decoded.size,
     lostToImpairment: [...lost].filter((s) => s <= last).length,
+    droppedAtSender: dropsAtSender,
     unexplained: unexplained.length,
     unexplainedSeqs: unexplained.slice(0, 10),
     dropped: summary.dropped,
@@ -246,11 +249,11 @@ const md = [
   '',
   `Command: \`npm run soak -- --minutes ${minutes}\`; ${new Date().toISOString()}.`,
   '',
-  '| receiver | task | sent | decoded | lost to injected loss | lost otherwise | decoder drops |',
-  '| --- | --- | --- | --- | --- | --- | --- |',
+  '| receiver | task | sent | decoded | lost to injected loss | dropped at sender (stale/backpressure) | lost otherwise | receiver drops |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.name} | ${r.task} | ${r.sent} | ${r.decoded} | ${r.lostToImpairment} | ${r.unexplained} | ${JSON.stringify(r.dropped)} |`,
+      `| ${r.name} | ${r.task} | ${r.sent} | ${r.decoded} | ${r.lostToImpairment} | ${r.droppedAtSender} | ${r.unexplained} | ${JSON.stringify(r.dropped)} |`,
   ),
   '',
   `Samples lost for any reason other than the injected loss and the sender's counted freshness/backpressure drops: **${unexplainedTotal}** (target 0).`,

@@ -53,6 +53,7 @@ Network:
 Impairment (in-process, for demos and tests; the network lab impairs real links):
   --impair-loss PCT     drop this percentage of incoming public/private packets at random (seeded)
   --impair-delay MS     delay each incoming public/private packet by MS milliseconds
+  --impair-seed N       seed of the impairment's random draws (default 1)
 
 Browser:
   --web                 serve the browser receiver page instead (onnxruntime-web, the browser's WebRTC);
@@ -91,6 +92,7 @@ const OPTIONS = {
   relay: { type: 'string' },
   'impair-loss': { type: 'string' },
   'impair-delay': { type: 'string' },
+  'impair-seed': { type: 'string' },
   duration: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -146,6 +148,9 @@ async function main(): Promise<void> {
   const impairLoss = v['impair-loss'] === undefined ? 0 : Number(v['impair-loss']);
   if (!(impairLoss >= 0 && impairLoss <= 100))
     fail(`--impair-loss must be a percentage in 0..100, got '${v['impair-loss']}'`);
+  const impairSeed = v['impair-seed'] === undefined ? 1 : Number(v['impair-seed']);
+  if (!Number.isInteger(impairSeed) || impairSeed < 0)
+    fail(`--impair-seed must be a non-negative integer, got '${v['impair-seed']}'`);
   const impairDelay = v['impair-delay'] === undefined ? 0 : Number(v['impair-delay']);
   if (!(impairDelay >= 0 && impairDelay <= 10_000))
     fail(`--impair-delay must be 0..10000 ms, got '${v['impair-delay']}'`);
@@ -189,7 +194,9 @@ async function main(): Promise<void> {
     ...(v.token ? { token: v.token } : {}),
     codec,
     instruction: { task, ...(v.query ? { query: v.query } : {}) },
-    ...(impairLoss || impairDelay ? { faults: { lossPct: impairLoss, delayMs: impairDelay, seed: 1 } } : {}),
+    ...(impairLoss || impairDelay
+      ? { faults: { lossPct: impairLoss, delayMs: impairDelay, seed: impairSeed } }
+      : {}),
     createPeerConnection,
     ...(v.relay
       ? { relay: createJanusSubscriber({ url: v.relay, ...relayNodeOptions(v.relay), logger: log }) }

@@ -26,6 +26,7 @@ export const WEB_INCOMPATIBLE_FLAGS = [
   'network',
   'impair-loss',
   'impair-delay',
+  'impair-seed',
 ];
 
 /**
