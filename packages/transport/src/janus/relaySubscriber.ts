@@ -13,7 +13,7 @@ import {
   openLossyChannel,
 } from './negotiate.js';
 import { createBackoffPolicy } from './reconnect.js';
-import { DEFAULT_FEED_DISPLAY, RELAY_CHANNEL_LABEL } from './relayPublisher.js';
+import { DEFAULT_FEED_DISPLAY } from './relayPublisher.js';
 import { parseRelayUrl } from './relayUrl.js';
 import type { JanusSubscriberOptions, RelayState, RelaySubscriber, RelaySubscriberStats } from './types.js';
 import { listPublishers, VIDEOROOM, VIDEOROOM_ERROR } from './videoroom.js';
@@ -39,9 +39,10 @@ interface Attempt {
  * the feed by its display name (the newest, when a restarted sender left an old one behind), waits for it
  * when the sender is not there yet, and reconnects by its policy when Janus or the feed goes away.
  *
- * Every data channel Janus opens is read, whatever its label: Janus opens its own (reliable) channel for a
- * label it has not seen, and labels cascaded data with its default. This side also offers an unordered,
- * no-retransmission `public` channel, which Janus uses when it is open before the first message.
+ * Janus sends a feed's data on a channel labelled with the feed id (also in a cascaded room, where the
+ * remote feed keeps the id). This side opens that channel itself, unordered and without retransmissions
+ * like the link's `public` channel, and Janus uses it; should Janus open its own first (reliable, ordered),
+ * that one is read too: every data channel is read, whatever its label.
  */
 export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySubscriber {
   const address = parseRelayUrl(options.url);
@@ -156,7 +157,9 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
       if (!reply.jsep || reply.jsep.type !== 'offer') throw new Error('Janus attached without an SDP offer');
       pc = options.createPeerConnection();
       pc.addEventListener('datachannel', (e) => listen((e as { channel: DataChannelLike }).channel));
-      const own = openLossyChannel(pc, RELAY_CHANNEL_LABEL);
+      // Janus relays a feed's data on a channel labelled with the feed id, opening a reliable ordered one
+      // unless the subscriber already has one by that label: offer it unordered without retransmissions.
+      const own = openLossyChannel(pc, feedId);
       listen(own);
       await pc.setRemoteDescription({ type: 'offer', sdp: reply.jsep.sdp });
       await pc.setLocalDescription(await pc.createAnswer());
