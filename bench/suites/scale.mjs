@@ -357,7 +357,16 @@ async function worker(argv) {
         if (!reported && link?.state === 'connected') reported = link.sendControl({ t: 'relay', up: true });
       });
     }
-    peers.push({ client, sub, link: () => link, close: () => (link?.close(), sub?.close(), client.close()) });
+    peers.push({
+      client,
+      sub,
+      link: () => link,
+      close: () => {
+        link?.close();
+        sub?.close();
+        client.close();
+      },
+    });
   }
 
   for (let i = 0; i < count; i++) {

@@ -154,7 +154,7 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
         room: address.room,
         streams: [{ feed: feedId }],
       });
-      if (!reply.jsep || reply.jsep.type !== 'offer') throw new Error('Janus attached without an SDP offer');
+      if (reply.jsep?.type !== 'offer') throw new Error('Janus attached without an SDP offer');
       pc = options.createPeerConnection();
       pc.addEventListener('datachannel', (e) => listen((e as { channel: DataChannelLike }).channel));
       // Janus relays a feed's data on a channel labelled with the feed id, opening a reliable ordered one
