@@ -60,7 +60,20 @@ const count = (text: string, re: RegExp) => (text.match(new RegExp(re, 'g')) ?? 
 
 async function startSender(room: string, relays: string[], extra: string[] = []) {
   const stats = join(mkdtempSync(join(tmpdir(), 'm4sc-relay-')), 'stats.jsonl');
-  const args = ['--signal-port', '0', '--fps', '6', '--room', room, '--stats-json', stats, '--quiet'];
+  // A fixed operating point: results are compared with a local decode at the bundle's first point.
+  const args = [
+    '--signal-port',
+    '0',
+    '--fps',
+    '6',
+    '--room',
+    room,
+    '--stats-json',
+    stats,
+    '--quiet',
+    '--adapt',
+    'off',
+  ];
   for (const r of relays) args.push('--relay', r);
   const sender = start(BIN.send, [...args, ...extra]);
   const [, url] = await sender.waitFor(/listening on (ws:\/\/\S+)/, 30_000);
