@@ -142,7 +142,10 @@ def export(ckpt_path, out, evaluation=None, extra=None):
             "snrDefinition": "per real symbol: noise variance 10^(-snrDb/10) for symbols of mean power 1",
             "quantiser": "per sample scale = max|x|, q = round(x/scale*(2^(bits-1)-1))",
             "symbolOrder": "symbol-major: index c*T + t",
-            "quantiserSnrDb": {"8": 40.0, "4": 16.0},
+            "quantiserSnrDb": {"8": 20.0, "4": 16.0},
+            "trainedStateRange": {"snrDb": [0, 20], "lossRate": [0, 0.5]},
+            "stateNote": "clamp state to trainedStateRange: the coder was never conditioned outside it "
+                         "(the 8-bit quantiser alone is ~42 dB, but condition on 20)",
         },
         "instruction": {"maxLen": tok["instruction"]["maxLen"],
                         "template": "<bos> <task:X> <mod:Y> <out:Z> query words <eos>",
