@@ -3,11 +3,16 @@
 //  1. against what the same bundle decodes locally from the same scene over a clean channel (exact: the
 //     network path must add nothing but the 8-bit quantiser the operating point names);
 //  2. against the synthetic ground truth, with thresholds from the bundle's own held-out evaluation
-//     (manifest.evaluation, condition `q8-noiseless`) minus a stated margin.
+//     (manifest.evaluation.conditions['q8-noiseless'], the network's channel state: an 8-bit quantiser and
+//     no noise) minus a stated margin. Caption is checked by corpus BLEU-4, since exact match is too rare
+//     with the shipped bundle (≈ 5%) for any margin to leave a test that can fail. Reconstruction has no
+//     held-out figure on scenes (the bundle's is on photos), so it is checked against a floor computed
+//     from the data: better than the best flat frame (each scene's mean colour) by a margin.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  corpusBleu,
   generateScene,
   psnr,
   renderScene,
@@ -24,7 +29,10 @@ import { BIN, type Proc, run } from '../cli/helpers.js';
 
 /** Margins below the bundle's held-out figures: ~40 live samples carry sampling noise (binomial σ ≤ 0.08). */
 const ACCURACY_MARGIN = 0.2;
-const PSNR_MARGIN_DB = 2;
+/** Corpus BLEU-4 of ~40 captions against the held-out figure (500 scenes). */
+const BLEU_MARGIN = 0.15;
+/** How much better than a flat frame of the scene's mean colour a reconstruction must be, dB. */
+const FLAT_FRAME_MARGIN_DB = 1;
 
 interface Line {
   seq: number;
@@ -38,9 +46,10 @@ interface Line {
 let codec: SemanticCodec;
 const procs: Proc[] = [];
 const seed = (seq: number) => 9 + 10 * seq;
-const evaluation = JSON.parse(readFileSync(join(DEFAULT_BUNDLE_DIR, 'manifest.json'), 'utf8'))
-  .evaluation as Record<string, Record<string, Record<string, number>>>;
-const clean = evaluation['q8-noiseless'];
+const evaluation = JSON.parse(readFileSync(join(DEFAULT_BUNDLE_DIR, 'manifest.json'), 'utf8')).evaluation as {
+  conditions?: Record<string, Record<string, Record<string, number>>>;
+};
+const clean = evaluation.conditions?.['q8-noiseless'];
 
 beforeAll(async () => {
   codec = await createNodeSemanticCodec({ bundleDir: DEFAULT_BUNDLE_DIR });
@@ -84,7 +93,7 @@ const lines = (p: Proc): Line[] =>
 
 describe('m4sc-send and three m4sc-recv on different tasks', () => {
   it('each receiver gets its task, matching local decoding and the ground truth', async () => {
-    //TMP expect(clean, 'manifest.evaluation has the q8-noiseless condition').toBeDefined();
+    expect(clean, 'manifest.evaluation.conditions has q8-noiseless').toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), 'm4sc-e2e-'));
     const sender = run(BIN.send, ['--signal-port', '0', '--fps', '6', '--room', 'e2e', '--adapt', 'off']);
     procs.push(sender);
@@ -128,20 +137,31 @@ describe('m4sc-send and three m4sc-recv on different tasks', () => {
     const truthAnswer = (seq: number) =>
       sceneQuestions(generateScene(seed(seq))).find(([q]) => q === question)![1];
     const captionExact = cl.filter((x) => x.result === truthCaption(x.seq)).length / cl.length;
+    const words = (t: string) => t.split(' ').filter(Boolean);
+    const captionBleu = corpusBleu(
+      cl.map((x) => [words(truthCaption(x.seq))]),
+      cl.map((x) => words(x.result ?? '')),
+    ).bleu;
     const answerAcc = al.filter((x) => x.result === truthAnswer(x.seq)).length / al.length;
-    if (clean) expect(captionExact).toBeGreaterThanOrEqual(clean!.caption!.exact! - ACCURACY_MARGIN);
-    if (clean) expect(answerAcc).toBeGreaterThanOrEqual(clean!.answer!.accuracy! - ACCURACY_MARGIN);
-    const psnrs = await Promise.all(
+    expect(captionBleu).toBeGreaterThanOrEqual(clean!.caption!.bleu4! - BLEU_MARGIN);
+    expect(answerAcc).toBeGreaterThanOrEqual(clean!.answer!.accuracy! - ACCURACY_MARGIN);
+    const pairs = await Promise.all(
       rl.slice(-10).map(async (x) => {
         const { data } = await sharp(x.file!).raw().toBuffer({ resolveWithObject: true });
-        return psnr(renderScene(generateScene(seed(x.seq))), new Uint8Array(data));
+        const truth = renderScene(generateScene(seed(x.seq)));
+        // The best flat frame: each channel's mean.
+        const mean = [0, 1, 2].map(
+          (c) => truth.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / (truth.length / 3),
+        );
+        const flat = Uint8Array.from(truth, (_, i) => Math.round(mean[i % 3]!));
+        return [psnr(truth, new Uint8Array(data)), psnr(truth, flat)] as const;
       }),
     );
-    const meanPsnr = psnrs.reduce((a, b) => a + b, 0) / psnrs.length;
-    // The bundle's PSNR figure is on held-out photos; synthetic scenes (flat shapes) are easier.
-    if (clean) expect(meanPsnr).toBeGreaterThanOrEqual(clean!.reconstruct!.psnr! - PSNR_MARGIN_DB);
+    const meanPsnr = pairs.reduce((a, [p]) => a + p, 0) / pairs.length;
+    const flatPsnr = pairs.reduce((a, [, f]) => a + f, 0) / pairs.length;
+    expect(meanPsnr).toBeGreaterThanOrEqual(flatPsnr + FLAT_FRAME_MARGIN_DB);
     console.log(
-      `e2e: caption exact ${captionExact.toFixed(2)} (bundle ${clean?.caption?.exact}), answer acc ${answerAcc.toFixed(2)} (bundle ${clean?.answer?.accuracy}), reconstruct PSNR ${meanPsnr.toFixed(1)} dB on scenes (bundle ${clean?.reconstruct?.psnr?.toFixed(1)} dB on photos)`,
+      `e2e: caption BLEU-4 ${captionBleu.toFixed(2)} (bundle ${clean!.caption!.bleu4!.toFixed(2)}), exact ${captionExact.toFixed(2)} (bundle ${clean!.caption!.exact}), answer acc ${answerAcc.toFixed(2)} (bundle ${clean!.answer!.accuracy}), reconstruct PSNR ${meanPsnr.toFixed(1)} dB on scenes (flat frame ${flatPsnr.toFixed(1)} dB)`,
     );
   }, 90_000);
 });

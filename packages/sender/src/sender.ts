@@ -137,8 +137,15 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   const op = options.op ?? codec?.operatingPoints[0];
   if (codec && !op) throw new TypeError('the bundle declares no operating point; pass one');
   const sharing = options.sharing ?? createWordEditSharingPolicy();
+  // The policy conditions the coder on the quantiser's SNR: the bundle's own table when it has one.
+  const quantiserTable = (
+    codec?.manifest as { channel?: { quantiserSnrDb?: Record<string, number> } } | undefined
+  )?.channel?.quantiserSnrDb;
   const adaptation =
-    codec && sharing !== 'naive' ? (options.adaptation ?? createDefaultAdaptationPolicy()) : false;
+    codec && sharing !== 'naive'
+      ? (options.adaptation ??
+        createDefaultAdaptationPolicy(quantiserTable ? { quantiserSnrDb: quantiserTable } : {}))
+      : false;
   const layerBounds =
     options.publicLayers === false || !op
       ? undefined
