@@ -62,7 +62,11 @@ afterAll(async () => {
 /** What the bundle decodes for `seq` locally, through packetize → depacketize with nothing lost. */
 async function local(seq: number, task: string, query?: string) {
   const image = { data: renderScene(generateScene(seed(seq))), width: SCENE_SIZE, height: SCENE_SIZE };
-  const op = codec.operatingPoints[0]!;
+  // m4sc-send's defaults: the bundle's first point for the public stream, its cheapest for private streams.
+  const op =
+    task === 'reconstruct'
+      ? codec.operatingPoints[0]!
+      : [...codec.operatingPoints].sort((a, b) => a.rateSymbols * a.bits - b.rateSymbols * b.bits)[0]!;
   const instructions = task === 'reconstruct' ? [] : [{ task, ...(query ? { query } : {}) }];
   const enc = await codec.encodeSample({ image }, op, { instructions });
   if (task === 'reconstruct') {

@@ -39,6 +39,8 @@ Source and model:
   --codec KIND          semantic (default) | raw (plain RGB bytes: the transport check and pixel baseline)
   --bundle DIR          model bundle (default: the bundled models/default)
   --op NAME             operating point from the bundle (default: its first, q8-full)
+  --private-op NAME     operating point of the private/shared streams (classify, caption, answer); default:
+                        the bundle's cheapest, where the private tasks lose nothing on held-out data
   --rate N              symbols per token (overrides the operating point's rate)
   --bits N              bits per symbol, e.g. 8 or 4 (overrides the operating point's bits)
   --device KIND         cpu (default) | cuda | auto: where the sender runs the model (onnxruntime EP)
@@ -109,6 +111,7 @@ const OPTIONS = {
   codec: { type: 'string' },
   bundle: { type: 'string' },
   op: { type: 'string' },
+  'private-op': { type: 'string' },
   rate: { type: 'string' },
   bits: { type: 'string' },
   device: { type: 'string' },
@@ -153,8 +156,8 @@ async function main(): Promise<void> {
     fail(`--codec must be semantic or raw, got '${codecKind}'`);
   if (codecKind === 'raw' && spec.kind === 'text')
     fail('--codec raw streams images; text sources need --codec semantic');
-  if (codecKind === 'raw' && (v.bundle || v.op || v.rate || v.bits || v.sharing)) {
-    fail('--bundle, --op, --rate, --bits and --sharing apply to --codec semantic only');
+  if (codecKind === 'raw' && (v.bundle || v.op || v['private-op'] || v.rate || v.bits || v.sharing)) {
+    fail('--bundle, --op, --private-op, --rate, --bits and --sharing apply to --codec semantic only');
   }
   const device = v.device ?? 'cpu';
   if (!['cpu', 'cuda', 'auto'].includes(device)) fail(`--device must be cpu, cuda or auto, got '${device}'`);
@@ -201,6 +204,7 @@ async function main(): Promise<void> {
 
   let codec: SemanticCodec | undefined;
   let op: OperatingPoint | undefined;
+  let privateOp: OperatingPoint | undefined;
   if (codecKind === 'semantic') {
     const bundleDir = v.bundle ?? DEFAULT_BUNDLE_DIR;
     let choice: DeviceChoice;
@@ -226,8 +230,16 @@ async function main(): Promise<void> {
     } catch (err) {
       fail((err as Error).message);
     }
+    try {
+      const cheapest = [...codec.operatingPoints].sort(
+        (a, b) => a.rateSymbols * a.bits - b.rateSymbols * b.bits,
+      )[0]!;
+      privateOp = codec.operatingPoint(v['private-op'] ?? cheapest.name);
+    } catch (err) {
+      fail((err as Error).message);
+    }
     process.stderr.write(
-      `m4sc-send: bundle ${codec.manifest.name} ${codec.manifest.version}; operating point ${op.name} (rate ${op.rateSymbols} symbols/token, ${op.bits} bits)\n`,
+      `m4sc-send: bundle ${codec.manifest.name} ${codec.manifest.version}; operating point ${op.name} (rate ${op.rateSymbols} symbols/token, ${op.bits} bits); private streams ${privateOp!.name}\n`,
     );
   }
 
@@ -291,6 +303,7 @@ async function main(): Promise<void> {
     fps,
     ...(codec ? { codec } : {}),
     ...(op ? { op } : {}),
+    ...(privateOp ? { privateOp } : {}),
     sharing: sharingMode === 'naive' ? 'naive' : createWordEditSharingPolicy(threshold),
     ...(adapt === 'off' ? { adaptation: false as const } : {}),
     ...(v['sample-log']

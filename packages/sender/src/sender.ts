@@ -59,6 +59,12 @@ export interface SenderOptions {
   /** Operating point of every stream. Default: the bundle's first. */
   op?: OperatingPoint;
   /**
+   * Operating point of the private and shared streams (a receiver's adaptation may only go cheaper).
+   * Default: `op`. The CLI defaults it to the bundle's cheapest point, since the private tasks lose
+   * nothing there on held-out data (docs/EVAL.md).
+   */
+  privateOp?: OperatingPoint;
+  /**
    * Semantic sharing policy, or `'naive'`: encode and send everything per receiver (the baseline the
    * sharing benchmark compares against). Default: word-level edit similarity, threshold 0.9.
    */
@@ -115,6 +121,10 @@ export function instructionTag(key: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
+/** The cheaper of two operating points by symbols × bits per token (`b` when `a` is absent). */
+const cheaper = (a: OperatingPoint | undefined, b: OperatingPoint): OperatingPoint =>
+  a && a.rateSymbols * a.bits < b.rateSymbols * b.bits ? a : b;
+
 /** Bytes of one private sample at `op`: P tokens × rate symbols at `bits`, plus the packet header. */
 const privateSampleBytes = (op: OperatingPoint, P: number) =>
   Math.ceil((P * op.rateSymbols * op.bits) / 8) + PACKET_HEADER_BYTES;
@@ -137,6 +147,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   const op = options.op ?? codec?.operatingPoints[0];
   if (codec && !op) throw new TypeError('the bundle declares no operating point; pass one');
   const sharing = options.sharing ?? createWordEditSharingPolicy();
+  const privOp = options.privateOp ?? op;
   // The policy conditions the coder on the quantiser's SNR: the bundle's own table when it has one.
   const quantiserTable = (
     codec?.manifest as { channel?: { quantiserSnrDb?: Record<string, number> } } | undefined
@@ -347,7 +358,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         const previous = s.stats;
         s.stats = st;
         if (!adaptation || s.state !== 'connected') return;
-        const priv = s.decision?.privateOp ?? op!;
+        const priv = cheaper(s.decision?.privateOp, privOp!);
         const d = adaptation.decide({
           peerId,
           nowMs: st.timestampMs,
@@ -533,7 +544,11 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       privateBytesPerSample = 0;
       for (const s of asking) {
         const instr = s.instruction!;
-        const enc = await c.encodeSample(input, o, { instructions: [instr], maxPacketBytes });
+        const enc = await c.encodeSample(input, o, {
+          instructions: [instr],
+          privateOps: [privOp],
+          maxPacketBytes,
+        });
         publicEncodes++;
         privateEncodes += enc.private.length;
         send(s, 'public', 'public', 'public', sample.index, captureTsMs, wirePublic, enc.public.packets);
@@ -550,7 +565,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
             'private',
             sample.index,
             captureTsMs,
-            { ...wirePublic, ik },
+            { ...toWireOperatingPoint(privOp!), ik },
             priv.packets,
           );
           privateBytesPerSample += priv.packets.reduce((n, p) => n + p.byteLength, 0);
@@ -561,7 +576,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     const publicReceivers = asking.filter((s) => PUBLIC_TASKS.has(s.instruction!.task));
     const privateReceivers = asking.filter((s) => !PUBLIC_TASKS.has(s.instruction!.task));
     // Sharing groups form among receivers at the same private operating point (their own link's).
-    const pointOf = (s: Session) => s.decision?.privateOp ?? o;
+    const pointOf = (s: Session) => cheaper(s.decision?.privateOp, privOp!);
     const byPoint = new Map<string, Session[]>();
     for (const s of privateReceivers) {
       const k = pointOf(s).name;
