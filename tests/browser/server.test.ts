@@ -33,7 +33,7 @@ describe('createWebServer', () => {
     const cfg = (await (await get('/config.json')).json()) as Record<string, unknown>;
     expect(cfg.defaults).toEqual({ room: 'lab', task: 'caption' });
     expect(cfg.clientAddress).toBe('127.0.0.1');
-    expect((cfg.bundle as { name: string }).name).toBeTruthy();
+    expect((cfg.bundle as { name: string }).name).toBe('default'); // models/default's manifest name
   });
 
   it('serves the bundle files the manifest names, and nothing else', async () => {
