@@ -83,7 +83,11 @@ async function startSender(room: string, relays: string[], extra: string[] = [])
 /** What the bundle decodes for `seq` locally over a clean channel (as tests/e2e/semantic.e2e.test.ts). */
 async function local(seq: number, task: string, query?: string) {
   const image = { data: renderScene(generateScene(seed(seq))), width: SCENE_SIZE, height: SCENE_SIZE };
-  const op = codec.operatingPoints[0]!;
+  // m4sc-send's defaults: the bundle's first point for the public stream, its cheapest for private streams.
+  const op =
+    task === 'reconstruct'
+      ? codec.operatingPoints[0]!
+      : [...codec.operatingPoints].sort((a, b) => a.rateSymbols * a.bits - b.rateSymbols * b.bits)[0]!;
   const instructions = task === 'reconstruct' ? [] : [{ task, ...(query ? { query } : {}) }];
   const enc = await codec.encodeSample({ image }, op, { instructions });
   if (task === 'reconstruct') {

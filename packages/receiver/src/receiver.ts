@@ -252,12 +252,15 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     const t0 = performance.now();
     const packets = sample.packets;
     const all = layers ?? [sample];
+    // A layer of which no packet arrived is only known by the count the others carry (`ln`): it counts as
+    // one lost packet (its real count never reached us).
+    const missingLayers = layers ? Math.max(0, (layerOf(layers[0]!)?.n ?? layers.length) - layers.length) : 0;
     const base = {
       seq: sample.seq,
       stream: sample.stream,
       op: sample.op,
-      packets: all.reduce((n, l) => n + l.count, 0),
-      lostPackets: all.reduce((n, l) => n + l.count - l.received, 0),
+      packets: all.reduce((n, l) => n + l.count, 0) + missingLayers,
+      lostPackets: all.reduce((n, l) => n + l.count - l.received, 0) + missingLayers,
       arrivalAgeMs: sample.ageMs,
     };
     const raw = rawFrameFromSample(sample);
