@@ -1,5 +1,6 @@
 import { RTCPeerConnection, type RTCPeerConnectionConfig } from 'werift';
-import { DEFAULT_MTU_BYTES, SCTP_DATA_OVERHEAD_BYTES } from './defaults.js';
+import { SCTP_DATA_OVERHEAD_BYTES } from './defaults.js';
+import { checkPeerConnectionOptions } from './peerOptions.js';
 import type { PeerConnectionLike } from './types.js';
 
 /** A STUN or TURN server, as in W3C `RTCIceServer`. */
@@ -38,24 +39,7 @@ const LOOPBACK = '127.0.0.1';
  * Requires the werift patch in `patches/` (partial reliability and the STUN default; see the README).
  */
 export function createWeriftPeerConnection(options: WeriftPeerConnectionOptions = {}): PeerConnectionLike {
-  const mode = options.mode ?? 'network';
-  if (mode !== 'loopback' && mode !== 'network')
-    throw new TypeError(`mode must be loopback or network, got ${String(mode)}`);
-  const mtuBytes = options.mtuBytes ?? DEFAULT_MTU_BYTES;
-  if (!Number.isInteger(mtuBytes) || mtuBytes <= 0)
-    throw new TypeError(`mtuBytes must be a positive integer, got ${mtuBytes}`);
-  const iceServers = options.iceServers ?? [];
-  for (const s of iceServers) {
-    const urls = Array.isArray(s.urls) ? s.urls : [s.urls];
-    if (urls.length === 0 || urls.some((u) => typeof u !== 'string' || !/^(stun|turns?):/.test(u))) {
-      throw new TypeError(
-        `ICE server urls must be stun:, turn: or turns: URLs, got ${JSON.stringify(s.urls)}`,
-      );
-    }
-    if (urls.some((u) => u.startsWith('turn')) && (s.username === undefined || s.credential === undefined)) {
-      throw new TypeError('a TURN server needs username and credential');
-    }
-  }
+  const { mode, mtuBytes, iceServers } = checkPeerConnectionOptions(options);
   const config: RTCPeerConnectionConfig = {
     iceServers,
     sctp: { mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES },
