@@ -16,7 +16,6 @@ import {
   generateScene,
   psnr,
   renderScene,
-  SCENE_SIZE,
   type SemanticCodec,
   sceneCaption,
   sceneQuestions,
@@ -26,6 +25,7 @@ import { DEFAULT_BUNDLE_DIR } from '@m4sc/sender';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, type Proc, run } from '../cli/helpers.js';
+import { localDecode, sceneSeed } from './localDecode.js';
 
 /** Margins below the bundle's held-out figures: ~40 live samples carry sampling noise (binomial σ ≤ 0.08). */
 const ACCURACY_MARGIN = 0.2;
@@ -45,7 +45,7 @@ interface Line {
 
 let codec: SemanticCodec;
 const procs: Proc[] = [];
-const seed = (seq: number) => 9 + 10 * seq;
+const seed = sceneSeed;
 const evaluation = JSON.parse(readFileSync(join(DEFAULT_BUNDLE_DIR, 'manifest.json'), 'utf8')).evaluation as {
   conditions?: Record<string, Record<string, Record<string, number>>>;
 };
@@ -59,33 +59,7 @@ afterAll(async () => {
   await codec?.close();
 });
 
-/** What the bundle decodes for `seq` locally, through packetize → depacketize with nothing lost. */
-async function local(seq: number, task: string, query?: string) {
-  const image = { data: renderScene(generateScene(seed(seq))), width: SCENE_SIZE, height: SCENE_SIZE };
-  // m4sc-send's defaults: the bundle's first point for the public stream, its cheapest for private streams.
-  const op =
-    task === 'reconstruct'
-      ? codec.operatingPoints[0]!
-      : [...codec.operatingPoints].sort((a, b) => a.rateSymbols * a.bits - b.rateSymbols * b.bits)[0]!;
-  const instructions = task === 'reconstruct' ? [] : [{ task, ...(query ? { query } : {}) }];
-  const enc = await codec.encodeSample({ image }, op, { instructions });
-  if (task === 'reconstruct') {
-    const d = await codec.decodeSample({
-      stream: 'public',
-      modality: 'image',
-      packets: enc.public.packets,
-      op,
-    });
-    return d.kind === 'image' ? d.image : undefined;
-  }
-  const d = await codec.decodeSample({
-    stream: 'private',
-    instruction: instructions[0]!,
-    packets: enc.private[0]!.packets,
-    op,
-  });
-  return d.kind === 'text' ? d.text.text : undefined;
-}
+const local = (seq: number, task: string, query?: string) => localDecode(codec, seq, task, query);
 
 const lines = (p: Proc): Line[] =>
   p

@@ -4,13 +4,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateScene, psnr, renderScene, SCENE_SIZE, type SemanticCodec } from '@m4sc/semantic-codec';
+import { psnr, type SemanticCodec } from '@m4sc/semantic-codec';
 import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import { DEFAULT_BUNDLE_DIR } from '@m4sc/sender';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { janusUnavailableReason, startJanus } from '../../scripts/janus/janus.mjs';
 import { BIN, type Proc, run } from '../cli/helpers.js';
+import { localDecode } from '../e2e/localDecode.js';
 
 const skip = janusUnavailableReason();
 if (skip) console.warn(`tests/janus skipped: ${skip}`);
@@ -32,7 +33,6 @@ interface StatsLine {
 type Janus = Awaited<ReturnType<typeof startJanus>>;
 
 const QUESTION = 'how many shapes are there ?';
-const seed = (seq: number) => 9 + 10 * seq;
 const procs: Proc[] = [];
 const janus: Janus[] = [];
 let codec: SemanticCodec;
@@ -80,33 +80,7 @@ async function startSender(room: string, relays: string[], extra: string[] = [])
   return { sender, url: url!, stats };
 }
 
-/** What the bundle decodes for `seq` locally over a clean channel (as tests/e2e/semantic.e2e.test.ts). */
-async function local(seq: number, task: string, query?: string) {
-  const image = { data: renderScene(generateScene(seed(seq))), width: SCENE_SIZE, height: SCENE_SIZE };
-  // m4sc-send's defaults: the bundle's first point for the public stream, its cheapest for private streams.
-  const op =
-    task === 'reconstruct'
-      ? codec.operatingPoints[0]!
-      : [...codec.operatingPoints].sort((a, b) => a.rateSymbols * a.bits - b.rateSymbols * b.bits)[0]!;
-  const instructions = task === 'reconstruct' ? [] : [{ task, ...(query ? { query } : {}) }];
-  const enc = await codec.encodeSample({ image }, op, { instructions });
-  if (task === 'reconstruct') {
-    const d = await codec.decodeSample({
-      stream: 'public',
-      modality: 'image',
-      packets: enc.public.packets,
-      op,
-    });
-    return d.kind === 'image' ? d.image : undefined;
-  }
-  const d = await codec.decodeSample({
-    stream: 'private',
-    instruction: instructions[0]!,
-    packets: enc.private[0]!.packets,
-    op,
-  });
-  return d.kind === 'text' ? d.text.text : undefined;
-}
+const local = (seq: number, task: string, query?: string) => localDecode(codec, seq, task, query);
 
 async function reconstructPsnr(x: Line): Promise<number> {
   const { data } = await sharp(x.file!).raw().toBuffer({ resolveWithObject: true });

@@ -21,6 +21,7 @@ import {
   DEFAULT_WIDTH,
 } from './defaults.js';
 import { type Device, type DeviceChoice, DeviceError, loadCodecOnDevice } from './device.js';
+import { cheapestOperatingPoint } from './operatingPoints.js';
 import { createSender } from './sender.js';
 import { createWordEditSharingPolicy, DEFAULT_SHARING_THRESHOLD } from './sharing.js';
 import { openSource, parseSourceSpec } from './sources/index.js';
@@ -231,10 +232,9 @@ async function main(): Promise<void> {
       fail((err as Error).message);
     }
     try {
-      const cheapest = [...codec.operatingPoints].sort(
-        (a, b) => a.rateSymbols * a.bits - b.rateSymbols * b.bits,
-      )[0]!;
-      privateOp = codec.operatingPoint(v['private-op'] ?? cheapest.name);
+      privateOp = v['private-op']
+        ? codec.operatingPoint(v['private-op'])
+        : cheapestOperatingPoint(codec.operatingPoints);
     } catch (err) {
       fail((err as Error).message);
     }
