@@ -4,7 +4,8 @@
 // loopback only. Reports, per receiver, samples sent and decoded and the explained loss — samples the
 // injected loss dropped entirely against samples lost for any other reason, which must be 0 — plus p95
 // latency over time, sender and receiver RSS over time (growth after warm-up must stay under 10%) and
-// errors by kind. Usage: npm run soak -- [--minutes N] [--out DIR]. Exit 0 when both targets hold.
+// errors by kind, and every receiver that stayed 12 s or more was served at least one sample.
+// Usage: npm run soak -- [--minutes N] [--out DIR]. Exit 0 when all three targets hold.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ const CHURN_EVERY_S = 6;
 const LOSS_PCT = 5;
 const RSS_GROWTH_LIMIT = 0.1;
 const WARMUP_S = 30;
+// Every receiver that stays this long must decode at least one sample (late join takes < 1 s when healthy).
+const SERVED_WITHIN_S = 12;
 
 let args;
 try {
@@ -68,9 +71,15 @@ const rss = (pid) => {
 
 function proc(bin, argv) {
   const child = spawn(process.execPath, [bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const p = { child, stdout: '', stderr: '', exited: new Promise((r) => child.on('close', r)) };
+  // arrivals: the soak's clock (s since start) when each stdout line arrived, for latency over time.
+  const p = { child, stdout: '', stderr: '', arrivals: [], exited: new Promise((r) => child.on('close', r)) };
+  let partial = '';
   child.stdout.on('data', (d) => {
     p.stdout += d;
+    const lines = (partial + d).split('\n');
+    partial = lines.pop();
+    const tS = (Date.now() - t0) / 1000;
+    for (const l of lines) if (l.startsWith('{')) p.arrivals.push(tS);
   });
   child.stderr.on('data', (d) => {
     p.stderr += d;
@@ -178,7 +187,8 @@ for (const line of readFileSync(statsLog, 'utf8').split('\n').filter(Boolean)) {
 const rows = [];
 let unexplainedTotal = 0;
 const errors = {};
-const latency = []; // [tS, ms]
+const latency = []; // [arrival s since start, ms]
+const neverServed = [];
 for (const r of receivers) {
   const id = /joined room '\S+' as (\S+),/.exec(r.p.stderr)?.[1];
   const summary = JSON.parse(
@@ -188,6 +198,14 @@ for (const r of receivers) {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l));
+  results.forEach((x, i) => {
+    latency.push([r.p.arrivals[i] ?? (Date.now() - t0) / 1000, x.latencyMs]);
+  });
+  // A receiver that stayed long enough must have been served: a join that never gets a sample is a failure
+  // the loss accounting alone would not see (nothing was sent to it, so nothing is missing).
+  const stayedS = (r.leftS ?? (Date.now() - t0) / 1000) - r.joinedS;
+  if (stayedS >= SERVED_WITHIN_S && results.length === 0)
+    neverServed.push(`${r.name} (stayed ${stayedS.toFixed(0)} s)`);
   const decoded = new Set(results.map((x) => x.seq));
   const lost = new Set(summary.faultLostSeqs);
   const seen = [...decoded, ...lost];
@@ -198,7 +216,6 @@ for (const r of receivers) {
   const dropsAtSender = Math.min(missing.length, senderDrops.get(id) ?? 0);
   const unexplained = missing.slice(0, missing.length - dropsAtSender);
   unexplainedTotal += unexplained.length;
-  for (const x of results) latency.push([r.joinedS + 0, x.latencyMs, x.seq]);
   for (const m of r.p.stderr.matchAll(/m4sc:recv (warn|error) ([^=\n]+?)(?: \w+=|$)/gm))
     errors[`recv ${m[1]}: ${m[2].trim()}`] = (errors[`recv ${m[1]}: ${m[2].trim()}`] ?? 0) + 1;
   rows.push({
@@ -217,10 +234,10 @@ for (const r of receivers) {
 for (const m of sender.stderr.matchAll(/m4sc:send (warn|error) ([^=\n]+?)(?: \w+=|$)/gm))
   errors[`send ${m[1]}: ${m[2].trim()}`] = (errors[`send ${m[1]}: ${m[2].trim()}`] ?? 0) + 1;
 
-// p95 latency over time, by sample number (10 fps → 100 samples ≈ 10 s).
+// p95 latency over time, by arrival time in 10 s buckets.
 const buckets = new Map();
-for (const [, ms, seq] of latency) {
-  const b = Math.floor(seq / 100);
+for (const [tS, ms] of latency) {
+  const b = Math.floor(tS / 10);
   if (!buckets.has(b)) buckets.set(b, []);
   buckets.get(b).push(ms);
 }
@@ -258,7 +275,9 @@ const md = [
   '',
   `Samples lost for any reason other than the injected loss and the sender's counted freshness/backpressure drops: **${unexplainedTotal}** (target 0).`,
   '',
-  '| samples | latency p95 ms | results |',
+  `Receivers that stayed ≥ ${SERVED_WITHIN_S} s but never decoded a sample: **${neverServed.length}**${neverServed.length ? ` (${neverServed.join(', ')})` : ''} (target 0).`,
+  '',
+  '| arrival | latency p95 ms | results |',
   '| --- | --- | --- |',
   ...latencyRows.map((r) => `| ${r.join(' | ')} |`),
   '',
@@ -277,10 +296,20 @@ writeFileSync(join(out, 'report.md'), `${md}\n`);
 writeFileSync(
   join(out, 'report.json'),
   JSON.stringify(
-    { minutes, rows, unexplainedTotal, latency: latencyRows, senderRss, senderGrowth, steadyGrowth, errors },
+    {
+      minutes,
+      rows,
+      unexplainedTotal,
+      neverServed,
+      latency: latencyRows,
+      senderRss,
+      senderGrowth,
+      steadyGrowth,
+      errors,
+    },
     null,
     1,
   ),
 );
 console.log(md);
-process.exit(unexplainedTotal === 0 && rssOk ? 0 : 1);
+process.exit(unexplainedTotal === 0 && neverServed.length === 0 && rssOk ? 0 : 1);
