@@ -51,6 +51,9 @@ describe('fuzz regressions: semantic session (control channel)', () => {
     expect(parseSenderMessage(hello)).toBeDefined();
     expect(parseSenderMessage(serve)).toBeDefined();
     expect(parseSenderMessage({ t: 'error', code: 'bad-message', message: 'x' })).toBeDefined();
+    expect(parseSenderMessage({ t: 'relay-layers', n: 2 })).toBeDefined();
+    for (const n of [0, 17, 1.5, Number.NaN, '2', undefined])
+      expect(parseSenderMessage({ t: 'relay-layers', n }), String(n)).toBeUndefined();
     expect(parseSenderMessage({ t: 'error', ref: 3, code: 'unknown-task', message: 'x' })).toBeDefined();
   });
 

@@ -17,7 +17,7 @@ import {
   percentile,
   type ReassembledSample,
 } from '@m4sc/transport';
-import type { RelaySubscriber } from '@m4sc/transport/janus';
+import type { LayeredRelaySubscriber, RelaySubscriber } from '@m4sc/transport/janus';
 import { type Observable, Subject, type Subscription } from 'rxjs';
 
 /** What the receiver asks the sender for. */
@@ -79,9 +79,11 @@ export interface ReceiverOptions {
   /**
    * A relay (`createJanusSubscriber`, `--relay`): public samples also come from there; while they do, the
    * receiver tells the sender (`{t:'relay', up}` on control), which then stops sending them directly.
-   * Samples that come both ways are decoded once. The receiver closes it. Default none.
+   * Samples that come both ways are decoded once. With a layered subscriber
+   * (`createLayeredJanusSubscriber`), the sender's `relay-layers` choice sets how many public layer rooms
+   * it takes. The receiver closes it. Default none.
    */
-  relay?: RelaySubscriber;
+  relay?: RelaySubscriber | LayeredRelaySubscriber;
   logger?: Logger;
 }
 
@@ -425,6 +427,12 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       const ready = awaitingServe.filter((q) => (q.sample.op as { ik?: unknown }).ik === m.ik);
       awaitingServe = awaitingServe.filter((q) => !ready.includes(q));
       for (const q of ready) enqueue(q);
+    } else if (m.t === 'relay-layers') {
+      // The adaptation's layer choice for us, through the relay: subscribe to that many layer rooms.
+      const r = options.relay;
+      if (!r || !('setLayers' in r) || r.layers === m.n) return;
+      log.info('relay layers', { from: r.layers, to: m.n });
+      r.setLayers(m.n);
     } else {
       if (m.ref !== undefined && m.ref !== requestId) return;
       log.warn('the sender refused', { code: m.code, message: m.message });

@@ -89,9 +89,10 @@ export type {
   HelloMessage,
   InstructionMessage,
   ReceiverToSender,
+  RelayLayersMessage,
   SenderToReceiver,
   ServeMessage,
 } from './session.js';
-export { MAX_QUERY_CHARS, parseReceiverMessage, parseSenderMessage } from './session.js';
+export { MAX_PUBLIC_LAYERS, MAX_QUERY_CHARS, parseReceiverMessage, parseSenderMessage } from './session.js';
 export type { EncodeTextOptions, Tokenizer, Vocab } from './tokenizer.js';
 export { createTokenizer, decodeIds, encodeText, splitWords } from './tokenizer.js';

@@ -56,8 +56,21 @@ export interface ErrorMessage {
   message: string;
 }
 
+/**
+ * Sender → receiver that takes the public stream from a Janus relay: subscribe to the first `n` public
+ * layers (each layer has its own relay room; Janus cannot choose per subscriber). `n` is the adaptation's
+ * choice for this receiver, sent when it changes.
+ */
+export interface RelayLayersMessage {
+  t: 'relay-layers';
+  n: number;
+}
+
+/** Most public layers a sender may ask a relay receiver to take. */
+export const MAX_PUBLIC_LAYERS = 16;
+
 export type ReceiverToSender = InstructionMessage | DecodeReportMessage;
-export type SenderToReceiver = HelloMessage | ServeMessage | ErrorMessage;
+export type SenderToReceiver = HelloMessage | ServeMessage | ErrorMessage | RelayLayersMessage;
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -109,6 +122,11 @@ export function parseSenderMessage(v: unknown): SenderToReceiver | undefined {
       return undefined;
     if (!Number.isInteger(v.ref) || !Number.isInteger(v.members)) return undefined;
     return v as unknown as ServeMessage;
+  }
+  if (v.t === 'relay-layers') {
+    if (!Number.isInteger(v.n) || (v.n as number) < 1 || (v.n as number) > MAX_PUBLIC_LAYERS)
+      return undefined;
+    return v as unknown as RelayLayersMessage;
   }
   if (v.t === 'error') {
     if (typeof v.code !== 'string' || typeof v.message !== 'string') return undefined;

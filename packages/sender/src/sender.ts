@@ -272,6 +272,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       if (r.up !== onRelay.has(s.peerId)) log.info('receiver relay path', { peerId: s.peerId, up: r.up });
       if (r.up) onRelay.add(s.peerId);
       else onRelay.delete(s.peerId);
+      s.relayLayers = undefined; // (re)send the layer choice on the next sample
       return;
     }
     const m = parseReceiverMessage(raw);
@@ -599,7 +600,8 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     publicBytesPerSample = enc.public.packets.reduce((n, p) => n + p.byteLength, 0);
     lastLayerBytes = (enc.publicLayers ?? []).map((l) => l.packets.reduce((n, p) => n + p.byteLength, 0));
     if (relay && publicReceivers.length > 0) {
-      // Once per sample, whatever the number of receivers; every layer (Janus cannot pick per subscriber).
+      // Once per sample, whatever the number of receivers; every layer. A layered publisher puts each layer
+      // in its own room (Janus cannot pick per subscriber); receivers subscribe to the prefix they are told.
       const layers = enc.publicLayers ?? [{ start: 0, packets: enc.public.packets }];
       layers.forEach((layer, k) => {
         const wire = enc.publicLayers
@@ -610,7 +612,17 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     }
     for (const s of publicReceivers) {
       serve(s, 'pub', 'public', s.instruction!, 1);
-      if (viaRelay(s)) continue;
+      if (viaRelay(s)) {
+        // Janus sends every subscriber the same: the receiver subscribes to the layer rooms it can take.
+        const n = enc.publicLayers
+          ? Math.min(enc.publicLayers.length, s.decision?.publicLayers ?? enc.publicLayers.length)
+          : 1;
+        if (n !== s.relayLayers) {
+          s.relayLayers = n;
+          control(s, { t: 'relay-layers', n });
+        }
+        continue;
+      }
       if (!enc.publicLayers) {
         send(s, 'public', 'public', 'public', sample.index, captureTsMs, wirePublic, enc.public.packets);
         continue;

@@ -16,6 +16,8 @@ export interface Session {
   /** The receiver's current instruction (semantic mode), and the control message that set it. */
   instruction: Instruction | undefined;
   request: InstructionMessage | undefined;
+  /** Public layers it was last told to take from the relay (`relay-layers`), to resend only on change. */
+  relayLayers?: number | undefined;
   /** Tag of the stream that currently serves it (sent in `serve`), to resend only on change. */
   servedKey: string | undefined;
   /** Bytes handed to the link for this receiver, per stream kind, since it joined. */

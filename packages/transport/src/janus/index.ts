@@ -11,6 +11,14 @@ export type {
   WebSocketLike,
 } from './janusSession.js';
 export { connectJanus, JanusError } from './janusSession.js';
+export type { LayeredRelaySubscriber } from './layered.js';
+export {
+  createLayeredJanusPublisher,
+  createLayeredJanusSubscriber,
+  layerRelayUrl,
+  MAX_RELAY_LAYERS,
+  publicLayerOf,
+} from './layered.js';
 export type { BackoffPolicyOptions } from './reconnect.js';
 export { createBackoffPolicy } from './reconnect.js';
 export { createJanusPublisher, DEFAULT_FEED_DISPLAY, RELAY_CHANNEL_LABEL } from './relayPublisher.js';

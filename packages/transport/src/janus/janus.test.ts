@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionError } from '../errors.js';
 import { connectJanus, JanusError, type WebSocketLike } from './janusSession.js';
+import { layerRelayUrl, publicLayerOf } from './layered.js';
 import { feedTime, filterCandidates, newFeedId } from './negotiate.js';
 import { createBackoffPolicy } from './reconnect.js';
 import { parseRelayUrl } from './relayUrl.js';
@@ -22,6 +23,26 @@ describe('parseRelayUrl', () => {
     expect(() => parseRelayUrl('janus://h:1/')).toThrow(/room/);
     expect(() => parseRelayUrl('janus://h:1/a b')).toThrow(TypeError);
     expect(() => parseRelayUrl('janus://h:99999/r')).toThrow(/port/);
+  });
+});
+
+describe('layer rooms', () => {
+  it('puts layer 0 in the room itself and layer k in ROOM.layer<k>, same Janus', () => {
+    expect(layerRelayUrl('janus://10.213.0.2:8188/demo', 0)).toBe('janus://10.213.0.2:8188/demo');
+    expect(layerRelayUrl('janus://10.213.0.2:8188/demo', 2)).toBe('janus://10.213.0.2:8188/demo.layer2');
+    expect(layerRelayUrl('januss://relay.example/r', 1)).toBe('januss://relay.example:8188/r.layer1');
+    expect(() => layerRelayUrl('janus://h:1/r', -1)).toThrow(RangeError);
+    expect(() => layerRelayUrl('janus://h:1/r', 1.5)).toThrow(RangeError);
+    expect(() => layerRelayUrl('janus://h:1/r', 16)).toThrow(RangeError);
+  });
+  it('reads the layer from a public stream id and nothing else', () => {
+    expect(publicLayerOf('public')).toBe(0);
+    expect(publicLayerOf(undefined)).toBe(0);
+    expect(publicLayerOf('public.3')).toBe(3);
+    expect(publicLayerOf('public.0')).toBeUndefined();
+    expect(publicLayerOf('public.99')).toBeUndefined();
+    expect(publicLayerOf('private:abc')).toBeUndefined();
+    expect(publicLayerOf('shared:x')).toBeUndefined();
   });
 });
 
