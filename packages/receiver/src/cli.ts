@@ -9,7 +9,7 @@ import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import { createLineLogger } from '@m4sc/signaling';
 import type { PeerConnectionLike } from '@m4sc/transport';
 import { type LinkStats, percentile } from '@m4sc/transport';
-import { createJanusSubscriber, parseRelayUrl } from '@m4sc/transport/janus';
+import { createLayeredJanusSubscriber, parseRelayUrl } from '@m4sc/transport/janus';
 import { relayNodeOptions } from '@m4sc/transport/janus/node';
 import { createPeerConnectionFactory } from '@m4sc/transport/node';
 import sharp from 'sharp';
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
       : {}),
     createPeerConnection,
     ...(v.relay
-      ? { relay: createJanusSubscriber({ url: v.relay, ...relayNodeOptions(v.relay), logger: log }) }
+      ? { relay: createLayeredJanusSubscriber({ url: v.relay, ...relayNodeOptions(v.relay), logger: log }) }
       : {}),
     logger: log,
   });

@@ -9,7 +9,7 @@ import {
   type SignalingServer,
 } from '@m4sc/signaling';
 import type { PeerConnectionLike } from '@m4sc/transport';
-import { createJanusPublisher, parseRelayUrl, type RelayPublisher } from '@m4sc/transport/janus';
+import { createLayeredJanusPublisher, parseRelayUrl, type RelayPublisher } from '@m4sc/transport/janus';
 import { relayNodeOptions } from '@m4sc/transport/janus/node';
 import { createPeerConnectionFactory } from '@m4sc/transport/node';
 import {
@@ -288,7 +288,7 @@ async function main(): Promise<void> {
 
   let relay: RelayPublisher | undefined;
   if (relayUrls.length > 0) {
-    relay = createJanusPublisher({
+    relay = createLayeredJanusPublisher({
       url: relayUrls[0]!,
       cascade: relayUrls.slice(1),
       ...relayNodeOptions(relayUrls[0]!),
