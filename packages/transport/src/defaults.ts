@@ -43,6 +43,12 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 export const DEFAULT_GATHER_TIMEOUT_MS = 3_000;
 /** How often `stats$` emits, a ping goes out and (by default) a link report goes to the peer, milliseconds. */
 export const DEFAULT_STATS_INTERVAL_MS = 1_000;
+/** A connected link with nothing received for this long is `disconnected`, milliseconds: three missed 1 s pings and link reports. werift never reports `disconnected` and reports `failed` only after RFC 7675's 30 s consent timeout, too late to recover a stream. */
+export const DEFAULT_STALE_AFTER_MS = 3_000;
+/** A link `disconnected` for this long fails with ConnectionError('failed'), milliseconds. */
+export const DEFAULT_DISCONNECTED_TIMEOUT_MS = 60_000;
+/** Delays of the default ICE-restart policy, milliseconds: the first restart at once, then 1, 2, 3, 3, … s. One restart on a working path completes in well under a second (an offer, an answer, one round of checks); a shorter interval would abort an attempt that is about to succeed. */
+export const ICE_RESTART_DELAYS_MS: readonly number[] = [0, 1_000, 2_000, 3_000];
 /** Most ages kept per stats interval for the p50/p95 (a reservoir beyond it). */
 export const AGE_WINDOW_SAMPLES = 1024;
 

@@ -5,11 +5,13 @@ export type { ControlMessage } from './controlCodec.js';
 export { decodeControl, encodeControl } from './controlCodec.js';
 export {
   CONTROL_QUEUE_MAX_MESSAGES,
+  DEFAULT_DISCONNECTED_TIMEOUT_MS,
   DEFAULT_MAX_AGE_MS,
   DEFAULT_MTU_BYTES,
   DEFAULT_OP_BUDGET_BYTES,
   DEFAULT_PACER_RATE_BYTES_PER_SEC,
   DEFAULT_REASSEMBLY_TIMEOUT_MS,
+  DEFAULT_STALE_AFTER_MS,
   DEFAULT_STATS_INTERVAL_MS,
   MAX_CONTROL_MESSAGE_BYTES,
   MAX_PACKETS_PER_SAMPLE,
@@ -27,6 +29,8 @@ export {
   maxPayloadBytesFor,
   splitPayload,
 } from './framer.js';
+export type { IceRestartContext, IceRestartPolicy } from './iceRestart.js';
+export { createIceRestartBackoff } from './iceRestart.js';
 export type { MonitorExtras } from './linkMonitor.js';
 export { AgeWindow, LinkMonitor, LossEstimator, percentile } from './linkMonitor.js';
 export type { LogContext, Logger } from './logger.js';

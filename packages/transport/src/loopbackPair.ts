@@ -89,7 +89,7 @@ export async function createLoopbackLinkPair(
       const c = await viaRelay(m[1]!);
       if (c !== undefined) lines.push(`a=${c}`);
     }
-    return { type: s.type, sdp: lines.join('\r\n') };
+    return { ...s, sdp: lines.join('\r\n') };
   };
 
   const makePc =

@@ -14,6 +14,9 @@ export interface NegotiatorOptions {
   onFatal: (error: ConnectionError) => void;
 }
 
+/** Whether an SDP's ICE credentials are present (a description without them cannot restart anything). */
+const ICE_UFRAG = /^a=ice-ufrag:(\S+)/m;
+
 /** Checks the shape of a signal from the wire; a TypeError names what is wrong. */
 export function validateSignal(signal: unknown): PeerSignal {
   if (typeof signal !== 'object' || signal === null) throw new TypeError('signal must be an object');
@@ -21,7 +24,11 @@ export function validateSignal(signal: unknown): PeerSignal {
   if (s.type === 'offer' || s.type === 'answer') {
     if (typeof s.sdp !== 'string' || s.sdp.length === 0)
       throw new TypeError(`${s.type} signal has no sdp string`);
-    return { type: s.type, sdp: s.sdp };
+    if (s.type === 'offer' && s.restart !== undefined && typeof s.restart !== 'boolean')
+      throw new TypeError('offer signal: restart must be a boolean');
+    return s.type === 'offer' && s.restart === true
+      ? { type: 'offer', sdp: s.sdp, restart: true }
+      : { type: s.type, sdp: s.sdp };
   }
   if (s.type === 'candidate') {
     const c = s.candidate;
@@ -50,6 +57,10 @@ export function validateSignal(signal: unknown): PeerSignal {
  * candidates: werift fails ICE at once when it starts checks with no remote candidate, which is what happens
  * when the peer trickles every candidate after its description. Candidates found later are trickled.
  * Remote candidates that arrive before the remote description wait for it.
+ *
+ * ICE restart (RFC 8445 §9, JSEP §4.1.10.1): on an established link the offerer sends a new offer with new ICE
+ * credentials, marked `restart`; the answerer applies it and answers. DTLS, SCTP and the data channels are kept.
+ * Any other second offer is still ignored: renegotiating media or channels is not supported.
  */
 export class Negotiator {
   readonly #o: NegotiatorOptions;
@@ -57,6 +68,9 @@ export class Negotiator {
   #pendingCandidates: IceCandidateInit[] = [];
   #haveRemote = false;
   #descriptionSent = false;
+  /** The offerer sent a restart offer and waits for its answer. */
+  #restartPending = false;
+  #restarts = 0;
   #closed = false;
   #fatal = false;
   readonly #onCandidate = (event: unknown) => this.#localCandidate(event);
@@ -73,6 +87,24 @@ export class Negotiator {
       const { pc } = this.#o;
       await pc.setLocalDescription(await pc.createOffer());
       await this.#sendLocalDescription('offer');
+    });
+  }
+
+  /** ICE restarts this side started (offerer) or answered (answerer). */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** Offerer: sends an offer with new ICE credentials (an ICE restart); the answer is applied when it comes. */
+  restart(): void {
+    if (this.#o.role !== 'offerer') throw new Error('only the offerer restarts ICE');
+    this.#restarts++;
+    this.#enqueue('create an ICE-restart offer', async () => {
+      const { pc } = this.#o;
+      const offer = await pc.createOffer({ iceRestart: true });
+      await pc.setLocalDescription(offer);
+      this.#restartPending = true;
+      await this.#sendLocalDescription('offer', true);
     });
   }
 
@@ -98,6 +130,16 @@ export class Negotiator {
     this.#enqueue(`apply ${signal.type}`, async () => {
       const { pc } = this.#o;
       if (this.#haveRemote) {
+        if (signal.type === 'offer' && signal.restart === true) {
+          await this.#answerRestart(signal.sdp);
+          return;
+        }
+        if (signal.type === 'answer' && this.#restartPending) {
+          this.#restartPending = false;
+          await pc.setRemoteDescription({ type: 'answer', sdp: signal.sdp });
+          this.#o.logger.debug('ICE-restart answer applied', { ufrag: ICE_UFRAG.exec(signal.sdp)?.[1] });
+          return;
+        }
         this.#o.logger.warn('second remote description ignored (renegotiation is not supported)');
         return;
       }
@@ -111,6 +153,16 @@ export class Negotiator {
         await this.#sendLocalDescription('answer');
       }
     });
+  }
+
+  /** Answerer: applies an ICE-restart offer on the established connection and answers it. */
+  async #answerRestart(sdp: string): Promise<void> {
+    const { pc } = this.#o;
+    this.#restarts++;
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    this.#o.logger.info('answering an ICE restart', { ufrag: ICE_UFRAG.exec(sdp)?.[1] });
+    await this.#sendLocalDescription('answer');
   }
 
   /** Stops listening; later signals are ignored. Idempotent. */
@@ -142,13 +194,17 @@ export class Negotiator {
     }
   }
 
-  async #sendLocalDescription(type: 'offer' | 'answer'): Promise<void> {
+  async #sendLocalDescription(type: 'offer' | 'answer', restart = false): Promise<void> {
     await this.#gathered();
     if (this.#closed) return;
     const desc = this.#o.pc.localDescription;
     if (desc === null) throw new Error('no local description after setLocalDescription');
     this.#descriptionSent = true;
-    this.#send({ type, sdp: desc.sdp });
+    this.#send(
+      type === 'offer'
+        ? { type, sdp: desc.sdp, ...(restart ? { restart: true } : {}) }
+        : { type, sdp: desc.sdp },
+    );
   }
 
   #gathered(): Promise<void> {

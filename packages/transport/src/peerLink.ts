@@ -4,11 +4,13 @@ import { type ControlMessage, decodeControl, encodeControl } from './controlCode
 import {
   CHANNEL_IDS,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_DISCONNECTED_TIMEOUT_MS,
   DEFAULT_GATHER_TIMEOUT_MS,
   DEFAULT_MAX_AGE_MS,
   DEFAULT_MTU_BYTES,
   DEFAULT_OP_BUDGET_BYTES,
   DEFAULT_REASSEMBLY_TIMEOUT_MS,
+  DEFAULT_STALE_AFTER_MS,
   DEFAULT_STATS_INTERVAL_MS,
   MALFORMED_LOG_INTERVAL_MS,
   MAX_CONTROL_MESSAGE_BYTES,
@@ -28,6 +30,7 @@ import {
   maxPayloadBytesFor,
   packValue,
 } from './framer.js';
+import { createIceRestartBackoff, type IceRestartPolicy } from './iceRestart.js';
 import { Impairment } from './impairment.js';
 
 /** How many wholly lost samples `faultLostSamples()` remembers. */
@@ -122,6 +125,15 @@ class PeerLinkImpl implements PeerLink {
   #controlRejected = 0;
   #nextSampleKind = 0;
   #closed = false;
+  /** When anything last arrived on any channel (clock ms): the liveness signal behind `disconnected`. */
+  #lastInboundMs = 0;
+  readonly #staleAfterMs: number;
+  readonly #disconnectedTimeoutMs: number;
+  readonly #restartPolicy: IceRestartPolicy | undefined;
+  /** While `disconnected`: since when, ICE restarts started in this episode, and the next one's timer. */
+  #outage:
+    | { sinceMs: number; attempts: number; timer: ReturnType<typeof setTimeout> | undefined }
+    | undefined;
 
   constructor(o: PeerLinkOptions) {
     if (typeof o !== 'object' || o === null) throw new TypeError('createPeerLink: options are required');
@@ -178,6 +190,24 @@ class PeerLinkImpl implements PeerLink {
       DEFAULT_CONNECT_TIMEOUT_MS,
     );
     const gatherTimeoutMs = positiveOption('gatherTimeoutMs', o.gatherTimeoutMs, DEFAULT_GATHER_TIMEOUT_MS);
+    this.#staleAfterMs = positiveOption('staleAfterMs', o.staleAfterMs, DEFAULT_STALE_AFTER_MS);
+    if (this.#staleAfterMs <= statsIntervalMs) {
+      throw new TypeError(
+        `staleAfterMs (${this.#staleAfterMs}) must be above statsIntervalMs (${statsIntervalMs}): pings come that often`,
+      );
+    }
+    this.#disconnectedTimeoutMs = positiveOption(
+      'disconnectedTimeoutMs',
+      o.disconnectedTimeoutMs,
+      DEFAULT_DISCONNECTED_TIMEOUT_MS,
+    );
+    if (
+      o.iceRestart !== undefined &&
+      o.iceRestart !== false &&
+      typeof o.iceRestart?.nextRestartDelayMs !== 'function'
+    )
+      throw new TypeError('iceRestart must be an IceRestartPolicy (nextRestartDelayMs) or false');
+    this.#restartPolicy = o.iceRestart === false ? undefined : (o.iceRestart ?? createIceRestartBackoff());
 
     this.#reassemblers = {
       public: new Reassembler({ channel: 'public', reassemblyTimeoutMs, maxAgeMs }),
@@ -213,8 +243,12 @@ class PeerLinkImpl implements PeerLink {
     this.#openChannels(o);
     this.#listen(o.pc, 'connectionstatechange', () => {
       const s = o.pc.connectionState;
-      if (s === 'failed') this.#fail(new ConnectionError('failed', 'peer connection failed'));
-      else if (s === 'closed') this.close();
+      if (s === 'closed') this.close();
+      else if ((s === 'failed' || s === 'disconnected') && this.state === 'connected')
+        this.#onSilent(`peer connection ${s}`);
+      // A failed ICE restart while `disconnected` is retried by the restart policy.
+      else if (s === 'failed' && this.state === 'connecting')
+        this.#fail(new ConnectionError('failed', 'peer connection failed'));
     });
     this.#negotiator = new Negotiator({
       pc: o.pc,
@@ -233,6 +267,21 @@ class PeerLinkImpl implements PeerLink {
 
   get state(): LinkState {
     return this.#state$.value;
+  }
+
+  get iceRestarts(): number {
+    return this.#negotiator.restarts;
+  }
+
+  restartIce(reason: string): void {
+    this.#assertOpen('restartIce');
+    if (this.role !== 'offerer')
+      throw new InvalidStateError(
+        'restartIce() on the answerer: the offerer restarts ICE, the answerer answers',
+      );
+    if (this.state !== 'connected' && this.state !== 'disconnected')
+      throw new InvalidStateError(`restartIce() on a ${this.state} link`);
+    this.#restart(reason);
   }
 
   handleSignal(signal: PeerSignal): void {
@@ -290,6 +339,7 @@ class PeerLinkImpl implements PeerLink {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#connectTimer);
+    clearTimeout(this.#outage?.timer);
     for (const t of this.#timers) clearInterval(t);
     this.#pacer.unregister();
     this.#negotiator.close();
@@ -352,7 +402,7 @@ class PeerLinkImpl implements PeerLink {
       this.#listen(ch, 'bufferedamountlow', () => this.#pacer.wake());
       this.#listen(ch, 'message', (e) => this.#onMessage(kind, (e as { data?: unknown }).data));
       this.#listen(ch, 'close', () => {
-        if (this.state === 'connected') {
+        if (this.state === 'connected' || this.state === 'disconnected') {
           this.#logger.info('data channel closed by the peer', { kind });
           this.close();
         }
@@ -366,10 +416,83 @@ class PeerLinkImpl implements PeerLink {
     for (const ch of this.#channels.values()) if (ch.readyState !== 'open') return;
     if (this.#channels.size !== KINDS.length) return;
     clearTimeout(this.#connectTimer);
+    this.#lastInboundMs = this.#clock.nowMs();
     this.#state$.next('connected');
     this.#resolveConnected();
     this.#sendPing();
     this.#pacer.wake();
+  }
+
+  /** `connected` → `disconnected` after `staleAfterMs` of silence; a long outage fails the link. */
+  #checkLiveness(now: number): void {
+    if (this.state === 'connected' && now - this.#lastInboundMs > this.#staleAfterMs) {
+      this.#onSilent(`nothing received for ${Math.round(now - this.#lastInboundMs)} ms`);
+    } else if (this.#outage && now - this.#outage.sinceMs > this.#disconnectedTimeoutMs) {
+      this.#fail(
+        new ConnectionError(
+          'failed',
+          `disconnected for ${Math.round(now - this.#outage.sinceMs)} ms (${this.#outage.attempts} ICE restarts)`,
+        ),
+      );
+    }
+  }
+
+  /** The path went silent: `disconnected`; the offerer restarts ICE per its policy, the answerer waits for it. */
+  #onSilent(why: string): void {
+    if (this.#closed || this.state !== 'connected') return;
+    this.#outage = { sinceMs: this.#clock.nowMs(), attempts: 0, timer: undefined };
+    this.#logger.warn('link disconnected', { why, role: this.role });
+    this.#state$.next('disconnected');
+    if (this.role === 'offerer') this.#scheduleRestart();
+  }
+
+  /** Traffic arrived while `disconnected`: the path works again. */
+  #onTraffic(): void {
+    const outage = this.#outage;
+    if (!outage) return;
+    clearTimeout(outage.timer);
+    this.#outage = undefined;
+    this.#logger.info('link recovered', {
+      role: this.role,
+      disconnectedMs: Math.round(this.#clock.nowMs() - outage.sinceMs),
+      iceRestarts: outage.attempts,
+    });
+    this.#state$.next('connected');
+    this.#pacer.wake();
+  }
+
+  #scheduleRestart(): void {
+    const outage = this.#outage;
+    if (!outage || !this.#restartPolicy || this.#closed) return;
+    clearTimeout(outage.timer);
+    const delayMs = this.#restartPolicy.nextRestartDelayMs({
+      attempt: outage.attempts + 1,
+      disconnectedForMs: this.#clock.nowMs() - outage.sinceMs,
+    });
+    if (delayMs === null || delayMs === undefined) {
+      this.#fail(
+        new ConnectionError('failed', `disconnected; gave up after ${outage.attempts} ICE restarts`),
+      );
+      return;
+    }
+    outage.timer = setTimeout(() => this.#restart('no traffic'), Math.max(0, delayMs));
+  }
+
+  /** Offerer: new ICE credentials now; while still `disconnected`, the next restart is scheduled by the policy. */
+  #restart(reason: string): void {
+    if (this.#closed) return;
+    const outage = this.#outage;
+    if (outage) {
+      clearTimeout(outage.timer);
+      outage.attempts++;
+    }
+    this.#logger.info('ICE restart', {
+      reason,
+      attempt: outage?.attempts ?? 1,
+      disconnectedMs: outage ? Math.round(this.#clock.nowMs() - outage.sinceMs) : 0,
+    });
+    this.#negotiator.restart();
+    this.#scheduleRestart();
   }
 
   #validateSample(channel: SampleChannel, s: SampleInput): void {
@@ -413,7 +536,9 @@ class PeerLinkImpl implements PeerLink {
 
   /** Sends at most one message: control first, then the sample channels in turn. Returns bytes sent. */
   #pump(): number {
-    if (this.#closed || this.state !== 'connected') return 0;
+    // While `disconnected` too: SCTP holds what it cannot deliver (unreliable messages are abandoned, pings are
+    // retransmitted), so the first retransmission after an ICE restart ends the outage on the far side.
+    if (this.#closed || (this.state !== 'connected' && this.state !== 'disconnected')) return 0;
     const control = this.#channels.get('control')!;
     if (this.#controlQueue.length > 0 && control.bufferedAmount < this.#highWatermarkBytes) {
       const bytes = this.#controlQueue.shift()!;
@@ -447,6 +572,9 @@ class PeerLinkImpl implements PeerLink {
 
   #onMessage(kind: ChannelKind, data: unknown): void {
     if (this.#closed) return;
+    // Anything that arrived proves the path, also what the fault injector then drops.
+    this.#lastInboundMs = this.#clock.nowMs();
+    if (this.state === 'disconnected') this.#onTraffic();
     if (this.#faults && kind !== 'control') {
       const fate = this.#faults.next();
       if (fate.drop) {
@@ -558,6 +686,8 @@ class PeerLinkImpl implements PeerLink {
   #tick(): void {
     if (this.#closed) return;
     const now = this.#clock.nowMs();
+    this.#checkLiveness(now);
+    if (this.#closed) return;
     for (const k of SAMPLE_KINDS) this.#emit(this.#reassemblers[k].tick(now));
   }
 
@@ -621,7 +751,8 @@ class PeerLinkImpl implements PeerLink {
   #statsTick(): void {
     if (this.#closed) return;
     const stats = this.#snapshot();
-    if (this.state === 'connected') {
+    // Pings go on while `disconnected`: the first one through (or its pong) ends the outage.
+    if (this.state === 'connected' || this.state === 'disconnected') {
       this.#sendPing();
       if (this.#o.autoLinkReport !== false) this.#sendReport(stats);
     }

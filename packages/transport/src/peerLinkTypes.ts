@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Clock } from './clock.js';
+import type { IceRestartPolicy } from './iceRestart.js';
 import type { ImpairmentOptions } from './impairment.js';
 import type { Logger } from './logger.js';
 import type { Pacer } from './pacer.js';
@@ -41,6 +42,12 @@ export interface PeerLinkOptions {
   statsIntervalMs?: number;
   /** Send a `link-report` to the peer after every stats interval. Default true. */
   autoLinkReport?: boolean;
+  /** A connected link with nothing received for this long becomes `disconnected`, milliseconds. Default 3000 (pings and link reports arrive every `statsIntervalMs`; must be above it). */
+  staleAfterMs?: number;
+  /** When the offerer restarts ICE on a `disconnected` link (new credentials over signaling; DTLS, SCTP and the channels are kept); `false` never restarts. The answerer answers restarts whatever this says. Default `createIceRestartBackoff()`: at once, then after 1, 2, 3, 3, … s. */
+  iceRestart?: IceRestartPolicy | false;
+  /** A link `disconnected` this long fails with ConnectionError('failed'), milliseconds. Default 60000. */
+  disconnectedTimeoutMs?: number;
   /** Pacer shared by links. Default the process-wide one (2 MB/s). */
   pacer?: Pacer;
   /** Sample queue limit per unreliable channel, bytes. Default 256 KiB. */
@@ -92,6 +99,15 @@ export interface PeerLink {
   sendControl(message: unknown): boolean;
   /** Queues a sample on `public` or `private`. When the queue is full the oldest whole samples are dropped (counted as backpressure). TypeError when a packet does not fit `mtuBytes`. */
   sendSample(channel: SampleChannel, sample: SampleInput): void;
+  /** ICE restarts this link has started (offerer) or answered (answerer). */
+  readonly iceRestarts: number;
+  /**
+   * Restarts ICE now (offerer only): new ICE credentials in an offer marked `restart`, sent through `sendSignal`;
+   * the channels stay open. For a path change the application learns of (the peer rejoined signaling, a network
+   * interface changed) before the link itself sees silence. InvalidStateError on the answerer, or unless the link
+   * is `connected` or `disconnected`.
+   */
+  restartIce(reason: string): void;
   /** Sends this end's receive-side view (`link-report`) to the peer now (also done every interval unless `autoLinkReport` is false). */
   sendLinkReport(): void;
   /** Samples the `faults` injector dropped entirely (every packet), most recent last; at most 4096. */

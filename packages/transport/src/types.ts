@@ -65,7 +65,9 @@ export interface Frame {
 
 /** Signals a link hands to `sendSignal` and takes in `handleSignal`; plain JSON, so any relay (e.g. a ws server) can carry them. */
 export type PeerSignal =
-  | { type: 'offer' | 'answer'; sdp: string }
+  /** `restart` marks an ICE-restart offer on an established link (new ICE credentials, same DTLS and channels). */
+  | { type: 'offer'; sdp: string; restart?: boolean }
+  | { type: 'answer'; sdp: string }
   | { type: 'candidate'; candidate: IceCandidateInit | null };
 
 /** A W3C `RTCIceCandidateInit`. */
@@ -163,8 +165,12 @@ export interface LinkStats {
   remote: LinkReport | undefined;
 }
 
-/** Connection state of a link. */
-export type LinkState = 'connecting' | 'connected' | 'failed' | 'closed';
+/**
+ * Connection state of a link. `disconnected`: it was connected, but nothing arrived for `staleAfterMs` (or the
+ * peer connection said `disconnected`/`failed`); the offerer restarts ICE, and the link is `connected` again as
+ * soon as traffic returns, with its channels and state as they were.
+ */
+export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
 /**
  * The part of a W3C `RTCDataChannel` the link uses. Native browser channels and werift's both fit.
@@ -193,7 +199,8 @@ export interface PeerConnectionLike {
     label: string,
     init: { negotiated: boolean; id: number; ordered?: boolean; maxRetransmits?: number },
   ): unknown;
-  createOffer(): Promise<unknown>;
+  /** `iceRestart`: new ICE credentials (W3C `RTCOfferOptions`). */
+  createOffer(options?: { iceRestart?: boolean }): Promise<unknown>;
   createAnswer(): Promise<unknown>;
   setLocalDescription(description?: unknown): Promise<unknown>;
   setRemoteDescription(description: { type: 'offer' | 'answer'; sdp: string }): Promise<unknown>;
