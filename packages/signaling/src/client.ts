@@ -67,6 +67,7 @@ class Client implements SignalingClient {
   #held: SignalingClientEvent[] | undefined;
   #nextPingId = 1;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: SignalingClientOptions, WebSocket: WebSocketConstructor) {
     this.#options = options;
@@ -268,6 +269,7 @@ class Client implements SignalingClient {
       if (msg) this.#dispatch(msg);
     };
     socket.onclose = (ev) => this.#dropped(socket, ev.code, ev.reason);
+    this.#startHeartbeat(socket);
     if (rejoin) this.#emit({ type: 'reconnected', peers: this.peers });
     setTimeout(() => {
       const held = this.#held ?? [];
@@ -325,9 +327,40 @@ class Client implements SignalingClient {
     }
   }
 
+  /** Pings every `heartbeatMs`; a ping still unanswered at the next one drops the socket (see the option). */
+  #startHeartbeat(socket: WebSocketLike): void {
+    const ms = this.#options.heartbeatMs ?? 0;
+    clearInterval(this.#heartbeatTimer);
+    if (ms <= 0) return;
+    const live = () => socket === this.#socket && this.#state === 'joined';
+    this.#heartbeatTimer = setInterval(() => {
+      if (!live()) return;
+      const dead = () => {
+        if (!live()) return; // the socket went away meanwhile; #dropped has run
+        this.#log.warn('no pong from the server; the connection is dead', { heartbeatMs: ms });
+        socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+        const terminate = (socket as { terminate?: () => void }).terminate;
+        try {
+          if (typeof terminate === 'function') terminate.call(socket);
+          else socket.close(4000, 'heartbeat timeout');
+        } catch {
+          // already closed
+        }
+        this.#dropped(socket, 1006, `no pong within ${ms} ms`);
+      };
+      try {
+        this.ping(ms).catch(dead);
+      } catch {
+        dead(); // not open any more
+      }
+    }, ms);
+    (this.#heartbeatTimer as { unref?: () => void }).unref?.();
+  }
+
   /** The live socket closed without `close()`: rejoin if the policy says so, else finish. */
   #dropped(socket: WebSocketLike, code: number, reason: string): void {
     if (socket !== this.#socket || this.#state !== 'joined') return;
+    clearInterval(this.#heartbeatTimer);
     this.#socket = undefined;
     const error = new ConnectionError('closed', `connection closed (${closeText(code, reason)})`);
     this.#log.warn('connection dropped', { code, reason });
@@ -374,6 +407,7 @@ class Client implements SignalingClient {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     clearTimeout(this.#retryTimer);
+    clearInterval(this.#heartbeatTimer);
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) {
@@ -413,6 +447,12 @@ export async function connectSignaling(options: SignalingClientOptions): Promise
   }
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
     throw new TypeError('connectSignaling: timeoutMs must be a positive number of milliseconds');
+  }
+  if (
+    options.heartbeatMs !== undefined &&
+    !(Number.isFinite(options.heartbeatMs) && options.heartbeatMs >= 0)
+  ) {
+    throw new TypeError('connectSignaling: heartbeatMs must be a non-negative number of milliseconds');
   }
   if (options.encoding !== undefined && options.encoding !== 'json' && options.encoding !== 'msgpack') {
     throw new TypeError(`connectSignaling: encoding must be 'json' or 'msgpack'`);

@@ -43,6 +43,12 @@ export interface SignalingClientOptions {
    * exponential backoff, or a policy. Default `false`.
    */
   reconnect?: boolean | ReconnectPolicy;
+  /**
+   * Ping the server this often, in milliseconds; when a pong has not come back by the next ping, the connection
+   * is treated as dead: closed, and rejoined when `reconnect` allows. A TCP connection whose path broke (the
+   * host's address changed, a NAT forgot it) stays open for minutes otherwise. Default 0: no heartbeat.
+   */
+  heartbeatMs?: number;
   /** Where the client logs. Default: silent. */
   logger?: Logger;
 }
