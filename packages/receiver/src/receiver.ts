@@ -531,6 +531,18 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
         if (relay) {
           relay.clockOffsetMs = s.clockOffsetMs;
           reportRelay();
+          // While the relay serves us, what it delivered, once a second: the sender picks our layers on it.
+          if (relayReported === true && 'takeFigures' in relay && l.state === 'connected') {
+            const f = relay.takeFigures();
+            l.sendControl({
+              t: 'relay-report',
+              layers: relay.layers,
+              bytesPerSec: Math.round(f.bytesPerSec),
+              samples: f.samples,
+              ...(f.lossRate !== undefined ? { lossRate: f.lossRate } : {}),
+              ...(f.ageP95Ms !== undefined ? { ageP95Ms: Math.round(f.ageP95Ms) } : {}),
+            });
+          }
         }
         const d = [...decodeTimes].sort((a, b) => a - b);
         const a = [...latencies].sort((x, y) => x - y);

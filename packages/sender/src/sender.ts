@@ -32,6 +32,7 @@ import {
   DEFAULT_FPS,
   DEFAULT_STATS_INTERVAL_MS,
 } from './defaults.js';
+import { freshRelayReport, mergeRelayFigures, parseRelayReport } from './relayFigures.js';
 import type { Session } from './session.js';
 import { createWordEditSharingPolicy, groupInstructions, type SharingPolicy } from './sharing.js';
 import type { Source, SourceSample } from './sources/source.js';
@@ -275,6 +276,13 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       s.relayLayers = undefined; // (re)send the layer choice on the next sample
       return;
     }
+    if (r && typeof r === 'object' && r.t === 'relay-report') {
+      const f = parseRelayReport(raw);
+      if (f) s.relayReport = { ...f, atMs: now };
+      else if (refuse(s, 'malformed relay-report'))
+        control(s, { t: 'error', code: 'bad-message', message: 'malformed relay-report' });
+      return;
+    }
     const m = parseReceiverMessage(raw);
     if (!m) {
       // Reply once a second at most, so a stream of garbage is not echoed back.
@@ -363,7 +371,12 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         const d = adaptation.decide({
           peerId,
           nowMs: st.timestampMs,
-          link: linkFiguresFromStats(st, previous),
+          // A relay receiver's access link also carries what Janus forwards it: count both paths.
+          link: mergeRelayFigures(
+            linkFiguresFromStats(st, previous),
+            viaRelay(s) ? freshRelayReport(s.relayReport, st.timestampMs) : undefined,
+            lastLayerBytes.slice(0, s.relayLayers ?? 1).reduce((n, b) => n + b, 0) * fps,
+          ),
           stream: {
             publicLayerBytesPerSec: lastLayerBytes.map((b) => b * fps),
             // A private sample is P tokens × rate symbols × bits, plus the packet header.

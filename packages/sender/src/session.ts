@@ -2,6 +2,7 @@ import type { Instruction, InstructionMessage } from '@m4sc/semantic-codec';
 import type { LinkStats, PeerLink, TokenBucket } from '@m4sc/transport';
 import type { Subscription } from 'rxjs';
 import type { Decision } from './adaptation.js';
+import type { RelayReport } from './relayFigures.js';
 
 /** One receiver as the sender keeps it. Owned by the sender; closed through `closeSession`. */
 export interface Session {
@@ -18,6 +19,8 @@ export interface Session {
   request: InstructionMessage | undefined;
   /** Public layers it was last told to take from the relay (`relay-layers`), to resend only on change. */
   relayLayers?: number | undefined;
+  /** Its latest report of what the relay path delivered (`relay-report`), with when it came, ms. */
+  relayReport?: (RelayReport & { atMs: number }) | undefined;
   /** Tag of the stream that currently serves it (sent in `serve`), to resend only on change. */
   servedKey: string | undefined;
   /** Bytes handed to the link for this receiver, per stream kind, since it joined. */

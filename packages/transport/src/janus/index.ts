@@ -11,7 +11,7 @@ export type {
   WebSocketLike,
 } from './janusSession.js';
 export { connectJanus, JanusError } from './janusSession.js';
-export type { LayeredRelaySubscriber } from './layered.js';
+export type { LayeredRelaySubscriber, RelayPathFigures } from './layered.js';
 export {
   createLayeredJanusPublisher,
   createLayeredJanusSubscriber,

@@ -122,6 +122,23 @@ export interface LayeredRelaySubscriber extends RelaySubscriber {
    * the layers subscribed, so the receiver never waits for one it does not take.
    */
   setLayers(n: number): void;
+  /**
+   * What the relay path delivered since the previous call (or since start): the receiver reports it so the
+   * sender's adaptation can pick this receiver's layers from the path they actually take.
+   */
+  takeFigures(nowMs?: number): RelayPathFigures;
+}
+
+/** The relay path's figures over one interval, as {@link LayeredRelaySubscriber.takeFigures} measures them. */
+export interface RelayPathFigures {
+  /** Frame bytes received from Janus per second, all subscribed layers. */
+  bytesPerSec: number;
+  /** Packets missing from the samples that arrived (wholly lost samples are not seen), 0..1; undefined: none. */
+  lossRate: number | undefined;
+  /** p95 age of the samples at reassembly (clock offset corrected), ms; undefined: none. */
+  ageP95Ms: number | undefined;
+  /** Samples reassembled over the interval. */
+  samples: number;
 }
 
 /**
@@ -139,6 +156,7 @@ export function createLayeredJanusSubscriber(
   let closed = false;
   const removed: RelaySubscriberStats[] = [];
 
+  const window = { startMs: Date.now(), bytes: 0, received: 0, count: 0, ages: [] as number[] };
   const capLayers = (s: ReassembledSample): ReassembledSample => {
     const ln = (s.op as { ln?: unknown }).ln;
     if (typeof ln !== 'number' || ln <= wanted) return s;
@@ -151,7 +169,11 @@ export function createLayeredJanusSubscriber(
       next: (s) => {
         // A layer above the current prefix (in flight while it is left) is not passed on.
         const layer = publicLayerOf(s.stream);
-        if (layer !== undefined && layer < wanted) samples$.next(capLayers(s));
+        if (layer === undefined || layer >= wanted) return;
+        window.received += s.received;
+        window.count += s.count;
+        if (window.ages.length < 4096) window.ages.push(s.ageMs);
+        samples$.next(capLayers(s));
       },
     });
     subs[k] = { sub, pipe };
@@ -188,6 +210,21 @@ export function createLayeredJanusSubscriber(
       return subs.length;
     },
     setLayers,
+    takeFigures(nowMs = Date.now()): RelayPathFigures {
+      const bytes = [...subs.map(({ sub }) => sub.stats()), ...removed].reduce((n, x) => n + x.bytes, 0);
+      const seconds = Math.max(0.001, (nowMs - window.startMs) / 1000);
+      const ages = window.ages.sort((a, b) => a - b);
+      const out: RelayPathFigures = {
+        bytesPerSec: Math.max(0, bytes - window.bytes) / seconds,
+        lossRate: window.count > 0 ? 1 - window.received / window.count : undefined,
+        ageP95Ms: ages.length
+          ? ages[Math.min(ages.length - 1, Math.ceil(0.95 * ages.length) - 1)]
+          : undefined,
+        samples: ages.length,
+      };
+      Object.assign(window, { startMs: nowMs, bytes, received: 0, count: 0, ages: [] });
+      return out;
+    },
     get clockOffsetMs() {
       return clockOffsetMs;
     },
