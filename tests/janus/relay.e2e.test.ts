@@ -169,6 +169,49 @@ describe.skipIf(skip !== undefined)('the public stream through Janus', () => {
     for (const x of viaRelay) expect(await reconstructPsnr(x)).toBeGreaterThan(45);
   }, 120_000);
 
+  it('layers: with adaptation on, a relay receiver is told its layers, subscribes to each layer room, reports its relay path, and decodes', async () => {
+    const J = await startJanus();
+    janus.push(J);
+    const relay = J.relay('layers');
+    const { sender, url, stats } = await startSender('layers', [relay], ['--adapt', 'on']);
+    const dir = mkdtempSync(join(tmpdir(), 'm4sc-relay-frames-'));
+    const rx = start(BIN.recv, [
+      ...['--signal', url, '--room', 'layers', '--duration', '12', '--task', 'reconstruct'],
+      ...['--relay', relay, '--out', dir, '--quiet'],
+    ]);
+    const rxId = await peerIdOf(rx);
+    const [, to] = await rx.waitFor(/relay layers from=1 to=(\d+)/, 20_000);
+    const n = Number(to);
+    expect(n).toBeGreaterThanOrEqual(2);
+    // One subscription per layer room: ROOM for the base, ROOM.layer<k> for enhancement k.
+    for (let k = 1; k < n; k++)
+      await rx.waitFor(new RegExp(`relay: subscribed to \\S+ in janus://\\S+/layers\\.layer${k}\\b`), 10_000);
+    expect(await rx.exited).toBe(0);
+    sender.child.kill('SIGINT');
+    await sender.exited;
+    expect(sender.stderr()).not.toMatch(/malformed relay-report/);
+    const l = lines(rx);
+    expect(l.length, rx.stderr()).toBeGreaterThan(30);
+    // Every layer is handed to its publisher once per sample, whatever the receivers take (samples that
+    // came while a layer room's publisher was still connecting are counted as dropped there).
+    const s = statsLines(stats);
+    const last = s[s.length - 1]!;
+    const handed = (last.relay!.samples + last.relay!.droppedNotUp) / last.samples;
+    expect(handed).toBeGreaterThan(n - 0.6);
+    expect(handed).toBeLessThan(n + 0.5);
+    // Once on the relay with every layer, the sender sends it no public bytes directly.
+    expect(directPublic(s, rxId, 0)).toBe(directPublic(s, rxId, 3));
+    // Late frames through Janus equal the local decode at the full rate when every layer is taken (the
+    // enhancement rooms really deliver: a missing layer would cost several dB, not a rounding error).
+    const w = withPeer(s, rxId);
+    const since = w[w.length - 4]!.samples;
+    const late = l.filter((x) => x.seq > since && x.file).slice(-3);
+    expect(late.length).toBe(3);
+    const lastN = Number([...rx.stderr().matchAll(/relay layers from=\d+ to=(\d+)/g)].at(-1)![1]);
+    if (lastN === 3) for (const x of late) expect(await reconstructPsnr(x)).toBeGreaterThan(45);
+    else for (const x of late) expect(await reconstructPsnr(x)).toBeGreaterThan(15);
+  }, 120_000);
+
   it('cascade: Janus A forwards to Janus B (remote publisher); receivers of both decode, the sender uploads once', async () => {
     const A = await startJanus();
     const B = await startJanus();
