@@ -95,12 +95,21 @@ export class Negotiator {
     return this.#restarts;
   }
 
-  /** Offerer: sends an offer with new ICE credentials (an ICE restart); the answer is applied when it comes. */
+  /**
+   * Offerer: sends an offer with new ICE credentials (an ICE restart); the answer is applied when it comes. While
+   * the previous restart offer is unanswered (signaling cannot reach the peer yet), the same offer is sent again:
+   * whichever copy the peer answers, the answer fits the offer this side holds.
+   */
   restart(): void {
     if (this.#o.role !== 'offerer') throw new Error('only the offerer restarts ICE');
     this.#restarts++;
     this.#enqueue('create an ICE-restart offer', async () => {
       const { pc } = this.#o;
+      if (this.#restartPending && pc.localDescription?.type === 'offer') {
+        this.#o.logger.debug('ICE-restart offer unanswered; sending it again');
+        this.#send({ type: 'offer', sdp: pc.localDescription.sdp, restart: true });
+        return;
+      }
       const offer = await pc.createOffer({ iceRestart: true });
       await pc.setLocalDescription(offer);
       this.#restartPending = true;

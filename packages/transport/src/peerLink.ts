@@ -446,8 +446,8 @@ class PeerLinkImpl implements PeerLink {
     if (this.role === 'offerer') this.#scheduleRestart();
   }
 
-  /** Traffic arrived while `disconnected`: the path works again. */
-  #onTraffic(): void {
+  /** A ping sent while `disconnected` came back: the path works again, both ways. */
+  #onRoundTrip(): void {
     const outage = this.#outage;
     if (!outage) return;
     clearTimeout(outage.timer);
@@ -572,9 +572,8 @@ class PeerLinkImpl implements PeerLink {
 
   #onMessage(kind: ChannelKind, data: unknown): void {
     if (this.#closed) return;
-    // Anything that arrived proves the path, also what the fault injector then drops.
+    // Anything that arrived shows the path from the peer works, also what the fault injector then drops.
     this.#lastInboundMs = this.#clock.nowMs();
-    if (this.state === 'disconnected') this.#onTraffic();
     if (this.#faults && kind !== 'control') {
       const fate = this.#faults.next();
       if (fate.drop) {
@@ -667,6 +666,10 @@ class PeerLinkImpl implements PeerLink {
         this.#pacer.wake();
         return;
       case 'pong':
+        // Only a pong to a ping sent during the outage ends it: it went there and back on the path as it is now.
+        // Traffic from the peer alone does not: mid-restart the peer's packets reach us while ours cannot reach
+        // it, and an old pong may have waited in SCTP's retransmission queue.
+        if (this.#outage && m.t0Ms >= this.#outage.sinceMs) this.#onRoundTrip();
         this.#monitor.onPong(m.t0Ms, m.t1Ms, now);
         for (const k of SAMPLE_KINDS) this.#reassemblers[k].clockOffsetMs = this.#monitor.clockOffsetMs;
         return;
