@@ -221,6 +221,12 @@ async function main(): Promise<void> {
       process.stderr.write(`m4sc-recv: the sender refused: ${ev.message} (${ev.code})\n`);
     else if (ev.type === 'sender-left')
       process.stderr.write(`m4sc-recv: the sender left (${ev.reason}); waiting for it to come back\n`);
+    else if (ev.type === 'link-lost')
+      process.stderr.write(
+        'm4sc-recv: nothing from the sender any more (path change?); waiting for its ICE restart\n',
+      );
+    else if (ev.type === 'link-restored')
+      process.stderr.write(`m4sc-recv: link to the sender restored by ICE restart after ${ev.afterMs} ms\n`);
   });
 
   let count = 0;

@@ -7,7 +7,12 @@ import {
   type SemanticCodec,
   type ServeMessage,
 } from '@m4sc/semantic-codec';
-import { connectSignaling, type Logger, type SignalingClient } from '@m4sc/signaling/client';
+import {
+  connectSignaling,
+  createExponentialBackoff,
+  type Logger,
+  type SignalingClient,
+} from '@m4sc/signaling/client';
 import {
   createPeerLink,
   type LinkStats,
@@ -61,7 +66,11 @@ export type ReceiverEvent =
   | { type: 'signaling-restored' }
   /** The signaling client gave up (or the server closed it); no new negotiation can happen. */
   | { type: 'signaling-closed'; reason: string }
-  | { type: 'connected' };
+  | { type: 'connected' }
+  /** Nothing arrives from the sender any more (its path or ours changed); the sender restarts ICE. */
+  | { type: 'link-lost' }
+  /** The link carries traffic again (after an ICE restart, on the same connection), `afterMs` after it went silent. */
+  | { type: 'link-restored'; afterMs: number };
 
 /** Options of {@link createReceiver}. */
 export interface ReceiverOptions {
@@ -137,6 +146,16 @@ const LAYER_HOLD_MS = 60;
 const SERVE_WAIT_MS = 500;
 const AWAITING_SERVE_MAX = 16;
 
+/**
+ * Signaling heartbeat, ms: a ping unanswered by the next one means the path to the signaling server died (a
+ * path change leaves TCP open for minutes), and the client rejoins; the sender's ICE restart needs it back.
+ */
+const SIGNALING_HEARTBEAT_MS = 2_000;
+/** Longest wait between rejoin attempts, ms, so that signaling is back about a second after the network is. */
+const SIGNALING_RETRY_MAX_DELAY_MS = 1_000;
+/** Rejoin attempts before giving up: about five minutes at the 1 s ceiling. */
+const SIGNALING_RETRY_MAX_ATTEMPTS = 300;
+
 /** Samples waiting to be decoded; beyond this the oldest is dropped (a stale result is worth nothing). */
 const DECODE_QUEUE_MAX = 4;
 
@@ -200,7 +219,11 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     url: options.signalUrl,
     room: options.room,
     role: 'receiver',
-    reconnect: true,
+    reconnect: createExponentialBackoff({
+      maxDelayMs: SIGNALING_RETRY_MAX_DELAY_MS,
+      maxAttempts: SIGNALING_RETRY_MAX_ATTEMPTS,
+    }),
+    heartbeatMs: SIGNALING_HEARTBEAT_MS,
     ...(options.token ? { token: options.token } : {}),
   });
   const results$ = new Subject<ReceiverResult>();
@@ -464,6 +487,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
         if (client.state === 'joined') client.signal(from, data as never);
       },
       opBudgetBytes: 128,
+      logger: log,
       ...(options.faults ? { faults: options.faults } : {}),
     });
     link = l;
@@ -561,6 +585,25 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
         latencies = [];
       }),
     );
+    let silentSinceMs: number | undefined;
+    linkSubs.push(
+      l.state$.subscribe((state) => {
+        if (state === 'disconnected') {
+          silentSinceMs = Date.now();
+          log.warn('link to the sender silent (path change?); waiting for its ICE restart', { sender: from });
+          events$.next({ type: 'link-lost' });
+        } else if (state === 'connected' && silentSinceMs !== undefined) {
+          const afterMs = Date.now() - silentSinceMs;
+          silentSinceMs = undefined;
+          log.info('ice restart after path change: link to the sender restored', {
+            sender: from,
+            afterMs,
+            iceRestarts: l.iceRestarts,
+          });
+          events$.next({ type: 'link-restored', afterMs });
+        }
+      }),
+    );
     l.connected.then(
       () => {
         log.info('connected to sender', { sender: from });
@@ -574,8 +617,12 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   const sub = client.events$.subscribe((ev) => {
     if (ev.type === 'signal') {
       const data = ev.data as unknown as PeerSignal;
-      // A new offer (first join, or the sender restarted) starts a fresh link.
-      const l = data.type === 'offer' || ev.from !== linkFrom ? newLink(ev.from) : link;
+      // An ICE restart (the path changed) goes to the link it restarts; any other offer (first join, or the
+      // sender restarted) starts a fresh link.
+      const restart =
+        data.type === 'offer' && data.restart === true && ev.from === linkFrom && link !== undefined;
+      if (restart) log.info('ice restart after path change: answering the sender', { sender: ev.from });
+      const l = restart ? link : data.type === 'offer' || ev.from !== linkFrom ? newLink(ev.from) : link;
       try {
         l?.handleSignal(data);
       } catch (err) {

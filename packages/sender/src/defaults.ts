@@ -25,3 +25,14 @@ export const CONTROL_RATE_PER_SEC = 20;
 export const CONTROL_BURST = 40;
 /** A receiver that keeps exceeding the control rate for this long is disconnected, milliseconds. */
 export const CONTROL_ABUSE_CLOSE_MS = 10_000;
+
+/**
+ * Signaling heartbeat, milliseconds: a ping unanswered by the next one means the path to the signaling server is
+ * dead (a path change leaves TCP open for minutes), and the client rejoins. Two seconds is ~1 small message a
+ * second per client for the server, and finds a dead path within 4 s.
+ */
+export const SIGNALING_HEARTBEAT_MS = 2_000;
+/** Longest wait between two rejoin attempts, milliseconds: after a path change, signaling must be back within about a second of the network, so that the ICE restart can go through it. */
+export const SIGNALING_RETRY_MAX_DELAY_MS = 1_000;
+/** Rejoin attempts before giving up: with the 1 s ceiling, about five minutes. */
+export const SIGNALING_RETRY_MAX_ATTEMPTS = 300;

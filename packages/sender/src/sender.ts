@@ -8,8 +8,14 @@ import {
   type SenderToReceiver,
   toWireOperatingPoint,
 } from '@m4sc/semantic-codec';
-import { connectSignaling, type Logger, type SignalingClient } from '@m4sc/signaling';
 import {
+  connectSignaling,
+  createExponentialBackoff,
+  type Logger,
+  type SignalingClient,
+} from '@m4sc/signaling';
+import {
+  createIceRestartBackoff,
   createPeerLink,
   type PeerConnectionLike,
   type PeerSignal,
@@ -31,6 +37,9 @@ import {
   CONTROL_RATE_PER_SEC,
   DEFAULT_FPS,
   DEFAULT_STATS_INTERVAL_MS,
+  SIGNALING_HEARTBEAT_MS,
+  SIGNALING_RETRY_MAX_ATTEMPTS,
+  SIGNALING_RETRY_MAX_DELAY_MS,
 } from './defaults.js';
 import { freshRelayReport, mergeRelayFigures, parseRelayReport } from './relayFigures.js';
 import type { Session } from './session.js';
@@ -175,7 +184,11 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     url: options.signalUrl,
     room: options.room,
     role: 'sender',
-    reconnect: true,
+    reconnect: createExponentialBackoff({
+      maxDelayMs: SIGNALING_RETRY_MAX_DELAY_MS,
+      maxAttempts: SIGNALING_RETRY_MAX_ATTEMPTS,
+    }),
+    heartbeatMs: SIGNALING_HEARTBEAT_MS,
     ...(options.token ? { token: options.token } : {}),
   });
 
@@ -328,14 +341,49 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     log.info('instruction', { peerId: s.peerId, task: describeInstruction(instruction) });
   };
 
+  /** Logs a receiver's path going silent and coming back; a link that failed for good is replaced by a new one. */
+  const linkStates = (s: Session) => {
+    let silentSinceMs: number | undefined;
+    return s.link.state$.subscribe((state) => {
+      if (state === 'disconnected') {
+        silentSinceMs = Date.now();
+        log.warn('receiver link silent (path change?); restarting ICE', { peerId: s.peerId });
+      } else if (state === 'connected' && silentSinceMs !== undefined) {
+        log.info('ice restart after path change: receiver recovered', {
+          peerId: s.peerId,
+          silentMs: Date.now() - silentSinceMs,
+          iceRestarts: s.link.iceRestarts,
+        });
+        silentSinceMs = undefined;
+      } else if (state === 'failed' && s.state === 'connected' && sessions.get(s.peerId) === s) {
+        // ICE restarts did not bring it back (or this peer connection cannot restart): a new connection, with
+        // the receiver's instruction asked again by its hello, while it is still in the room.
+        closeSession(s.peerId, 'link-failed');
+        if (!closed && client.peers.some((p) => p.peerId === s.peerId)) {
+          log.warn('receiver link failed; reconnecting with a new peer connection', { peerId: s.peerId });
+          openSession(s.peerId);
+        }
+      }
+    });
+  };
+
   const openSession = (peerId: string) => {
     // A receiver we are already streaming to reappears when the signaling server restarts and both
-    // sides rejoin it: the peer connection does not depend on signaling, so keep it.
-    if (sessions.get(peerId)?.state === 'connected') {
-      log.info('receiver rejoined signaling; keeping its connection', { peerId });
+    // sides rejoin it: the peer connection does not depend on signaling, so keep it. When its link has gone
+    // silent, its path changed (it rejoined from its new address): restart ICE now rather than at the next
+    // scheduled attempt, since the restart's offer can reach it again.
+    const existing = sessions.get(peerId);
+    if (existing?.state === 'connected') {
+      if (existing.link.state === 'disconnected') {
+        log.info('ice restart after path change: receiver rejoined signaling; restarting ICE now', {
+          peerId,
+        });
+        existing.link.restartIce('receiver rejoined signaling');
+      } else log.info('receiver rejoined signaling; keeping its connection', { peerId });
       return;
     }
     closeSession(peerId, 'renegotiate');
+    const restarts = createIceRestartBackoff();
     const link = createPeerLink({
       pc: options.createPeerConnection(),
       role: 'offerer',
@@ -343,6 +391,20 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         if (client.state === 'joined') client.signal(peerId, data as never);
       },
       opBudgetBytes: 128,
+      logger: log,
+      // The default policy, with each restart logged.
+      iceRestart: {
+        nextRestartDelayMs: (ctx) => {
+          const delayMs = restarts.nextRestartDelayMs(ctx);
+          log.info('ice restart after path change: restart scheduled', {
+            peerId,
+            attempt: ctx.attempt,
+            inMs: delayMs,
+            silentForMs: Math.round(ctx.disconnectedForMs),
+          });
+          return delayMs;
+        },
+      },
     });
     const s: Session = {
       peerId,
@@ -397,6 +459,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         s.decision = d;
       }),
       link.control$.subscribe((msg) => onControl(s, msg)),
+      linkStates(s),
     );
     link.connected.then(
       () => {
@@ -449,6 +512,12 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
         if (ev.role === 'receiver') openSession(ev.peerId);
         break;
       case 'peer-left':
+        // `replaced`: the receiver rejoined signaling on a new connection (its path changed, or its old
+        // connection died): its `peer-joined` follows at once, and its peer connection is still ours to keep.
+        if (ev.reason === 'replaced' && sessions.get(ev.peerId)?.state === 'connected') {
+          log.info('receiver reconnected to signaling; keeping its peer connection', { peerId: ev.peerId });
+          break;
+        }
         connectAttempts.delete(ev.peerId);
         closeSession(ev.peerId, ev.reason);
         break;

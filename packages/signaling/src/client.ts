@@ -342,7 +342,7 @@ class Client implements SignalingClient {
         const terminate = (socket as { terminate?: () => void }).terminate;
         try {
           if (typeof terminate === 'function') terminate.call(socket);
-          else socket.close(4000, 'heartbeat timeout');
+          else socket.close(1000, 'heartbeat timeout');
         } catch {
           // already closed
         }
