@@ -41,6 +41,8 @@ Network:
   --token T             room token, when the signaling server has a secret
   --ice-server URL      STUN/TURN server for real networks (repeatable); none on loopback
   --ice-username U      TURN username;  --ice-credential C  TURN password
+  --ice-policy all|relay
+                        relay: use TURN relays only, never a direct path (default all)
   --peer KIND           WebRTC implementation: werift (default, pure TypeScript) | node-datachannel
                         (libdatachannel, faster; see docs/BENCHMARKS.md); either talks to the other
   --network             offer every interface's address, for peers on other machines (default:
@@ -87,6 +89,7 @@ const OPTIONS = {
   'ice-server': { type: 'string', multiple: true },
   'ice-username': { type: 'string' },
   'ice-credential': { type: 'string' },
+  'ice-policy': { type: 'string' },
   network: { type: 'boolean' },
   peer: { type: 'string' },
   relay: { type: 'string' },
@@ -174,6 +177,9 @@ async function main(): Promise<void> {
   else if (out) mkdirSync(out, { recursive: true });
   const results = v.log ? createWriteStream(v.log, { flags: 'a' }) : process.stdout;
 
+  const icePolicy = v['ice-policy'] ?? 'all';
+  if (icePolicy !== 'all' && icePolicy !== 'relay')
+    fail(`--ice-policy must be all or relay, got '${icePolicy}'`);
   let createPeerConnection: () => PeerConnectionLike;
   try {
     createPeerConnection = createPeerConnectionFactory({
@@ -183,6 +189,7 @@ async function main(): Promise<void> {
       iceServerUrls: v['ice-server'] ?? [],
       ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
       ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
+      ...(icePolicy === 'relay' ? { relayOnly: true } : {}),
     });
   } catch (err) {
     fail((err as Error).message);

@@ -12,6 +12,7 @@ import type { PeerConnectionLike } from '@m4sc/transport';
 import { createLayeredJanusPublisher, parseRelayUrl, type RelayPublisher } from '@m4sc/transport/janus';
 import { relayNodeOptions } from '@m4sc/transport/janus/node';
 import { createPeerConnectionFactory } from '@m4sc/transport/node';
+import { linkFiguresFromStats } from './adaptation.js';
 import {
   DEFAULT_BUNDLE_DIR,
   DEFAULT_EMBEDDED_SIGNAL_PORT,
@@ -62,6 +63,8 @@ Network:
   --room NAME           room to send to (default ${DEFAULT_ROOM})
   --ice-server URL      STUN/TURN server for real networks (repeatable); none on loopback
   --ice-username U      TURN username;  --ice-credential C  TURN password
+  --ice-policy all|relay
+                        relay: use TURN relays only, never a direct path (default all)
   --peer KIND           WebRTC implementation: werift (default, pure TypeScript) | node-datachannel
                         (libdatachannel, faster; see docs/BENCHMARKS.md); either talks to the other
   --network             offer every interface's address, for peers on other machines (default:
@@ -125,6 +128,7 @@ const OPTIONS = {
   'ice-server': { type: 'string', multiple: true },
   'ice-username': { type: 'string' },
   'ice-credential': { type: 'string' },
+  'ice-policy': { type: 'string' },
   network: { type: 'boolean' },
   peer: { type: 'string' },
   duration: { type: 'string' },
@@ -272,6 +276,9 @@ async function main(): Promise<void> {
     process.stdout.write(`signaling server listening on ${signalUrl}\njoin with:\n  ${join}\n`);
   }
 
+  const icePolicy = v['ice-policy'] ?? 'all';
+  if (icePolicy !== 'all' && icePolicy !== 'relay')
+    fail(`--ice-policy must be all or relay, got '${icePolicy}'`);
   let createPeerConnection: () => PeerConnectionLike;
   try {
     createPeerConnection = createPeerConnectionFactory({
@@ -281,6 +288,7 @@ async function main(): Promise<void> {
       iceServerUrls: v['ice-server'] ?? [],
       ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
       ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
+      ...(icePolicy === 'relay' ? { relayOnly: true } : {}),
     });
   } catch (err) {
     fail((err as Error).message);
@@ -328,7 +336,7 @@ async function main(): Promise<void> {
     sender.stats$.subscribe({
       next: (s) =>
         file.write(
-          `${JSON.stringify({ ...s, receivers: s.receivers.map(({ link, ...r }) => ({ ...r, rttMs: link?.rttMs, sentBytesPerSec: link?.sentBytesPerSec, sendDroppedSamples: link?.sendDroppedSamples })), ...(relay ? { relay: relay.stats() } : {}) })}\n`,
+          `${JSON.stringify({ wallMs: Date.now(), ...s, receivers: s.receivers.map(({ link, ...r }) => ({ ...r, rttMs: link?.rttMs, sentBytesPerSec: link?.sentBytesPerSec, sendDroppedSamples: link?.sendDroppedSamples, ...(link ? { figures: linkFiguresFromStats(link) } : {}) })), ...(relay ? { relay: relay.stats() } : {}) })}\n`,
         ),
       complete: () => file.end(),
     });

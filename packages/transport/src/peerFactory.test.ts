@@ -22,4 +22,25 @@ describe('createPeerConnectionFactory', () => {
     });
     expect(() => f()).toThrow(/TURN server needs username and credential/);
   });
+
+  it('relayOnly needs a TURN server, and sets iceTransportPolicy relay', () => {
+    expect(() =>
+      createPeerConnectionFactory({
+        signalUrl: 'ws://127.0.0.1:1',
+        iceServerUrls: ['stun:s.invalid:3478'],
+        relayOnly: true,
+      }),
+    ).toThrow(/--ice-policy relay needs a TURN server/);
+    const pc = createPeerConnectionFactory({
+      signalUrl: 'ws://127.0.0.1:1',
+      iceServerUrls: ['turn:10.77.0.1:3478?transport=udp'],
+      username: 'u',
+      credential: 'p',
+      relayOnly: true,
+    })();
+    expect((pc as unknown as { config: { iceTransportPolicy: string } }).config.iceTransportPolicy).toBe(
+      'relay',
+    );
+    pc.close();
+  });
 });

@@ -2,7 +2,7 @@ import { createNodeDatachannelPeerConnection } from './nodeDatachannel.js';
 import type { PeerConnectionLike } from './types.js';
 import { createWeriftPeerConnection } from './werift.js';
 
-/** What the CLIs' network flags describe: `--peer`, `--network`, `--ice-server`, `--ice-username/--ice-credential`. */
+/** What the CLIs' network flags describe: `--peer`, `--network`, `--ice-server`, `--ice-username/--ice-credential`, `--ice-policy`. */
 export interface PeerFactoryOptions {
   /** WebRTC implementation. Default `werift`. */
   peer?: string;
@@ -14,6 +14,8 @@ export interface PeerFactoryOptions {
   iceServerUrls?: readonly string[];
   username?: string;
   credential?: string;
+  /** Use TURN relays only (`iceTransportPolicy: 'relay'`); needs a `turn:`/`turns:` URL. Default false. */
+  relayOnly?: boolean;
 }
 
 /** Whether a ws:// URL points at this host's loopback. */
@@ -29,7 +31,7 @@ export function isLoopbackUrl(url: string): boolean {
 /**
  * The peer-connection factory the CLIs hand to the sender and receiver: loopback-only candidates when the
  * signaling server is on loopback and nothing asks for more, else every interface plus the ICE servers.
- * Throws TypeError for an unknown `peer`.
+ * Throws TypeError for an unknown `peer`, or `relayOnly` without a TURN server.
  */
 export function createPeerConnectionFactory(options: PeerFactoryOptions): () => PeerConnectionLike {
   const peer = options.peer ?? 'werift';
@@ -41,7 +43,14 @@ export function createPeerConnectionFactory(options: PeerFactoryOptions): () => 
     ...(options.username ? { username: options.username } : {}),
     ...(options.credential ? { credential: options.credential } : {}),
   }));
+  if (options.relayOnly && !iceServers.some((s) => /^turns?:/.test(s.urls))) {
+    throw new TypeError('--ice-policy relay needs a TURN server (--ice-server turn:HOST:PORT)');
+  }
   const loopback = !options.network && isLoopbackUrl(options.signalUrl) && iceServers.length === 0;
   const make = peer === 'node-datachannel' ? createNodeDatachannelPeerConnection : createWeriftPeerConnection;
-  return () => make(loopback ? { mode: 'loopback' } : { mode: 'network', iceServers });
+  const relayOnly = options.relayOnly === true;
+  return () =>
+    make(
+      loopback ? { mode: 'loopback' } : { mode: 'network', iceServers, ...(relayOnly ? { relayOnly } : {}) },
+    );
 }
