@@ -4,6 +4,7 @@ import {
   decodeFrame,
   encodeFrame,
   frameHeaderBudgetBytes,
+  isValidStreamId,
   maxPayloadBytesFor,
   packValue,
   splitPayload,
@@ -61,6 +62,17 @@ describe('framer', () => {
     );
     expect(bytes.byteLength).toBeLessThanOrEqual(mtu);
     expect(frameHeaderBudgetBytes(opBudget)).toBeLessThan(mtu);
+  });
+
+  it('limits stream ids to 48 UTF-8 bytes, not 48 characters', () => {
+    expect(isValidStreamId('s'.repeat(48))).toBe(true);
+    expect(isValidStreamId('s'.repeat(49))).toBe(false);
+    expect(isValidStreamId('€'.repeat(16))).toBe(true); // 3 bytes each: 48
+    expect(isValidStreamId('€'.repeat(17))).toBe(false);
+    expect(isValidStreamId(`private:${'é'.repeat(20)}`)).toBe(true); // 8 + 40 bytes
+    expect(isValidStreamId(`private:${'é'.repeat(21)}`)).toBe(false);
+    expect(isValidStreamId('')).toBe(false);
+    expect(isValidStreamId(7)).toBe(false);
   });
 
   it('rejects bad fields on encode with TypeError', () => {

@@ -49,9 +49,11 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** Checks a stream id: a non-empty string of at most 48 UTF-8 bytes. */
 export function isValidStreamId(stream: unknown): stream is string {
-  return (
-    typeof stream === 'string' && stream.length > 0 && utf8.encode(stream).byteLength <= MAX_STREAM_ID_BYTES
-  );
+  if (typeof stream !== 'string' || stream.length === 0) return false;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short ids (every frame's `public`, `private:<id>`) need no
+  // encoding, which would allocate once per frame on the send and receive paths.
+  if (stream.length * 3 <= MAX_STREAM_ID_BYTES) return true;
+  return stream.length <= MAX_STREAM_ID_BYTES && utf8.encode(stream).byteLength <= MAX_STREAM_ID_BYTES;
 }
 
 /**

@@ -136,14 +136,16 @@ export function createPacer(options: PacerOptions = {}): Pacer {
         cursor = (cursor + 1) % sources.length;
         const n = sources[cursor]!.pump();
         if (n > 0) {
-          bucket.take(n, clock.nowMs());
+          // One clock read per send: at tens of thousands of messages/s the reads showed in profiles.
+          const after = clock.nowMs();
+          bucket.take(n, after);
           sent += n;
           progress = true;
           if (sent >= sliceBytes) {
             schedule(0);
             return;
           }
-          if (!bucket.canSend(clock.nowMs())) break;
+          if (!bucket.canSend(after)) break;
         }
       }
       // Nothing sendable anywhere: sleep until a source wakes the pacer.
