@@ -178,6 +178,10 @@ describe('createNodeDatachannelPeerConnection', () => {
       'username and credential',
     );
     expect(() => createNodeDatachannelPeerConnection({ portRange: [5000, 4000] })).toThrow(TypeError);
+    expect(() => createNodeDatachannelPeerConnection({ mode: 'loopback', bindAddress: '10.0.0.1' })).toThrow(
+      'bindAddress',
+    );
+    expect(() => createNodeDatachannelPeerConnection({ bindAddress: 'localhost' })).toThrow(TypeError);
   });
 
   it('in loopback mode offers only a 127.0.0.1 host candidate and contacts no server', async () => {

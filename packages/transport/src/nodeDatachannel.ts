@@ -19,6 +19,11 @@ export interface NodeDatachannelPeerConnectionOptions {
   portRange?: [number, number];
   /** The link's `mtuBytes`: libdatachannel's MTU is set so one framed message is one DATA chunk. Default 1200. */
   mtuBytes?: number;
+  /**
+   * `network` mode: bind ICE to this local IPv4 address, so it is the only host candidate (e.g. 10.213.0.1, the
+   * host end of the Janus relay namespace). Default every interface. Rejected in `loopback` mode (127.0.0.1).
+   */
+  bindAddress?: string;
 }
 
 /**
@@ -101,6 +106,13 @@ export function createNodeDatachannelPeerConnection(
     disableAutoNegotiation: true,
     ...(range !== undefined ? { portRangeBegin: range[0], portRangeEnd: range[1] } : {}),
   };
+  const bind = options.bindAddress;
+  if (bind !== undefined) {
+    if (mode === 'loopback') throw new TypeError('loopback mode takes no bindAddress: it binds to 127.0.0.1');
+    if (typeof bind !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(bind))
+      throw new TypeError(`bindAddress must be an IPv4 address, got ${String(bind)}`);
+    config.bindAddress = bind;
+  }
   if (mode === 'loopback') {
     if (iceServers.length > 0 || options.relayOnly) {
       throw new TypeError(
