@@ -3,15 +3,16 @@
 // ordered control channel (sendControl), at the same frame rate: what a plain "reliable video over a data
 // channel" app does. Same signaling, same peer links, same impairment as the M4SC peers.
 //
-//   node netlab/jpeg.mjs send --signal URL --room R --fps 15 [--network] [--duration S]
-//   node netlab/jpeg.mjs recv --signal URL --room R [--network] [--duration S]
+//   node netlab/jpeg.mjs send --signal URL --room R --fps 15 [--size 64] [--network] [--duration S]
+//   node netlab/jpeg.mjs recv --signal URL --room R [--size 64] [--network] [--duration S]
 // The receiver prints one JSON line per frame on stdout: {seq, latencyMs, psnr, bytes}.
 import { parseArgs } from 'node:util';
-import { generateScene, psnr, renderScene, SCENE_SIZE } from '@m4sc/semantic-codec';
+import { psnr, SCENE_SIZE } from '@m4sc/semantic-codec';
 import { connectSignaling } from '@m4sc/signaling';
 import { createPeerLink } from '@m4sc/transport';
 import { createWeriftPeerConnection } from '@m4sc/transport/node';
 import sharp from 'sharp';
+import { sceneFrame } from './frames.mjs';
 
 const { positionals, values: v } = parseArgs({
   allowPositionals: true,
@@ -22,6 +23,7 @@ const { positionals, values: v } = parseArgs({
     quality: { type: 'string', default: '75' },
     network: { type: 'boolean' },
     duration: { type: 'string' },
+    size: { type: 'string', default: String(SCENE_SIZE) },
   },
 });
 const role = positionals[0];
@@ -29,7 +31,7 @@ if ((role !== 'send' && role !== 'recv') || !v.signal) {
   process.stderr.write('usage: jpeg.mjs send|recv --signal URL [--room R] [--fps N] [--network]\n');
   process.exit(2);
 }
-const seedOf = (seq) => 9 + 10 * seq;
+const size = Number(v.size);
 const pc = () => createWeriftPeerConnection(v.network ? { mode: 'network' } : { mode: 'loopback' });
 const client = await connectSignaling({
   url: v.signal,
@@ -82,7 +84,7 @@ function onOffer(from) {
     if (m?.t !== 'jpeg') return;
     const arrived = Date.now();
     const { data, info } = await sharp(Buffer.from(m.data)).raw().toBuffer({ resolveWithObject: true });
-    const truth = renderScene(generateScene(seedOf(m.seq)));
+    const truth = sceneFrame(m.seq, size);
     const rgb = info.channels === 3 ? data : data.filter((_, i) => i % info.channels < 3);
     process.stdout.write(
       `${JSON.stringify({ seq: m.seq, latencyMs: arrived - m.ts, psnr: Math.round(psnr(truth, rgb) * 100) / 100, bytes: m.data.byteLength })}\n`,
@@ -97,8 +99,8 @@ if (role === 'send') {
   setInterval(async () => {
     const s = seq++;
     const ts = Date.now();
-    const jpeg = await sharp(Buffer.from(renderScene(generateScene(seedOf(s)))), {
-      raw: { width: SCENE_SIZE, height: SCENE_SIZE, channels: 3 },
+    const jpeg = await sharp(Buffer.from(sceneFrame(s, size)), {
+      raw: { width: size, height: size, channels: 3 },
     })
       .jpeg({ quality: Number(v.quality) })
       .toBuffer();

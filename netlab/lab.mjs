@@ -3,21 +3,23 @@
 // separate network namespaces joined through a router namespace, applies a scenario's impairment timeline to each
 // receiver's link, and writes a report (markdown, JSON, PNG plot) under netlab/reports/.
 //
-//   npm run netlab -- <scenario> [--out DIR] [--json FILE] [--duration S] [--userspace]
+//   npm run netlab -- <scenario> [--out DIR] [--json FILE] [--duration S] [--only RECEIVER] [--userspace]
 //   npm run netlab -- --list | --cleanup
 //
 // As root it uses namespaces (nftables loss, tbf rate, relay delay/jitter/bursts). Without root, or with
 // --userspace, everything runs on loopback and the relay does all of it (loss, bursts, delay, jitter, a token
 // bucket for the rate). See docs/NETLAB.md.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeSceneFrames } from './frames.mjs';
 import { analyse, writeReport } from './report.mjs';
 import { describeState, loadScenario, mergeState, SCENARIO_DIR } from './scenario.mjs';
 import { applyKernel, createTopology, deleteLabNamespaces, isRoot, labNamespaces } from './topology.mjs';
+import { startTurn } from './turn.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SENDER_CLI = join(ROOT, 'packages/sender/dist/cli.js');
@@ -37,6 +39,7 @@ const { positionals, values: v } = parseArgs({
     list: { type: 'boolean' },
     cleanup: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -46,7 +49,8 @@ const say = (m) => {
 
 if (v.help || (!v.list && !v.cleanup && positionals.length !== 1)) {
   process.stderr.write(
-    'usage: npm run netlab -- <scenario|file.json> [--out DIR] [--json FILE] [--duration S] [--userspace] [--quiet]\n' +
+    'usage: npm run netlab -- <scenario|file.json> [--out DIR] [--json FILE] [--duration S] [--only RECEIVER]\n' +
+      '                         [--userspace] [--quiet]\n' +
       '       npm run netlab -- --list | --cleanup\n',
   );
   process.exit(v.help ? 0 : 2);
@@ -71,7 +75,23 @@ if (v.cleanup) {
 
 const scenario = loadScenario(positionals[0]);
 if (v.duration) scenario.durationS = Number(v.duration);
+if (v.only) {
+  // One receiver alone (e.g. the best-linked one of a mixed room, for its solo quality); same links and timeline.
+  const keep = scenario.receivers.filter((r) => r.name === v.only);
+  if (keep.length === 0) {
+    process.stderr.write(`netlab: --only ${v.only}: no such receiver in ${scenario.name}\n`);
+    process.exit(2);
+  }
+  scenario.receivers = keep;
+  scenario.timeline = scenario.timeline.filter((e) => keep.some((r) => r.link === e.link));
+}
 const userspace = v.userspace || !isRoot();
+if (scenario.ice === 'turn' && userspace) {
+  process.stderr.write(
+    `netlab: ${scenario.name} runs a TURN server between namespaces: it needs root, not --userspace\n`,
+  );
+  process.exit(1);
+}
 if (!v.userspace && userspace)
   say('not root: userspace fallback on loopback (the relay applies loss, bursts, delay, jitter and rate)');
 const runId = (process.pid % 46656).toString(36);
@@ -109,6 +129,10 @@ process.on('uncaughtException', (err) => {
 });
 
 let t0 = Number.NaN; // timeline start, Date.now() ms
+/** Frame files the sender loops over when the scenario has a frameSize (80 s at 15 fps; warm-up included). */
+const FRAME_FILES = 1200;
+let frameCount; // set when frames come from files
+let turnDirectPath; // TURN scenarios: false once checked that no peer can route to another
 const rel = () => Date.now() - t0;
 
 /** Starts a process in link k's namespace (or the router's: 'rt'); collects its lines. */
@@ -149,7 +173,8 @@ async function main() {
   let onReady;
   const ready = new Promise((r) => (onReady = r));
   const routerErr = [];
-  const router = start('rt', [ROUTER, JSON.stringify({ links })], {
+  const turnMode = scenario.ice === 'turn';
+  const router = start('rt', [ROUTER, JSON.stringify({ links, passThrough: turnMode })], {
     onStdout: (l) => {
       const m = JSON.parse(l);
       if (m.event === 'ready') onReady(m.urls);
@@ -164,6 +189,43 @@ async function main() {
     ),
   ]);
   const net = userspace ? [] : ['--network'];
+  // TURN scenarios: coturn in the router namespace; each peer reaches it on its own link's router address and
+  // uses relay candidates only (--ice-policy relay).
+  let turn;
+  if (turnMode) {
+    turn = await startTurn({
+      ns: topo.router,
+      listenHosts: links.map((l) => l.routerHost),
+      relayHost: links[0].routerHost,
+      dir: outDir,
+      onChild: (c) => children.add(c),
+    });
+    say(`turnserver listening on ${links.map((l) => `${l.routerHost}:3478`).join(', ')}`);
+    // The premise: no peer has a route to another (each namespace knows its own /24 only), so whatever flows
+    // between them goes through the TURN server.
+    for (let k = 1; k < nLinks; k++) {
+      try {
+        execFileSync('ip', ['netns', 'exec', topo.peer(0), 'ip', 'route', 'get', topo.peerHost(k)], {
+          stdio: 'pipe',
+        });
+        throw new Error(`TURN scenario: the sender's namespace has a route to ${topo.peerHost(k)}`);
+      } catch (err) {
+        if (err.message.startsWith('TURN scenario')) throw err;
+      }
+    }
+    turnDirectPath = false;
+  }
+  const ice = (k) => (turn ? turn.iceArgs(links[k].routerHost) : []);
+
+  // Frames: the generator's 32×32 scenes as they are, or scaled to the scenario's frameSize and read from files.
+  const frameSize = scenario.frameSize ?? 32;
+  let source = ['--source', 'synthetic'];
+  if (frameSize !== 32) {
+    frameCount = FRAME_FILES;
+    const dir = join(outDir, `source-${frameSize}`);
+    writeSceneFrames(dir, frameSize, frameCount);
+    source = ['--source', `images:${dir}`, '--width', String(frameSize), '--height', String(frameSize)];
+  }
 
   // Sender(s) on link 0.
   const senderStats = [];
@@ -176,11 +238,13 @@ async function main() {
       urls[0],
       '--room',
       'lab',
-      '--source',
-      'synthetic',
+      ...source,
       '--fps',
       String(scenario.fps),
+      '--stats-json',
+      join(outDir, 'sender-stats.jsonl'),
       ...net,
+      ...ice(0),
     ],
     {
       onStderr: (l) => {
@@ -194,7 +258,19 @@ async function main() {
   const jpegSender = hasJpeg
     ? start(
         0,
-        [JPEG, 'send', '--signal', urls[0], '--room', 'lab-jpeg', '--fps', String(scenario.fps), ...net],
+        [
+          JPEG,
+          'send',
+          '--signal',
+          urls[0],
+          '--room',
+          'lab-jpeg',
+          '--fps',
+          String(scenario.fps),
+          '--size',
+          String(frameSize),
+          ...net,
+        ],
         {
           onStderr: (l) => senderErr.push(`[jpeg] ${l}`),
         },
@@ -211,9 +287,9 @@ async function main() {
       args = [RECEIVER_CLI, '--signal', urls[k], '--room', 'lab', '--task', r.task];
       if (r.query) args.push('--query', r.query);
       if (r.framesDir) args.push('--out', r.framesDir);
-      args.push(...net);
+      args.push(...net, ...ice(k));
     } else {
-      args = [JPEG, 'recv', '--signal', urls[k], '--room', 'lab-jpeg', ...net];
+      args = [JPEG, 'recv', '--signal', urls[k], '--room', 'lab-jpeg', '--size', String(frameSize), ...net];
     }
     r.child = start(k, args, {
       onStdout: (l) => {
@@ -312,9 +388,19 @@ async function main() {
     applied,
     receivers,
     senderStats,
+    frameCount,
     relayStats: routerEvents.filter((e) => e.event === 'stats').at(-1),
   });
   summary.namespacesLeft = leftover;
+  summary.t0WallMs = t0; // sender-stats.jsonl lines carry wallMs: t = wallMs − t0WallMs
+  if (turn) {
+    summary.turn = {
+      ...turn.counts,
+      directPath: turnDirectPath,
+      labRelays: routerEvents.filter((e) => e.event === 'stats').at(-1)?.relays ?? 0,
+    };
+    writeFileSync(join(outDir, 'turnserver.log'), turn.log.join('\n'));
+  }
   for (const r of receivers)
     writeFileSync(join(outDir, `results-${r.name}.jsonl`), r.lines.map((l) => JSON.stringify(l)).join('\n'));
   writeFileSync(join(outDir, 'sender-stats.log'), senderStats.map((l) => `${l.tMs}\t${l.line}`).join('\n'));

@@ -6,14 +6,13 @@ import { join } from 'node:path';
 import {
   generateScene,
   psnr,
-  renderScene,
+  SCENE_SIZE,
   sceneCaption,
   sceneQuestions,
   sentenceBleu,
 } from '@m4sc/semantic-codec';
 import sharp from 'sharp';
-
-const seedOf = (seq) => 9 + 10 * seq;
+import { sceneFrame, seedOf } from './frames.mjs';
 
 export function pct(sorted, p) {
   if (sorted.length === 0) return Number.NaN;
@@ -25,14 +24,16 @@ const mean = (a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : Number
 const r1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 
 /** Quality of one result line against the ground truth: PSNR in dB, or 1/0 for text tasks. */
-async function quality(r, line) {
+async function quality(r, line, frames) {
   if (r.kind === 'jpeg') return line.psnr;
   if (r.task === 'reconstruct') {
     if (!line.file) return undefined;
     try {
       const { data, info } = await sharp(readFileSync(line.file)).raw().toBuffer({ resolveWithObject: true });
       const rgb = info.channels === 3 ? data : data.filter((_, i) => i % info.channels < 3);
-      return psnr(renderScene(generateScene(seedOf(line.seq))), rgb);
+      // At frameSize ≠ 32 the sender loops over `frames.count` pre-rendered files (netlab/frames.mjs).
+      const seq = frames.count ? line.seq % frames.count : line.seq;
+      return psnr(sceneFrame(seq, frames.size), rgb);
     } catch {
       return undefined;
     }
@@ -106,7 +107,8 @@ export async function analyse(run) {
   const edges = [...new Set([0, ...applied.map((a) => a.appliedMs), endMs])].sort((a, b) => a - b);
   const out = [];
   for (const r of receivers) {
-    for (const l of r.lines) l.q = await quality(r, l);
+    const frames = { size: scenario.frameSize ?? SCENE_SIZE, count: run.frameCount };
+    for (const l of r.lines) l.q = await quality(r, l, frames);
     const lines = r.lines.filter((l) => l.tMs >= 0 && l.tMs <= endMs);
     const qualityUnit =
       r.kind === 'jpeg' || r.task === 'reconstruct' ? 'PSNR dB' : r.task === 'caption' ? 'BLEU' : 'accuracy';
@@ -131,6 +133,7 @@ export async function analyse(run) {
     out.push({
       name: r.name,
       kind: r.kind,
+      peerId: r.peerId ?? null,
       task: r.kind === 'jpeg' ? 'reconstruct (JPEG q75, reliable ordered)' : r.task,
       link: r.link,
       qualityUnit,
@@ -146,6 +149,7 @@ export async function analyse(run) {
     description: scenario.description,
     mode: run.mode,
     fps: scenario.fps,
+    frameSize: scenario.frameSize ?? SCENE_SIZE,
     durationS: r1(endMs / 1000),
     timeline: applied,
     relays: run.relayStats?.links ?? null,

@@ -6,6 +6,7 @@
 //    peer on link j reaches a candidate on link i through a relay listening on link j's router address;
 //  - the relays (relay.mjs): delay, jitter and bursty loss per direction (and, in userspace mode, random loss and
 //    a rate limit), set live from JSON lines on stdin: {"cmd":"set","link":k,"impairment":{…},"rateKbit":…}.
+// With {"passThrough": true} (TURN scenarios) the proxies forward signals unchanged and no relay is made.
 // Prints JSON lines on stdout: {"event":"ready","urls":[…]}, {"event":"stats",…} on {"cmd":"stats"}.
 import { createInterface } from 'node:readline';
 import { createSignalingServer } from '@m4sc/signaling';
@@ -15,6 +16,8 @@ import { createLabRelay } from './relay.mjs';
 const config = JSON.parse(process.argv[2]);
 /** @type {{links: {index: number, routerHost: string}[]}} */
 const { links } = config;
+/** TURN scenarios: signals pass unchanged (the peers' only candidates are their TURN relays). */
+const passThrough = config.passThrough === true;
 const emit = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const logErr = (m) => process.stderr.write(`netlab-router: ${m}\n`);
 
@@ -110,7 +113,7 @@ for (const link of links) {
         if (!isBinary) {
           try {
             const m = JSON.parse(data.toString());
-            if (m.type === 'signal' && m.data) {
+            if (m.type === 'signal' && m.data && !passThrough) {
               const j = peerLink.get(m.to);
               if (j === undefined) logErr(`signal to unknown peer ${m.to}: not rewritten`);
               else {

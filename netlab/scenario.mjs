@@ -1,5 +1,7 @@
 // Scenario files (netlab/scenarios/*.json): receivers, each on its own link with a named profile, and a
-// timeline of changes to those profiles. A `set` merges into the profile's state (null clears a field):
+// timeline of changes to those profiles. `frameSize` (default 32, the scene generator's size): frames are the
+// synthetic scenes scaled to frameSize × frameSize (netlab/frames.mjs). `"ice": "turn"`: the peers connect through
+// a TURN server (coturn) in the router namespace, relay candidates only (netlab/turn.mjs); loss and rate only. A `set` merges into the profile's state (null clears a field):
 //   lossPct   independent loss each way, percent (nftables; the relay in userspace mode)
 //   burst     Gilbert-Elliott loss each way {pGoodToBad, pBadToGood, lossInBadPct?, lossInGoodPct?} (relay)
 //   delayMs   one-way delay each way, ms (relay);  jitterMs  ± uniform jitter, ms (relay)
@@ -11,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 const FIELDS = new Set(['lossPct', 'burst', 'delayMs', 'jitterMs', 'rateKbit', 'queueMs']);
+/** What the kernel applies (the rest is the lab's relays): all a TURN scenario can use. */
+const KERNEL_FIELDS = new Set(['lossPct', 'rateKbit', 'queueMs']);
 const TASKS = new Set(['reconstruct', 'caption', 'answer', 'classify']);
 
 /** Loads `name` (a file in netlab/scenarios without .json) or a path, and validates it. Throws TypeError. */
@@ -29,6 +33,11 @@ export function loadScenario(nameOrPath) {
   if (!(s.durationS > 0 && s.durationS <= 600)) bad('durationS must be in (0, 600]');
   s.fps ??= 15;
   if (!(s.fps > 0 && s.fps <= 60)) bad('fps must be in (0, 60]');
+  if (
+    s.frameSize !== undefined &&
+    !(Number.isInteger(s.frameSize) && s.frameSize % 4 === 0 && s.frameSize >= 8 && s.frameSize <= 256)
+  )
+    bad('frameSize must be a multiple of 4 in 8..256');
   if (!Array.isArray(s.receivers) || s.receivers.length === 0) bad('needs receivers');
   const names = new Set();
   for (const r of s.receivers) {
@@ -42,6 +51,9 @@ export function loadScenario(nameOrPath) {
     }
     if (typeof r.link !== 'string') bad(`receiver ${r.name}: needs a link profile name`);
   }
+  if (s.ice !== undefined && s.ice !== 'turn') bad(`ice must be 'turn' when given, got '${s.ice}'`);
+  if (s.ice === 'turn' && s.receivers.some((r) => r.kind !== 'm4sc'))
+    bad('ice turn: m4sc receivers only (the JPEG baseline takes no ICE servers)');
   if (!Array.isArray(s.timeline)) bad('needs a timeline (may be empty)');
   const profiles = new Set(s.receivers.map((r) => r.link));
   const state = new Map();
@@ -49,6 +61,10 @@ export function loadScenario(nameOrPath) {
     if (!(e.atS >= 0 && e.atS <= s.durationS)) bad(`timeline: atS must be in [0, durationS], got ${e.atS}`);
     if (!profiles.has(e.link)) bad(`timeline: no receiver is on link '${e.link}'`);
     for (const k of Object.keys(e.set ?? {})) if (!FIELDS.has(k)) bad(`timeline: unknown field '${k}'`);
+    if (s.ice === 'turn')
+      for (const k of Object.keys(e.set ?? {}))
+        if (!KERNEL_FIELDS.has(k))
+          bad(`timeline: '${k}' needs the lab's relays, which a TURN scenario does not use`);
     const st = mergeState(state.get(e.link) ?? {}, e.set);
     if (st.lossPct > 0 && st.burst)
       bad(`timeline at ${e.atS} s: lossPct and burst are exclusive on '${e.link}'`);
