@@ -370,6 +370,59 @@ describe('the default policy on noisy real-world reports', () => {
     expect(big.reason).toMatch(/goodput .* < sent/);
   });
 
+  it('a one-interval age spike (a host stall) is not congestion; an age rise that persists, or comes with a deficit, is', () => {
+    const p = createDefaultAdaptationPolicy({ warmupMs: 0 });
+    expect(p.decide({ peerId: 'a', nowMs: 0, link: clean, stream: s }).level).toBe(top);
+    const spike = p.decide({ peerId: 'a', nowMs: 1000, link: { ...clean, ageP95Ms: 600 }, stream: s });
+    expect(spike.level).toBe(top);
+    expect(p.decide({ peerId: 'a', nowMs: 2000, link: clean, stream: s }).level).toBe(top);
+    // The same rise twice in a row: a queue on the path.
+    p.decide({ peerId: 'a', nowMs: 3000, link: { ...clean, ageP95Ms: 600 }, stream: s });
+    const held = p.decide({ peerId: 'a', nowMs: 4000, link: { ...clean, ageP95Ms: 600 }, stream: s });
+    expect(held.level).toBeLessThan(top);
+    expect(held.reason).toMatch(/age p95 600 ms/);
+    // With a goodput deficit the first interval is enough.
+    const q = createDefaultAdaptationPolicy({ warmupMs: 0 });
+    q.decide({ peerId: 'b', nowMs: 0, link: clean, stream: s });
+    const both = q.decide({
+      peerId: 'b',
+      nowMs: 1000,
+      link: { ...clean, ageP95Ms: 600, sentBytesPerSec: 40_000, goodputBytesPerSec: 9000 },
+      stream: s,
+    });
+    expect(both.level).toBeLessThan(top);
+    expect(both.reason).toMatch(/goodput .*age p95/);
+  });
+
+  it('a goodput figure skewed by the report windows is not congestion; a deficit over two figures, or a collapse, is', () => {
+    const p = createDefaultAdaptationPolicy({ warmupMs: 0 });
+    const at = (nowMs: number, sent: number, good: number, lossRate = 0) =>
+      p.decide({
+        peerId: 'g',
+        nowMs,
+        link: { ...clean, sentBytesPerSec: sent, goodputBytesPerSec: good, lossRate },
+        stream: s,
+      });
+    at(0, 60_000, 60_000);
+    // 25% short, then 20% over: the two windows were a few samples apart.
+    expect(at(1000, 60_000, 45_000).level).toBe(top);
+    expect(at(2000, 60_000, 72_000).level).toBe(top);
+    // 25% short twice in a row: a real deficit.
+    expect(at(3000, 60_000, 45_000).level).toBe(top);
+    expect(at(4000, 60_000, 45_000).level).toBeLessThan(top);
+    // A collapse steps down at the first figure, even when the bottleneck's drops show as loss.
+    const q = createDefaultAdaptationPolicy({ warmupMs: 0 });
+    q.decide({ peerId: 'c', nowMs: 0, link: clean, stream: s });
+    const d = q.decide({
+      peerId: 'c',
+      nowMs: 1000,
+      link: { ...clean, sentBytesPerSec: 60_000, goodputBytesPerSec: 24_000, lossRate: 0.6 },
+      stream: s,
+    });
+    expect(d.level).toBeLessThan(top);
+    expect(d.reason).toMatch(/goodput 192 kbit\/s < sent 480 kbit\/s/);
+  });
+
   it('confirmTicks makes a weak signal wait for a second report; strong ones still act at once', () => {
     const p = createDefaultAdaptationPolicy({ confirmTicks: 2, warmupMs: 0 });
     const weak = { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 9000 };

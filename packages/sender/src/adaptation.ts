@@ -15,8 +15,8 @@
  * - **Congestion → step down at once**, at the first figures that show it (figures come once a second, so
  *   within 1 s of a bandwidth drop): the sender's queue for this link grows past a watermark, samples were
  *   dropped by backpressure, the receiver's goodput falls clearly below what was sent once its random loss
- *   is accounted for, or the age of samples at arrival rises well above its recent minimum (a queue
- *   building somewhere on the path). It steps to the highest level whose estimated rate fits in
+ *   is accounted for (a collapse at once, a milder deficit once two figures show it), or the age of samples at arrival rises well above its recent minimum (a queue
+ *   building somewhere on the path; alone, for two figures in a row, since a host stall raises it for one). It steps to the highest level whose estimated rate fits in
  *   `fitFraction` of the measured goodput, at least one level down.
  * - **Headroom → step up slowly, by probing**: after `upHoldMs` of clean figures it tries one level up. If
  *   congestion shows within `probeWindowMs`, it returns and doubles the hold before the next probe of that
@@ -144,6 +144,13 @@ export interface DefaultAdaptationOptions {
    */
   goodputMinDeficitBytesPerSec?: number;
   /**
+   * A goodput below sent · this (whatever the loss) is a collapse and steps down at the first figures; a
+   * deficit short of it (goodput < (1 − loss) · sent · `goodputRatio`) must also show over the last two
+   * figures summed (one figure alone is skewed by the sender's and receiver's windows being a few samples
+   * apart). Default 0.65.
+   */
+  goodputCollapseRatio?: number;
+  /**
    * After a receiver's first figures, weak congestion signals are ignored this long, ms: its first reports
    * cover the connection set-up, not the path. Default 3000.
    */
@@ -156,6 +163,15 @@ export interface DefaultAdaptationOptions {
   confirmTicks?: number;
   /** Congestion when age p95 exceeds its minimum over `ageWindowMs` by more than this, ms. Default 100. */
   ageRiseMs?: number;
+  /**
+   * An age rise with no other signal must persist this many consecutive figures (at least `confirmTicks`).
+   * Default 2: a stall of the sender's or receiver's host (encode or decode late, a busy event loop) raises
+   * the age of every sample for about one interval and says nothing about the link, while a queue that
+   * builds on the path keeps the age high. A real drop still steps down within one interval: it also shows
+   * a goodput deficit, a growing send queue or dropped samples. Within `probeWindowMs` of a probe up, one
+   * figure is enough.
+   */
+  ageConfirmTicks?: number;
   /** Reported loss at or above this is treated as congestion too (a full bottleneck queue drops; the coder is
    * trained up to 0.3 erasure, so more is worth a lower rate either way). Default 0.3. */
   congestionLossRate?: number;
@@ -187,6 +203,10 @@ interface PeerState {
   /** When the first figures came, ms (warm-up), and how many consecutive figures carried weak signals. */
   firstAtMs: number;
   weakTicks: number;
+  /** The previous figures' goodput and what was expected of it (sent less random loss), bytes/s. */
+  lastGoodput: { goodput: number; expected: number } | undefined;
+  /** Consecutive figures with an age rise. */
+  ageTicks: number;
   /** When it last stepped down, ms. */
   downAtMs: number | undefined;
   ages: { atMs: number; p95Ms: number }[];
@@ -252,9 +272,11 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
   const queueFloorBytes = options.queueFloorBytes ?? 16_384;
   const goodputRatio = options.goodputRatio ?? 0.8;
   const goodputMinDeficit = options.goodputMinDeficitBytesPerSec ?? 4000;
+  const goodputCollapseRatio = options.goodputCollapseRatio ?? 0.65;
   const warmupMs = options.warmupMs ?? 3000;
   const confirmTicks = options.confirmTicks ?? 1;
   const ageRiseMs = options.ageRiseMs ?? 100;
+  const ageConfirmTicks = options.ageConfirmTicks ?? 2;
   const congestionLossRate = options.congestionLossRate ?? 0.3;
   const ageWindowMs = options.ageWindowMs ?? 10_000;
   const fitFraction = options.fitFraction ?? 0.85;
@@ -324,6 +346,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           lastQueuedBytes: 0,
           firstAtMs: nowMs,
           weakTicks: 0,
+          ageTicks: 0,
+          lastGoodput: undefined,
           downAtMs: undefined,
           ages: [],
           last: undefined,
@@ -344,6 +368,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         }
       }
 
+      const draining = s.downAtMs !== undefined && nowMs - s.downAtMs < drainMs;
       // Congestion signals: strong ones act at once, weak ones once confirmed (confirmTicks).
       const strong: string[] = [];
       const weak: string[] = [];
@@ -353,21 +378,49 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       s.lastQueuedBytes = link.queuedBytes;
       if (link.droppedSamples > 0) strong.push(`${link.droppedSamples} samples dropped by backpressure`);
       const loss = link.lossRate ?? 0;
+      const probing = s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs;
+      const goodput = link.goodputBytesPerSec;
+      const expected = (1 - loss) * link.sentBytesPerSec;
+      // A collapse (goodput well below what was sent, loss or not: a full bottleneck drops, and that loss is
+      // no excuse) acts at once.
+      const collapse =
+        goodput !== undefined &&
+        goodput < link.sentBytesPerSec * goodputCollapseRatio &&
+        link.sentBytesPerSec - goodput > goodputMinDeficit;
       if (
-        link.goodputBytesPerSec !== undefined &&
+        goodput !== undefined &&
         link.sentBytesPerSec > 0 &&
-        link.goodputBytesPerSec < (1 - loss) * link.sentBytesPerSec * goodputRatio &&
-        (1 - loss) * link.sentBytesPerSec - link.goodputBytesPerSec > goodputMinDeficit
-      )
-        weak.push(`goodput ${fmtRate(link.goodputBytesPerSec)} < sent ${fmtRate(link.sentBytesPerSec)}`);
+        (collapse || (goodput < expected * goodputRatio && expected - goodput > goodputMinDeficit))
+      ) {
+        // A milder deficit must show over the last two figures together too: the receiver's window and the
+        // sender's are a few samples apart, and on a busy host that alone skews one figure by 20–30% either
+        // way. Right after a probe up, one figure is enough.
+        const prev = s.lastGoodput;
+        if (
+          collapse ||
+          probing ||
+          (prev !== undefined && goodput + prev.goodput < (expected + prev.expected) * goodputRatio)
+        )
+          weak.push(`goodput ${fmtRate(goodput)} < sent ${fmtRate(link.sentBytesPerSec)}`);
+        else s.cleanSinceMs = nowMs; // not clean either: no probing on it
+      }
+      s.lastGoodput = goodput !== undefined ? { goodput, expected } : undefined;
       if (link.lossRate !== undefined && link.lossRate >= congestionLossRate)
         weak.push(`loss ${(link.lossRate * 100).toFixed(0)}%`);
       if (link.ageP95Ms !== undefined) {
         s.ages.push({ atMs: nowMs, p95Ms: link.ageP95Ms });
         while (s.ages.length > 0 && s.ages[0]!.atMs < nowMs - ageWindowMs) s.ages.shift();
         const base = Math.min(...s.ages.map((a) => a.p95Ms));
-        if (link.ageP95Ms > base + ageRiseMs)
+        // While the queue built before a step down drains, its age says nothing about the new level.
+        s.ageTicks = link.ageP95Ms > base + ageRiseMs && !draining ? s.ageTicks + 1 : 0;
+        // Alone, an age rise counts once it persisted (ageConfirmTicks); beside another signal, or right after a
+        // probe up (when a queue is what to expect, and undoing the probe is cheap), at once.
+        if (
+          s.ageTicks > 0 &&
+          (weak.length > 0 || strong.length > 0 || probing || s.ageTicks >= ageConfirmTicks)
+        )
           weak.push(`age p95 ${link.ageP95Ms.toFixed(0)} ms (base ${base.toFixed(0)})`);
+        else if (s.ageTicks > 0) s.cleanSinceMs = nowMs; // not clean either: no probing on it
       }
       s.weakTicks = weak.length > 0 ? s.weakTicks + 1 : 0;
       const warm = nowMs - s.firstAtMs >= warmupMs;
@@ -377,7 +430,6 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         s.cleanSinceMs = nowMs; // not clean either: no probing on unconfirmed or warm-up figures
       }
 
-      const draining = s.downAtMs !== undefined && nowMs - s.downAtMs < drainMs;
       if (signals.length > 0 && draining) {
         // The queue built before the last step down is still draining: neither step again nor probe.
         s.cleanSinceMs = nowMs;
@@ -403,6 +455,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           reasons.unshift(`${signals.join(', ')}: down ${s.level} → ${target}`);
           s.level = target;
           s.downAtMs = nowMs;
+          s.ageTicks = 0;
         }
       } else {
         if (s.probe !== undefined && nowMs - s.probe.atMs > probeWindowMs) {
