@@ -164,8 +164,9 @@ describe('the default adaptation policy', () => {
       randomLoss: 0,
     }));
     const ch = changes(trace);
-    // Each failed probe doubles the hold (3, 6, 12, 24, 30 s …): a handful of probes in 3 minutes, not 60.
-    expect(ch.length).toBeLessThanOrEqual(16);
+    // Each failed probe doubles the hold (3, 6, 12, 24, 30 s …): a handful of probes in 3 minutes, not 60. (An
+    // age rise alone steps one level at a time, so the first settling takes two changes: 18, not 16.)
+    expect(ch.length).toBeLessThanOrEqual(18);
     const lastMinute = trace.filter((x) => x.t > 120);
     expect(lastMinute.filter((x) => x.d.changed).length).toBeLessThanOrEqual(4);
     // Mostly at the highest level that fits.
@@ -379,7 +380,8 @@ describe('the default policy on noisy real-world reports', () => {
     // The same rise twice in a row: a queue on the path.
     p.decide({ peerId: 'a', nowMs: 3000, link: { ...clean, ageP95Ms: 600 }, stream: s });
     const held = p.decide({ peerId: 'a', nowMs: 4000, link: { ...clean, ageP95Ms: 600 }, stream: s });
-    expect(held.level).toBeLessThan(top);
+    // An age rise says a queue builds, not what the path carries: one level down, not to a goodput fit.
+    expect(held.level).toBe(top - 1);
     expect(held.reason).toMatch(/age p95 600 ms/);
     // With a goodput deficit the first interval is enough.
     const q = createDefaultAdaptationPolicy({ warmupMs: 0 });

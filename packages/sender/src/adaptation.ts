@@ -372,6 +372,9 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       // Congestion signals: strong ones act at once, weak ones once confirmed (confirmTicks).
       const strong: string[] = [];
       const weak: string[] = [];
+      // Whether the signals say what the path carries (goodput, a full queue, drops): then the step goes to the
+      // level that fits the goodput; an age rise alone says a queue builds, not how fast: one level down.
+      let capacityShown = false;
       const queueLimit = Math.max(queueFloorBytes, (link.sentBytesPerSec * queueMs) / 1000);
       if (link.queuedBytes > queueLimit && link.queuedBytes > s.lastQueuedBytes)
         strong.push(`queue ${(link.queuedBytes / 1024).toFixed(0)} KiB growing`);
@@ -400,13 +403,16 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           collapse ||
           probing ||
           (prev !== undefined && goodput + prev.goodput < (expected + prev.expected) * goodputRatio)
-        )
+        ) {
           weak.push(`goodput ${fmtRate(goodput)} < sent ${fmtRate(link.sentBytesPerSec)}`);
-        else s.cleanSinceMs = nowMs; // not clean either: no probing on it
+          capacityShown = true;
+        } else s.cleanSinceMs = nowMs; // not clean either: no probing on it
       }
       s.lastGoodput = goodput !== undefined ? { goodput, expected } : undefined;
-      if (link.lossRate !== undefined && link.lossRate >= congestionLossRate)
+      if (link.lossRate !== undefined && link.lossRate >= congestionLossRate) {
         weak.push(`loss ${(link.lossRate * 100).toFixed(0)}%`);
+        capacityShown = true;
+      }
       if (link.ageP95Ms !== undefined) {
         s.ages.push({ atMs: nowMs, p95Ms: link.ageP95Ms });
         while (s.ages.length > 0 && s.ages[0]!.atMs < nowMs - ageWindowMs) s.ages.shift();
@@ -436,7 +442,11 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       } else if (signals.length > 0) {
         s.cleanSinceMs = nowMs;
         let target = s.level - 1;
-        if (link.goodputBytesPerSec !== undefined && link.goodputBytesPerSec > 0) {
+        if (
+          (capacityShown || strong.length > 0) &&
+          link.goodputBytesPerSec !== undefined &&
+          link.goodputBytesPerSec > 0
+        ) {
           const budget = link.goodputBytesPerSec * fitFraction;
           let fit = 0;
           for (let l = 0; l <= s.level; l++) if (estimate(l, s.level, ctx) <= budget) fit = l;
