@@ -355,9 +355,14 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           iceRestarts: s.link.iceRestarts,
         });
         silentSinceMs = undefined;
-      } else if (state === 'failed' && s.state === 'connected' && sessions.get(s.peerId) === s) {
-        // ICE restarts did not bring it back (or this peer connection cannot restart): a new connection, with
-        // the receiver's instruction asked again by its hello, while it is still in the room.
+      } else if (
+        (state === 'failed' || state === 'closed') &&
+        s.state === 'connected' &&
+        sessions.get(s.peerId) === s
+      ) {
+        // ICE restarts did not bring it back, or the receiver's peer connection cannot restart ICE (libdatachannel
+        // refuses the offer and closes its channels): a new connection, with the receiver's instruction asked
+        // again by its hello, while it is still in the room. (A session closed here is out of `sessions` first.)
         closeSession(s.peerId, 'link-failed');
         if (!closed && client.peers.some((p) => p.peerId === s.peerId)) {
           log.warn('receiver link failed; reconnecting with a new peer connection', { peerId: s.peerId });

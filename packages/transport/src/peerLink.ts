@@ -35,6 +35,8 @@ import { Impairment } from './impairment.js';
 
 /** How many wholly lost samples `faultLostSamples()` remembers. */
 const FAULT_LOST_MEMORY = 4096;
+/** A liveness tick this much later than due means the process stood still, milliseconds (ticks are 50 ms apart). */
+const STALL_MS = 250;
 
 import { LinkMonitor, toLinkReport } from './linkMonitor.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -127,6 +129,8 @@ class PeerLinkImpl implements PeerLink {
   #closed = false;
   /** When anything last arrived on any channel (clock ms): the liveness signal behind `disconnected`. */
   #lastInboundMs = 0;
+  /** When the liveness check last ran (clock ms), to tell a stalled process from a silent path. */
+  #lastLivenessMs: number | undefined;
   readonly #staleAfterMs: number;
   readonly #disconnectedTimeoutMs: number;
   readonly #restartPolicy: IceRestartPolicy | undefined;
@@ -425,6 +429,11 @@ class PeerLinkImpl implements PeerLink {
 
   /** `connected` → `disconnected` after `staleAfterMs` of silence; a long outage fails the link. */
   #checkLiveness(now: number): void {
+    // A process that did not run (CPU starvation, a long GC, SIGSTOP) received nothing because it read nothing:
+    // the time it stood still is not silence of the path.
+    const stalledMs = now - (this.#lastLivenessMs ?? now) - REASSEMBLY_TICK_MS;
+    this.#lastLivenessMs = now;
+    if (stalledMs > STALL_MS) this.#lastInboundMs += stalledMs;
     if (this.state === 'connected' && now - this.#lastInboundMs > this.#staleAfterMs) {
       this.#onSilent(`nothing received for ${Math.round(now - this.#lastInboundMs)} ms`);
     } else if (this.#outage && now - this.#outage.sinceMs > this.#disconnectedTimeoutMs) {
