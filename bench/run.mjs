@@ -3,6 +3,8 @@
 // exports `description` and `run({ quick, progress })` → `{ results, markdown }`. The runner prints progress on
 // stderr and each suite's tables on stdout, writes bench/results/<suite>.json (git-ignored) and regenerates the
 // suite's section of docs/BENCHMARKS.md between `<!-- bench:<suite> -->` and `<!-- /bench:<suite> -->`.
+// `--quick` (the CI smoke, every suite in under 2 minutes) writes bench/results/<suite>.quick.json and leaves
+// docs/BENCHMARKS.md alone: its sections hold full runs.
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,7 +28,8 @@ async function usage() {
     'writes bench/results/<suite>.json and regenerates the suite section of docs/BENCHMARKS.md.',
     '',
     'options:',
-    '  --quick   short runs for CI smoke (each suite under 2 minutes); figures are noisier',
+    '  --quick   short runs for CI smoke (all suites together under 2 minutes); figures are noisier;',
+    '            results go to bench/results/<suite>.quick.json, docs/BENCHMARKS.md is left as it is',
     '  --help    this text',
     '',
     'suites:',
@@ -61,6 +64,7 @@ async function main(argv) {
   const machine = await machineInfo(root);
   const command = `npm run bench -- ${suites.join(' ')}${quick ? ' --quick' : ''}`;
   await mkdir(join(here, 'results'), { recursive: true });
+  const started = performance.now();
   for (const name of suites) {
     const t0 = performance.now();
     const progress = (msg) => {
@@ -73,7 +77,7 @@ async function main(argv) {
     const date = new Date().toISOString();
     const durationS = Math.round((performance.now() - t0) / 1000);
     const record = { suite: name, date, command, quick, durationS, machine, results };
-    const jsonPath = join(here, 'results', `${name}.json`);
+    const jsonPath = join(here, 'results', `${name}${quick ? '.quick' : ''}.json`);
     await writeFile(jsonPath, `${JSON.stringify(record, null, 2)}\n`);
     const meta = [
       `Measured ${date.slice(0, 16).replace('T', ' ')} UTC on ${machine.cpuModel} (${machine.cores} cores,` +
@@ -82,10 +86,13 @@ async function main(argv) {
       `Command: \`${command}\`${quick ? ' (quick mode: shorter runs, noisier figures)' : ''}.`,
     ].join(' ');
     const section = `## ${name}\n\n${meta}\n\n${markdown.trim()}\n`;
-    await updateDocSection(join(root, 'docs', 'BENCHMARKS.md'), name, section);
+    if (!quick) await updateDocSection(join(root, 'docs', 'BENCHMARKS.md'), name, section);
     process.stdout.write(`${section}\n`);
-    progress(`done: ${jsonPath}, docs/BENCHMARKS.md section '${name}'`);
+    progress(`done: ${jsonPath}${quick ? '' : `, docs/BENCHMARKS.md section '${name}'`}`);
   }
+  process.stderr.write(
+    `[bench] ${suites.length} suite(s) in ${Math.round((performance.now() - started) / 1000)} s\n`,
+  );
   return 0;
 }
 

@@ -7,8 +7,8 @@ export const description = 'browser decode ms per task (wasm vs onnxruntime-node
 
 export async function run({ quick, progress }) {
   const results = await runWebBench({
-    samples: quick ? 10 : 30,
-    streamSeconds: quick ? 5 : 10,
+    samples: quick ? 6 : 30,
+    streamSeconds: quick ? 3 : 10,
     log: progress,
   });
   return { results, markdown: `\`\`\`text\n${formatWebBench(results).trim()}\n\`\`\`` };
