@@ -40,6 +40,7 @@ const { positionals, values: v } = parseArgs({
     cleanup: { type: 'boolean' },
     quiet: { type: 'boolean' },
     only: { type: 'string' },
+    peer: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -50,6 +51,7 @@ const say = (m) => {
 if (v.help || (!v.list && !v.cleanup && positionals.length !== 1)) {
   process.stderr.write(
     'usage: npm run netlab -- <scenario|file.json> [--out DIR] [--json FILE] [--duration S] [--only RECEIVER]\n' +
+      '                         [--peer werift|node-datachannel]\n' +
       '                         [--userspace] [--quiet]\n' +
       '       npm run netlab -- --list | --cleanup\n',
   );
@@ -188,7 +190,9 @@ async function main() {
       setTimeout(() => rej(new Error(`router did not start: ${routerErr.join('\n')}`)), 15000),
     ),
   ]);
-  const net = userspace ? [] : ['--network'];
+  // The M4SC CLIs' WebRTC stack (--peer werift|node-datachannel; the JPEG baseline always uses werift).
+  const jpegNet = userspace ? [] : ['--network'];
+  const net = [...jpegNet, ...(v.peer ? ['--peer', v.peer] : [])];
   // TURN scenarios: coturn in the router namespace; each peer reaches it on its own link's router address and
   // uses relay candidates only (--ice-policy relay).
   let turn;
@@ -269,7 +273,7 @@ async function main() {
           String(scenario.fps),
           '--size',
           String(frameSize),
-          ...net,
+          ...jpegNet,
         ],
         {
           onStderr: (l) => senderErr.push(`[jpeg] ${l}`),
@@ -289,7 +293,17 @@ async function main() {
       if (r.framesDir) args.push('--out', r.framesDir);
       args.push(...net, ...ice(k));
     } else {
-      args = [JPEG, 'recv', '--signal', urls[k], '--room', 'lab-jpeg', '--size', String(frameSize), ...net];
+      args = [
+        JPEG,
+        'recv',
+        '--signal',
+        urls[k],
+        '--room',
+        'lab-jpeg',
+        '--size',
+        String(frameSize),
+        ...jpegNet,
+      ];
     }
     r.child = start(k, args, {
       onStdout: (l) => {

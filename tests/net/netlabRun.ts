@@ -105,8 +105,10 @@ export function lab(scenario: string, extra: string[] = [], tag = scenario): Lab
     { cwd: ROOT, encoding: 'utf8', timeout: 110_000 },
   );
   if (r.status !== 0) throw new Error(`netlab ${scenario} failed (${r.status}):\n${r.stderr}`);
-  // Every namespace, veth, qdisc and nftables table the lab made is gone.
-  expect(namespaces().filter((n) => !before.includes(n))).toEqual([]);
+  // Every namespace, veth, qdisc and nftables table the lab made is gone: those named after its run id (the
+  // lab's pid, as lab.mjs names them; other labs may be running on this machine at the same time).
+  const mine = `m4lab-${(r.pid % 46656).toString(36)}-`;
+  expect(namespaces().filter((n) => n.startsWith(mine) && !before.includes(n))).toEqual([]);
   const summary = JSON.parse(readFileSync(json, 'utf8')) as Summary;
   const lines = (f: string) =>
     existsSync(f)
