@@ -278,6 +278,7 @@ export async function run({ quick, progress }) {
     `${r.receiving}/${r.receivers}`,
     r.senderFps.toFixed(1),
     kb(r.uploadBytesPerSec),
+    r.mode === 'janus' ? kb(r.relayUploadBytesPerSec) : '–',
     r.senderCpuPct.toFixed(0),
     r.janusCpuPct === undefined ? '–' : r.janusCpuPct.toFixed(0),
     r.receiversCpuPct.toFixed(0),
@@ -301,8 +302,8 @@ export async function run({ quick, progress }) {
     `Sender: \`m4sc-send --source pattern --width ${SIZE} --height ${SIZE} --fps ${FPS} --adapt off --peer ${PEER}\` (semantic codec, CPU),` +
       ` direct or with \`--relay\` to one Janus 1.1 VideoRoom in the relay namespace (scripts/janus). Receivers: light ${PEER}` +
       ` peers (receive and count, no decoding) in 1, 2 (N ≥ 16) or 4 (N ≥ 64) worker processes; in the Janus runs they keep a direct link for control.` +
-      ` Window ${windowS} s after every receiver is receiving. Upload = application bytes the sender hands to data channels` +
-      ` (direct links, control included, plus the relay uplink). CPU in % of one core. Latency = capture → reassembled at the receiver` +
+      ` Window ${windowS} s after every receiver is receiving (through Janus: and subscribed). Upload = application bytes the sender hands to data channels` +
+      ` (direct links, control included, plus the relay uplink; the rest of the Janus upload is the direct control links). CPU in % of one core. Latency = capture → reassembled at the receiver` +
       ' (same host clock; it includes the sender\'s encode). "workers / loop p99": worker processes and the worst p99 event-loop delay' +
       ' among them over the window, which is added to every arrival time they record.' +
       " Everything shares this machine's cores, so receiver CPU competes with the sender and Janus.",
@@ -314,6 +315,7 @@ export async function run({ quick, progress }) {
         'receiving',
         'sender fps',
         'upload kB/s',
+        'of which relay uplink',
         'sender CPU %',
         'Janus CPU %',
         'receivers CPU %',

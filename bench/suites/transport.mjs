@@ -176,7 +176,11 @@ export async function run({ quick, progress }) {
   }
 
   // The goal figure: the link at GOAL_PACER_RATE and raw libdatachannel, alternating, medians of the rounds.
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = (s.length - 1) / 2;
+    return (s[Math.floor(m)] + s[Math.ceil(m)]) / 2;
+  };
   for (const [kind, messageBytes, payloadBytes] of [
     ['unreliable', frameBytes, 1029],
     ['reliable', controlBytes, 16 * 1024],
