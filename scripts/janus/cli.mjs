@@ -3,16 +3,29 @@
 //   node scripts/janus/cli.mjs start [--port N] [--count K] [--room R]   run K Janus (default 1) until Ctrl-C
 //   node scripts/janus/cli.mjs netns-up | netns-down                   create / remove the namespace (root)
 //   node scripts/janus/cli.mjs check                                   can Janus run here? (exit 0/1)
+//   node scripts/janus/cli.mjs config --dir D --address A --iface I    configs for a relay on another machine
 import { parseArgs } from 'node:util';
-import { ensureJanusNetns, janusUnavailableReason, removeJanusNetns, startJanus } from './janus.mjs';
+import {
+  ensureJanusNetns,
+  findJanus,
+  janusUnavailableReason,
+  removeJanusNetns,
+  startJanus,
+  writeJanusConfig,
+} from './janus.mjs';
 
 const HELP = `Usage: node scripts/janus/cli.mjs start [--port N] [--count K] [--room R] [--keep]
        node scripts/janus/cli.mjs netns-up | netns-down | check
+       node scripts/janus/cli.mjs config --dir D --address A --iface I [--port N]
 start     runs K Janus instances (default 1) in the m4sc-janus namespace, prints their relay URLs and the
           m4sc-send / m4sc-recv flags, and stops them on Ctrl-C (SIGINT/SIGTERM). --port: the first one's
           WebSocket port (default: a free one; the next ones +1). --keep: keep the generated config folders.
 netns-up  creates the namespace and its veth pair (root); netns-down removes them.
-check     says whether Janus can run here.`;
+check     says whether Janus can run here.
+config    run on a relay machine of its own (no namespace): writes the same generated configs (symlinks to
+          this machine's Janus modules) with API and ICE on address A (the address senders and receivers
+          reach) and interface I only, WebSocket port N (default 8188), into folder D; prints the janus
+          command that runs them.`;
 
 const { values: v, positionals } = parseArgs({
   options: {
@@ -20,6 +33,9 @@ const { values: v, positionals } = parseArgs({
     count: { type: 'string' },
     room: { type: 'string' },
     keep: { type: 'boolean' },
+    dir: { type: 'string' },
+    address: { type: 'string' },
+    iface: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   allowPositionals: true,
@@ -65,6 +81,16 @@ if (cmd === 'netns-up') {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+} else if (cmd === 'config') {
+  if (!v.dir || !v.address || !v.iface) {
+    console.error('config needs --dir, --address and --iface');
+    process.exit(2);
+  }
+  const wsPort = Number(v.port ?? 8188);
+  const paths = writeJanusConfig(v.dir, { wsPort, address: v.address, iceInterface: v.iface });
+  console.log(`configs in ${v.dir}; on the relay machine run:`);
+  console.log(`  ${findJanus() ?? 'janus'} -C ${paths.janus} -F ${v.dir} -L ${paths.log} -N`);
+  console.log(`relay URL: janus://${v.address}:${wsPort}/ROOM`);
 } else {
   console.error(`unknown command '${cmd}'\n${HELP}`);
   process.exit(2);
