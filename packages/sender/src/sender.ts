@@ -118,6 +118,8 @@ export interface Sender {
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const PUBLIC_TASKS = new Set(['reconstruct', 'transmit']);
+/** Wait before replacing a receiver's failed or closed link, ms: a receiver that quits closes its channels just before its `leave` reaches us. */
+const LINK_FALLBACK_GRACE_MS = 500;
 /** Offers to a receiver whose connection failed, before giving up (backoff 0.5, 1, 2, 4 s). */
 const CONNECT_RETRIES = 4;
 
@@ -362,12 +364,15 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       ) {
         // ICE restarts did not bring it back, or the receiver's peer connection cannot restart ICE (libdatachannel
         // refuses the offer and closes its channels): a new connection, with the receiver's instruction asked
-        // again by its hello, while it is still in the room. (A session closed here is out of `sessions` first.)
-        closeSession(s.peerId, 'link-failed');
-        if (!closed && client.peers.some((p) => p.peerId === s.peerId)) {
-          log.warn('receiver link failed; reconnecting with a new peer connection', { peerId: s.peerId });
-          openSession(s.peerId);
-        }
+        // again by its hello, if it is still in the room after a short grace (a receiver that quits closes its
+        // channels just before it leaves signaling). A session closed here is out of `sessions` first.
+        const peerId = s.peerId;
+        closeSession(peerId, state === 'failed' ? 'link-failed' : 'link-closed');
+        setTimeout(() => {
+          if (closed || sessions.has(peerId) || !client.peers.some((p) => p.peerId === peerId)) return;
+          log.warn('receiver link failed; reconnecting with a new peer connection', { peerId });
+          openSession(peerId);
+        }, LINK_FALLBACK_GRACE_MS);
       }
     });
   };
