@@ -18,7 +18,14 @@ import { parseArgs } from 'node:util';
 import { writeSceneFrames } from './frames.mjs';
 import { analyse, writeReport } from './report.mjs';
 import { describeState, loadScenario, mergeState, SCENARIO_DIR } from './scenario.mjs';
-import { applyKernel, createTopology, deleteLabNamespaces, isRoot, labNamespaces } from './topology.mjs';
+import {
+  applyKernel,
+  createTopology,
+  deleteLabNamespaces,
+  isRoot,
+  labNamespaces,
+  readTbf,
+} from './topology.mjs';
 import { startTurn } from './turn.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -342,7 +349,19 @@ async function main() {
 
   const state = new Map();
   const applied = [];
+  // The bottlenecks' counters (namespaces): read before every change and at the end, so each phase's drops at
+  // the bottleneck are known (summary.tbf).
+  const tbf = [];
+  const sampleTbf = async (links) => {
+    if (userspace) return;
+    const tMs = rel();
+    for (const k of links) {
+      const c = await readTbf(topo, k);
+      if (c) tbf.push({ tMs, link: k, ...c });
+    }
+  };
   const apply = async (e) => {
+    await sampleTbf(receivers.filter((x) => x.link === e.link).map((r) => r.linkIndex));
     const st = mergeState(state.get(e.link) ?? {}, e.set);
     state.set(e.link, st);
     const appliedMs = rel();
@@ -383,6 +402,7 @@ async function main() {
   for (const t of timers) clearTimeout(t);
   const endMs = rel();
 
+  await sampleTbf(receivers.map((r) => r.linkIndex));
   router.stdin.write('{"cmd":"stats"}\n');
   await new Promise((r) => setTimeout(r, 200));
   await Promise.all(receivers.map((r) => stopChild(r.child)));
@@ -406,6 +426,7 @@ async function main() {
     relayStats: routerEvents.filter((e) => e.event === 'stats').at(-1),
   });
   summary.namespacesLeft = leftover;
+  summary.tbf = tbf; // [{tMs, link, sentBytes, packets, dropped, overlimits}] per link, cumulative
   summary.t0WallMs = t0; // sender-stats.jsonl lines carry wallMs: t = wallMs − t0WallMs
   if (turn) {
     summary.turn = {

@@ -164,3 +164,30 @@ table inet m4sc {
     );
   }
 }
+
+/**
+ * The bottleneck's counters on link k (tbf on the router's end): bytes and packets sent, packets dropped
+ * (queue full), overlimits (packets that had to wait). Undefined when the link has no rate limit now.
+ */
+export async function readTbf(topo, k) {
+  try {
+    const { stdout } = await execFileAsync('ip', [
+      'netns',
+      'exec',
+      topo.router,
+      'tc',
+      '-s',
+      'qdisc',
+      'show',
+      'dev',
+      `r${k}`,
+    ]);
+    if (!/qdisc tbf/.test(stdout)) return undefined;
+    const m = /Sent (\d+) bytes (\d+) pkt \(dropped (\d+), overlimits (\d+)/.exec(stdout);
+    return m
+      ? { sentBytes: Number(m[1]), packets: Number(m[2]), dropped: Number(m[3]), overlimits: Number(m[4]) }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -68,6 +68,11 @@ describe.skipIf(!isRoot)('network lab (namespaces)', () => {
     const fitted = before?.layers === 1 ? before : changes.find((c) => c.tMs >= dropAt && c.layers === 1);
     const fittedMs = fitted ? Math.max(0, fitted.tMs - dropAt) : Number.POSITIVE_INFINITY;
     const views = run.sender(peerId);
+    // Packets the bottleneck itself dropped during the drop (receiver k is on link k + 1).
+    const link = s.receivers.findIndex((r) => r.name === 'm4sc-drop') + 1;
+    // (Each sample is read just before a change, whose appliedMs comes after it.)
+    const tbfAt = (ms: number) => s.tbf?.filter((x) => x.link === link && x.tMs <= ms).at(-1);
+    const tbfDropped = (tbfAt(backAt)?.dropped ?? Number.NaN) - (tbfAt(dropAt)?.dropped ?? Number.NaN);
     const jpeg = window(run.results('jpeg-drop'), dropAt, backAt);
     const recovered = window(drop, backAt + 1000, s.durationS * 1000);
     console.log(
@@ -76,7 +81,7 @@ describe.skipIf(!isRoot)('network lab (namespaces)', () => {
         `M4SC from drop+${settleMs / 1000} s p95 ${after.p95} ms (bound ${bound.toFixed(0)}), ${after.lines.length} results, ` +
         `longest stall over the drop ${whole.maxGapMs} ms; clean receiver p95 ${cleanAfter.p95} ms, stall ${cleanWhole.maxGapMs} ms; ` +
         `JPEG (reliable) p95 ${jpeg.p95} ms, stall ${jpeg.maxGapMs} ms; after recovery M4SC ${recovered.lines.length} results, ` +
-        `p95 ${recovered.p95} ms; final op ${views.at(-1)?.op?.name}`,
+        `p95 ${recovered.p95} ms; final op ${views.at(-1)?.op?.name}; packets dropped by the bottleneck during the drop ${tbfDropped}`,
     );
     // The policy moves it to the base layer promptly. It decides on the link's figures, which come once a
     // second, and the receiver's goodput report lags by up to one more interval: measured 0.6–1.8 s here

@@ -33,6 +33,15 @@ export interface Summary {
   t0WallMs: number;
   timeline: { appliedMs: number; link: string; state: string }[];
   namespacesLeft: string[];
+  /** The bottlenecks' cumulative counters, read before each timeline change and at the end. */
+  tbf?: {
+    tMs: number;
+    link: number;
+    sentBytes: number;
+    packets: number;
+    dropped: number;
+    overlimits: number;
+  }[];
   turn?: {
     allocations: number;
     permissions: number;
