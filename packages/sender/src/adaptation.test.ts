@@ -425,6 +425,24 @@ describe('the default policy on noisy real-world reports', () => {
     expect(d.reason).toMatch(/goodput 192 kbit\/s < sent 480 kbit\/s/);
   });
 
+  it('a probe that meets a collapse of the path goes to the goodput fit, not back to where it came from', () => {
+    // Level 3 for a while, a probe to 4, then the path falls to 10 kB/s while probing.
+    const p = createDefaultAdaptationPolicy({ warmupMs: 0, initialLevel: 3 });
+    const ok = { ...clean, sentBytesPerSec: 30_000, goodputBytesPerSec: 30_000 };
+    let d = p.decide({ peerId: 'p', nowMs: 0, link: ok, stream: s });
+    for (let t = 1000; d.level === 3; t += 1000) d = p.decide({ peerId: 'p', nowMs: t, link: ok, stream: s });
+    expect(d.level).toBe(4);
+    expect(d.reason).toMatch(/probe up 3 → 4/);
+    const fell = p.decide({
+      peerId: 'p',
+      nowMs: 10_000,
+      link: { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 10_000, lossRate: 0.5 },
+      stream: s,
+    });
+    // 85% of 10 kB/s fits the base layer only (3 kB/s public + the private stream scaled), not level 3.
+    expect(fell.level).toBeLessThan(3);
+  });
+
   it('confirmTicks makes a weak signal wait for a second report; strong ones still act at once', () => {
     const p = createDefaultAdaptationPolicy({ confirmTicks: 2, warmupMs: 0 });
     const weak = { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 9000 };

@@ -409,6 +409,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         } else s.cleanSinceMs = nowMs; // not clean either: no probing on it
       }
       s.lastGoodput = goodput !== undefined ? { goodput, expected } : undefined;
+      const goodputCollapsed = collapse && link.sentBytesPerSec > 0;
       if (link.lossRate !== undefined && link.lossRate >= congestionLossRate) {
         weak.push(`loss ${(link.lossRate * 100).toFixed(0)}%`);
         capacityShown = true;
@@ -455,9 +456,10 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
           // The probe failed: back off before trying that level again.
           const failed = s.level;
-          // The level it came from was fine, and goodput measured while probing says nothing more.
           s.holdMs.set(failed, Math.min(maxUpHoldMs, 2 * (s.holdMs.get(failed) ?? upHoldMs)));
-          target = s.probe.from;
+          // The level it came from was fine, and a goodput measured while probing says nothing more — unless it
+          // collapsed: then the path itself fell (a drop during the probe) and the goodput fit stands.
+          target = goodputCollapsed ? Math.min(s.probe.from, target) : s.probe.from;
         }
         s.probe = undefined;
         target = Math.max(0, target);
