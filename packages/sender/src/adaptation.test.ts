@@ -443,6 +443,25 @@ describe('the default policy on noisy real-world reports', () => {
     expect(fell.level).toBeLessThan(3);
   });
 
+  it('while draining, a goodput clearly short of the new level steps again (the path fell further)', () => {
+    const p = createDefaultAdaptationPolicy({ warmupMs: 0 });
+    p.decide({ peerId: 'd', nowMs: 0, link: clean, stream: s });
+    // First figures of a drop: a deficit (with the previous figure, > 20%) → a step to what 85% of 30 kB/s fits.
+    const big = { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 30_000 };
+    const first = p.decide({ peerId: 'd', nowMs: 1000, link: big, stream: s });
+    expect(first.level).toBeLessThan(top);
+    expect(first.level).toBeGreaterThan(0);
+    // 1 s later, still draining: the goodput is 5 kB/s, far below that level's need.
+    const again = p.decide({
+      peerId: 'd',
+      nowMs: 2000,
+      link: { ...clean, sentBytesPerSec: 20_000, goodputBytesPerSec: 5000, lossRate: 0.4 },
+      stream: s,
+    });
+    expect(again.level).toBe(0);
+    expect(again.reason).toMatch(/goodput 40 kbit\/s < level \d's/);
+  });
+
   it('confirmTicks makes a weak signal wait for a second report; strong ones still act at once', () => {
     const p = createDefaultAdaptationPolicy({ confirmTicks: 2, warmupMs: 0 });
     const weak = { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 9000 };

@@ -437,9 +437,30 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         s.cleanSinceMs = nowMs; // not clean either: no probing on unconfirmed or warm-up figures
       }
 
-      if (signals.length > 0 && draining) {
+      // While draining, queue and age signals are the old queue's; but a goodput clearly below what the current
+      // level itself needs (< goodputRatio of it) says the last step was not enough (the path fell further than
+      // the first figures showed): step again, to the goodput fit.
+      const shortOfLevel =
+        draining &&
+        goodput !== undefined &&
+        goodput > 0 &&
+        s.level > 0 &&
+        goodput < estimate(s.level, s.level, ctx) * goodputRatio;
+      if (signals.length > 0 && draining && !shortOfLevel) {
         // The queue built before the last step down is still draining: neither step again nor probe.
         s.cleanSinceMs = nowMs;
+      } else if (shortOfLevel) {
+        s.cleanSinceMs = nowMs;
+        const budget = goodput * fitFraction;
+        let fit = 0;
+        for (let l = 0; l < s.level; l++) if (estimate(l, s.level, ctx) <= budget) fit = l;
+        reasons.unshift(
+          `goodput ${fmtRate(goodput)} < level ${s.level}'s ${fmtRate(estimate(s.level, s.level, ctx))}: down ${s.level} → ${fit}`,
+        );
+        s.level = fit;
+        s.downAtMs = nowMs;
+        s.ageTicks = 0;
+        s.probe = undefined;
       } else if (signals.length > 0) {
         s.cleanSinceMs = nowMs;
         let target = s.level - 1;
