@@ -33,7 +33,7 @@ const LIBDATACHANNEL_MTU = 1200 + 28 + 48 + 8 + 40;
 // (pacer rate, unpaced, raw libdatachannel) — the pacer sweep only at werift's default rate, node-datachannel
 // only unpaced and in the goal comparison — with shorter windows and fewer rounds.
 const plan = (quick) => ({
-  latencyMs: quick ? 1500 : 10_000,
+  latencyMs: quick ? 1000 : 10_000,
   goodputMs: quick ? 1000 : 3000,
   rates: {
     werift: (quick ? [2] : [1, 2, 3, 4, 6, 8, 12]).map((r) => r * MB),
