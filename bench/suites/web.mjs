@@ -7,7 +7,7 @@ export const description = 'browser decode ms per task (wasm vs onnxruntime-node
 
 export async function run({ quick, progress }) {
   const results = await runWebBench({
-    samples: quick ? 6 : 30,
+    samples: quick ? 4 : 30,
     streamSeconds: quick ? 3 : 10,
     log: progress,
   });
