@@ -139,7 +139,7 @@ async function latency({ quick, progress }) {
 const SHARING_GOAL_N = 8;
 async function sharing({ quick, progress }) {
   const ns = quick ? [2] : [1, 2, 4, SHARING_GOAL_N];
-  const seconds = quick ? 3 : 8;
+  const seconds = quick ? 2 : 8;
   const warmupS = quick ? 0.5 : 3;
   const rows = [];
   const out = {};

@@ -31,10 +31,10 @@ const LIBDATACHANNEL_MTU = 1200 + 28 + 48 + 8 + 40;
 
 // Quick mode (CI smoke, the whole `--quick` run under 2 minutes): every figure still comes with its baseline
 // (pacer rate, unpaced, raw libdatachannel) — the pacer sweep only at werift's default rate, node-datachannel
-// only unpaced and in the goal comparison — with shorter windows and fewer rounds.
+// only unpaced and in the goal comparison — with 0.7 s windows and two goal rounds.
 const plan = (quick) => ({
   latencyMs: quick ? 1000 : 10_000,
-  goodputMs: quick ? 1000 : 3000,
+  goodputMs: quick ? 700 : 3000,
   rates: {
     werift: (quick ? [2] : [1, 2, 3, 4, 6, 8, 12]).map((r) => r * MB),
     'node-datachannel': (quick ? [] : [1, 2, 3, 4, 6, 12, 25, 50]).map((r) => r * MB),
