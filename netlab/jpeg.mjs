@@ -48,6 +48,9 @@ process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 if (v.duration) setTimeout(stop, Number(v.duration) * 1000);
 
+/** Connection attempts per receiver: a link that fails to connect is offered again (the M4SC CLIs restart ICE). */
+const MAX_ATTEMPTS = 3;
+const attempts = new Map();
 const open = (peerId, linkRole) => {
   links.get(peerId)?.close();
   const link = createPeerLink({
@@ -58,7 +61,16 @@ const open = (peerId, linkRole) => {
     },
   });
   links.set(peerId, link);
-  link.connected.catch((err) => process.stderr.write(`jpeg: ${peerId} failed: ${err.message}\n`));
+  link.connected.catch((err) => {
+    process.stderr.write(`jpeg: ${peerId} failed: ${err.message}\n`);
+    const n = (attempts.get(peerId) ?? 1) + 1;
+    if (linkRole !== 'offerer' || links.get(peerId) !== link || n > MAX_ATTEMPTS) return;
+    attempts.set(peerId, n);
+    process.stderr.write(`jpeg: offering ${peerId} again (attempt ${n} of ${MAX_ATTEMPTS})\n`);
+    setTimeout(() => {
+      if (links.get(peerId) === link) open(peerId, 'offerer');
+    }, 500);
+  });
   return link;
 };
 
