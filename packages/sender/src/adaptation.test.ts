@@ -462,6 +462,21 @@ describe('the default policy on noisy real-world reports', () => {
     expect(again.reason).toMatch(/goodput 40 kbit\/s < level \d's/);
   });
 
+  it('a sender slowed by its host is fitted at the rate it really sends, not stepped to the bottom', () => {
+    // A stream of 180 kB/s nominal at the top; the host lets the sender do ~4 of 15 fps: 50 kB/s sent.
+    const big = { publicLayerBytesPerSec: [30_000, 30_000, 60_000], privateBytesPerSec: 60_000 };
+    const slow = { ...clean, sentBytesPerSec: 50_000, goodputBytesPerSec: 35_000 };
+    const p = createDefaultAdaptationPolicy({ warmupMs: 0 });
+    p.decide({ peerId: 's', nowMs: 0, link: slow, stream: big });
+    const d = p.decide({ peerId: 's', nowMs: 1000, link: slow, stream: big });
+    // 85% of 35 kB/s fits level 3 at the real pace (90 kB/s nominal × 50/180 = 25 kB/s), not only level 0.
+    expect(d.level).toBe(3);
+    // With samples dropped by the sender's own queue the shortfall is the link's: no scaling.
+    const q = createDefaultAdaptationPolicy({ warmupMs: 0 });
+    const dropped = q.decide({ peerId: 'q', nowMs: 0, link: { ...slow, droppedSamples: 3 }, stream: big });
+    expect(dropped.level).toBe(0);
+  });
+
   it('confirmTicks makes a weak signal wait for a second report; strong ones still act at once', () => {
     const p = createDefaultAdaptationPolicy({ confirmTicks: 2, warmupMs: 0 });
     const weak = { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 9000 };

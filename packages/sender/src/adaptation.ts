@@ -376,6 +376,14 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       // level that fits the goodput; an age rise alone says a queue builds, not how fast: one level down.
       let capacityShown = false;
       const queueLimit = Math.max(queueFloorBytes, (link.sentBytesPerSec * queueMs) / 1000);
+      // The stream's rates (ctx.stream) assume the nominal frame rate; a sender slowed by its own host sends less
+      // at every level. Scale the levels' estimates by what the current level actually sent, unless the sender's
+      // own queue limited it (then the shortfall is the link's).
+      const nominal = estimate(s.level, s.level, ctx);
+      const pace =
+        nominal > 0 && link.sentBytesPerSec > 0 && link.droppedSamples === 0 && link.queuedBytes <= queueLimit
+          ? Math.max(0.1, Math.min(1, link.sentBytesPerSec / nominal))
+          : 1;
       if (link.queuedBytes > queueLimit && link.queuedBytes > s.lastQueuedBytes)
         strong.push(`queue ${(link.queuedBytes / 1024).toFixed(0)} KiB growing`);
       s.lastQueuedBytes = link.queuedBytes;
@@ -445,7 +453,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         goodput !== undefined &&
         goodput > 0 &&
         s.level > 0 &&
-        goodput < estimate(s.level, s.level, ctx) * goodputRatio;
+        goodput < estimate(s.level, s.level, ctx) * pace * goodputRatio;
       if (signals.length > 0 && draining && !shortOfLevel) {
         // The queue built before the last step down is still draining: neither step again nor probe.
         s.cleanSinceMs = nowMs;
@@ -453,9 +461,9 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         s.cleanSinceMs = nowMs;
         const budget = goodput * fitFraction;
         let fit = 0;
-        for (let l = 0; l < s.level; l++) if (estimate(l, s.level, ctx) <= budget) fit = l;
+        for (let l = 0; l < s.level; l++) if (estimate(l, s.level, ctx) * pace <= budget) fit = l;
         reasons.unshift(
-          `goodput ${fmtRate(goodput)} < level ${s.level}'s ${fmtRate(estimate(s.level, s.level, ctx))}: down ${s.level} → ${fit}`,
+          `goodput ${fmtRate(goodput)} < level ${s.level}'s ${fmtRate(estimate(s.level, s.level, ctx) * pace)}: down ${s.level} → ${fit}`,
         );
         s.level = fit;
         s.downAtMs = nowMs;
@@ -471,7 +479,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         ) {
           const budget = link.goodputBytesPerSec * fitFraction;
           let fit = 0;
-          for (let l = 0; l <= s.level; l++) if (estimate(l, s.level, ctx) <= budget) fit = l;
+          for (let l = 0; l <= s.level; l++) if (estimate(l, s.level, ctx) * pace <= budget) fit = l;
           target = Math.min(target, fit);
         }
         if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
