@@ -1,10 +1,11 @@
-import type { Instruction, InstructionMessage } from '@m4sc/semantic-codec';
+import type { Instruction, InstructionMessage, SenderToReceiver } from '@m4sc/semantic-codec';
+import type { Logger } from '@m4sc/signaling';
 import type { LinkStats, PeerLink, TokenBucket } from '@m4sc/transport';
 import type { Subscription } from 'rxjs';
 import type { Decision } from './adaptation.js';
 import type { RelayReport } from './relayFigures.js';
 
-/** One receiver as the sender keeps it. Owned by the sender; closed through `closeSession`. */
+/** One receiver as the sender keeps it. Owned by the receiver sessions manager (receiverSessions.ts), which closes it. */
 export interface Session {
   readonly peerId: string;
   readonly link: PeerLink;
@@ -38,4 +39,13 @@ export interface Session {
   abuseSinceMs?: number | undefined;
   /** When it last went over the control rate limit, ms. */
   lastOverLimitMs?: number | undefined;
+}
+
+/** `task` or `task: query`, as logs and `ReceiverInfo.task` show an instruction. */
+export const describeInstruction = (i: Instruction | undefined): string | undefined =>
+  i ? (i.query.length ? `${i.task}: ${i.query.join(' ')}` : i.task) : undefined;
+
+/** Sends `msg` on the session's control channel unless it is closed; a full queue is logged, not thrown. */
+export function sendControl(s: Session, msg: SenderToReceiver, log: Logger): void {
+  if (s.state !== 'closed' && !s.link.sendControl(msg)) log.warn('control queue full', { peerId: s.peerId });
 }

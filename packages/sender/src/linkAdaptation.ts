@@ -1,0 +1,71 @@
+import type { OperatingPoint } from '@m4sc/semantic-codec';
+import type { Logger } from '@m4sc/signaling';
+import type { LinkStats } from '@m4sc/transport';
+import type { AdaptationPolicy } from './adaptation.js';
+import { cheaper, PUBLIC_TASKS, privateSampleBytes } from './operatingPoints.js';
+import type { RelayPath } from './relayPath.js';
+import type { Session } from './session.js';
+
+/** What {@link createLinkAdaptation} needs. */
+export interface LinkAdaptationOptions {
+  /** The policy that decides; `false` keeps every receiver at the fixed operating point. */
+  policy: AdaptationPolicy | false;
+  /** The private streams' operating point: a receiver's decision may only go cheaper. */
+  privateOp: OperatingPoint | undefined;
+  /** Tokens per sample of the bundle (`dims.P`), for the private stream's rate. */
+  tokens: number | undefined;
+  /** Samples per second. */
+  fps: number;
+  /** For receivers that take the public stream from the relay: their figures cover both paths. */
+  relay: RelayPath;
+  /** Bytes of each public layer of the last sample. */
+  layerBytes(): readonly number[];
+  log: Logger;
+}
+
+/** Turns each receiver's link figures into its operating point and public layers (`Session.decision`). */
+export interface LinkAdaptation {
+  /** Records a receiver's new link figures and, when it is connected and adaptation is on, decides again. */
+  onLinkStats(s: Session, stats: LinkStats): void;
+  /** Forgets a receiver that left. */
+  forget(peerId: string): void;
+}
+
+/** Per-receiver link adaptation (`--adapt`) over `o.policy`. */
+export function createLinkAdaptation(o: LinkAdaptationOptions): LinkAdaptation {
+  const { policy, fps, log } = o;
+  return {
+    onLinkStats(s, st) {
+      const previous = s.stats;
+      s.stats = st;
+      if (!policy || s.state !== 'connected') return;
+      const priv = cheaper(s.decision?.privateOp, o.privateOp!);
+      const lastLayerBytes = o.layerBytes();
+      const d = policy.decide({
+        peerId: s.peerId,
+        nowMs: st.timestampMs,
+        link: o.relay.linkFigures(s, st, previous, lastLayerBytes, fps),
+        stream: {
+          publicLayerBytesPerSec: lastLayerBytes.map((b) => b * fps),
+          // A private sample is P tokens × rate symbols × bits, plus the packet header.
+          privateBytesPerSec:
+            s.instruction && !PUBLIC_TASKS.has(s.instruction.task)
+              ? privateSampleBytes(priv, o.tokens!) * fps
+              : 0,
+        },
+      });
+      if (d.changed || !s.decision) {
+        log.info('operating point', {
+          peerId: s.peerId,
+          op: d.privateOp.name,
+          layers: d.publicLayers,
+          reason: d.reason,
+        });
+      }
+      s.decision = d;
+    },
+    forget(peerId) {
+      if (policy) policy.forget(peerId);
+    },
+  };
+}
