@@ -1,0 +1,135 @@
+import {
+  type HelloMessage,
+  type InstructionMessage,
+  parseSenderMessage,
+  type SemanticCodec,
+  type ServeMessage,
+} from '@m4sc/semantic-codec';
+import type { Logger } from '@m4sc/signaling/client';
+import type { PeerLink } from '@m4sc/transport';
+import type { LayeredRelaySubscriber, RelaySubscriber } from '@m4sc/transport/janus';
+import type { LimitedWarn } from './limitedWarn.js';
+import type { DropCounters, ReceiverEvent, ReceiverInstruction } from './receiverTypes.js';
+import type { DecodeContext } from './sampleDecoder.js';
+
+/** What {@link createSenderControl} needs. */
+export interface SenderControlOptions {
+  /** The semantic codec, if this receiver has one. */
+  codec: SemanticCodec | undefined;
+  /** What to ask for first. */
+  instruction: ReceiverInstruction;
+  /** The link to the sender now, if any. */
+  link(): PeerLink | undefined;
+  /** The relay subscriber, whose layer rooms `relay-layers` sets. */
+  relay: RelaySubscriber | LayeredRelaySubscriber | undefined;
+  /** A `serve` named tag `ik` (held samples can be decoded). */
+  onServed(ik: string): void;
+  /** Tells the user. */
+  emit(event: ReceiverEvent): void;
+  /** The receiver's drop counters (`bad-control`). */
+  dropped: DropCounters;
+  warn: LimitedWarn;
+  log: Logger;
+}
+
+/**
+ * The control conversation with the sender: our instruction (sent after its hello, and again on each
+ * change), and what it says: hello, how it serves us, the relay layers to take, refusals. Also the
+ * {@link DecodeContext} the decoder reads.
+ */
+export interface SenderControl extends DecodeContext {
+  /** Handles one control message from the sender. */
+  handle(raw: unknown): void;
+  /** Switches instruction and asks the sender for it. */
+  setInstruction(next: ReceiverInstruction): void;
+  /** Forgets the hello and serve of a link that is gone. */
+  reset(): void;
+}
+
+/** The control handler of one receiver. */
+export function createSenderControl(o: SenderControlOptions): SenderControl {
+  const { codec, dropped, log } = o;
+  let instruction = o.instruction;
+  let requestId = 0;
+  let hello: HelloMessage | undefined;
+  let serve: ServeMessage | undefined;
+
+  const sendInstruction = () => {
+    const link = o.link();
+    if (link?.state !== 'connected' || hello?.codec !== 'semantic') return;
+    requestId++;
+    const msg: InstructionMessage = {
+      t: 'instruction',
+      id: requestId,
+      task: instruction.task,
+      ...(instruction.query ? { query: instruction.query } : {}),
+    };
+    link.sendControl(msg);
+  };
+
+  const handle = (raw: unknown) => {
+    const m = parseSenderMessage(raw);
+    if (!m) {
+      dropped['bad-control']++;
+      o.warn('bad-control', 'bad control message from the sender dropped', {
+        total: dropped['bad-control'],
+      });
+      return;
+    }
+    if (m.t === 'hello') {
+      hello = m;
+      if (
+        m.codec === 'semantic' &&
+        codec &&
+        m.bundle &&
+        (m.bundle.name !== codec.manifest.name || m.bundle.version !== codec.manifest.version)
+      ) {
+        log.warn('the sender uses another bundle; results may be wrong', {
+          sender: `${m.bundle.name} ${m.bundle.version}`,
+          receiver: `${codec.manifest.name} ${codec.manifest.version}`,
+        });
+      }
+      if (m.codec === 'semantic' && !codec)
+        log.error('the sender streams semantic symbols but this receiver has no codec');
+      o.emit({ type: 'hello', hello: m });
+      if (m.codec === 'semantic') sendInstruction(); // a raw stream carries pixels only: nothing to ask for
+    } else if (m.t === 'serve') {
+      if (m.ref !== requestId) return; // an answer to an older request
+      serve = m;
+      o.emit({ type: 'served', serve: m });
+      o.onServed(m.ik);
+    } else if (m.t === 'relay-layers') {
+      // The adaptation's layer choice for us, through the relay: subscribe to that many layer rooms.
+      const r = o.relay;
+      if (!r || !('setLayers' in r) || r.layers === m.n) return;
+      log.info('relay layers', { from: r.layers, to: m.n });
+      r.setLayers(m.n);
+    } else {
+      if (m.ref !== undefined && m.ref !== requestId) return;
+      log.warn('the sender refused', { code: m.code, message: m.message });
+      o.emit({ type: 'refused', code: m.code, message: m.message });
+    }
+  };
+
+  return {
+    codec,
+    get hello() {
+      return hello;
+    },
+    get serve() {
+      return serve;
+    },
+    get instruction() {
+      return instruction;
+    },
+    handle,
+    setInstruction(next) {
+      instruction = { ...next };
+      sendInstruction();
+    },
+    reset() {
+      hello = undefined;
+      serve = undefined;
+    },
+  };
+}
