@@ -360,7 +360,13 @@ describe('the default policy on noisy real-world reports', () => {
       stream: s,
     });
     expect(d.level).toBe(top);
-    // A real deficit is.
+    // A real deficit is (at a steady send rate: the goodput is compared with the lower of two intervals' rates).
+    p.decide({
+      peerId: 'w',
+      nowMs: 4500,
+      link: { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 40_000 },
+      stream: s,
+    });
     const big = p.decide({
       peerId: 'w',
       nowMs: 5000,
@@ -385,7 +391,12 @@ describe('the default policy on noisy real-world reports', () => {
     expect(held.reason).toMatch(/age p95 600 ms/);
     // With a goodput deficit the first interval is enough.
     const q = createDefaultAdaptationPolicy({ warmupMs: 0 });
-    q.decide({ peerId: 'b', nowMs: 0, link: clean, stream: s });
+    q.decide({
+      peerId: 'b',
+      nowMs: 0,
+      link: { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 40_000 },
+      stream: s,
+    });
     const both = q.decide({
       peerId: 'b',
       nowMs: 1000,
@@ -414,7 +425,12 @@ describe('the default policy on noisy real-world reports', () => {
     expect(at(4000, 60_000, 45_000).level).toBeLessThan(top);
     // A collapse steps down at the first figure, even when the bottleneck's drops show as loss.
     const q = createDefaultAdaptationPolicy({ warmupMs: 0 });
-    q.decide({ peerId: 'c', nowMs: 0, link: clean, stream: s });
+    q.decide({
+      peerId: 'c',
+      nowMs: 0,
+      link: { ...clean, sentBytesPerSec: 60_000, goodputBytesPerSec: 60_000 },
+      stream: s,
+    });
     const d = q.decide({
       peerId: 'c',
       nowMs: 1000,
@@ -445,9 +461,14 @@ describe('the default policy on noisy real-world reports', () => {
 
   it('while draining, a goodput clearly short of the new level steps again (the path fell further)', () => {
     const p = createDefaultAdaptationPolicy({ warmupMs: 0 });
-    p.decide({ peerId: 'd', nowMs: 0, link: clean, stream: s });
-    // First figures of a drop: a deficit (with the previous figure, > 20%) → a step to what 85% of 30 kB/s fits.
-    const big = { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 30_000 };
+    p.decide({
+      peerId: 'd',
+      nowMs: 0,
+      link: { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 40_000 },
+      stream: s,
+    });
+    // First figures of a drop: a collapse → a step to what 85% of 20 kB/s fits (level 4).
+    const big = { ...clean, sentBytesPerSec: 40_000, goodputBytesPerSec: 20_000 };
     const first = p.decide({ peerId: 'd', nowMs: 1000, link: big, stream: s });
     expect(first.level).toBeLessThan(top);
     expect(first.level).toBeGreaterThan(0);
@@ -475,6 +496,22 @@ describe('the default policy on noisy real-world reports', () => {
     const q = createDefaultAdaptationPolicy({ warmupMs: 0 });
     const dropped = q.decide({ peerId: 'q', nowMs: 0, link: { ...slow, droppedSamples: 3 }, stream: big });
     expect(dropped.level).toBe(0);
+  });
+
+  it('a burst the sender just caught up on is not a collapse; the same goodput against a steady rate is', () => {
+    const p = createDefaultAdaptationPolicy({ warmupMs: 0 });
+    const at = (nowMs: number, sent: number, good: number) =>
+      p.decide({
+        peerId: 'b',
+        nowMs,
+        link: { ...clean, sentBytesPerSec: sent, goodputBytesPerSec: good },
+        stream: s,
+      });
+    at(0, 20_000, 20_000);
+    // Its host stalled, then sent 2.5 intervals' worth at once; the receiver's report has not seen it yet.
+    expect(at(1000, 50_000, 22_000).level).toBe(top);
+    // The rate stays up and the goodput does not follow: the path.
+    expect(at(2000, 50_000, 20_000).level).toBeLessThan(top);
   });
 
   it('confirmTicks makes a weak signal wait for a second report; strong ones still act at once', () => {

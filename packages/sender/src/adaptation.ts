@@ -205,6 +205,8 @@ interface PeerState {
   weakTicks: number;
   /** The previous figures' goodput and what was expected of it (sent less random loss), bytes/s. */
   lastGoodput: { goodput: number; expected: number } | undefined;
+  /** The previous figures' sent bytes/s. */
+  lastSent: number | undefined;
   /** Consecutive figures with an age rise. */
   ageTicks: number;
   /** When it last stepped down, ms. */
@@ -348,6 +350,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           weakTicks: 0,
           ageTicks: 0,
           lastGoodput: undefined,
+          lastSent: undefined,
           downAtMs: undefined,
           ages: [],
           last: undefined,
@@ -391,16 +394,23 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       const loss = link.lossRate ?? 0;
       const probing = s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs;
       const goodput = link.goodputBytesPerSec;
-      const expected = (1 - loss) * link.sentBytesPerSec;
+      // What was sent, as the goodput is compared with it: the lower of this interval's and the previous one's.
+      // The receiver's report lags the sender's count by up to an interval, so a burst the sender just caught up
+      // on (its host stalled, then sent three frames at once) is not yet in the goodput; a path that fell shows
+      // against both intervals' rates alike. (Right after a probe up the rise is expected: this interval's rate.)
+      const sent =
+        s.lastSent !== undefined && !probing
+          ? Math.min(link.sentBytesPerSec, s.lastSent)
+          : link.sentBytesPerSec;
+      s.lastSent = link.sentBytesPerSec;
+      const expected = (1 - loss) * sent;
       // A collapse (goodput well below what was sent, loss or not: a full bottleneck drops, and that loss is
       // no excuse) acts at once.
       const collapse =
-        goodput !== undefined &&
-        goodput < link.sentBytesPerSec * goodputCollapseRatio &&
-        link.sentBytesPerSec - goodput > goodputMinDeficit;
+        goodput !== undefined && goodput < sent * goodputCollapseRatio && sent - goodput > goodputMinDeficit;
       if (
         goodput !== undefined &&
-        link.sentBytesPerSec > 0 &&
+        sent > 0 &&
         (collapse || (goodput < expected * goodputRatio && expected - goodput > goodputMinDeficit))
       ) {
         // A milder deficit must show over the last two figures together too: the receiver's window and the
@@ -412,12 +422,12 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           probing ||
           (prev !== undefined && goodput + prev.goodput < (expected + prev.expected) * goodputRatio)
         ) {
-          weak.push(`goodput ${fmtRate(goodput)} < sent ${fmtRate(link.sentBytesPerSec)}`);
+          weak.push(`goodput ${fmtRate(goodput)} < sent ${fmtRate(sent)}`);
           capacityShown = true;
         } else s.cleanSinceMs = nowMs; // not clean either: no probing on it
       }
       s.lastGoodput = goodput !== undefined ? { goodput, expected } : undefined;
-      const goodputCollapsed = collapse && link.sentBytesPerSec > 0;
+      const goodputCollapsed = collapse && sent > 0;
       if (link.lossRate !== undefined && link.lossRate >= congestionLossRate) {
         weak.push(`loss ${(link.lossRate * 100).toFixed(0)}%`);
         capacityShown = true;
