@@ -2,8 +2,8 @@
 //   NODE_OPTIONS="--import ./netlab/sctp-chunks.mjs" npm run netlab -- bandwidth-drop
 // It counts the SCTP chunks werift sends, per association (a0, a1, … in creation order) and type, and prints
 // them once a second on stderr (`sctp-chunks <wall ms> {"a0:_DataChunk":66,…}`: the sender's land in the run's
-// sender-stats.log). With SCTP_FTSN_LIMIT=1 it also tries a fix of the FORWARD TSN flood (docs/NETLAB.md): a new
-// FORWARD TSN only when the advanced ack point moved or one RTO has passed. Not used by the CLIs or the tests.
+// sender-stats.log). It found the FORWARD TSN flood that werift patch item 7 now avoids (docs/NETLAB.md). Not used
+// by the CLIs or the tests.
 import { RTCSctpTransport } from 'werift';
 
 const counts = new Map();
@@ -23,20 +23,6 @@ RTCSctpTransport.prototype.setDtlsTransport = function (...args) {
       counts.set(key, (counts.get(key) ?? 0) + 1);
       return sendChunk.call(this, chunk);
     };
-    if (process.env.SCTP_FTSN_LIMIT === '1') {
-      const update = proto.updateAdvancedPeerAckPoint;
-      proto.updateAdvancedPeerAckPoint = function () {
-        const before = this.forwardTsnChunk;
-        const point = this.advancedPeerAckTsn;
-        update.call(this);
-        if (this.forwardTsnChunk && this.forwardTsnChunk !== before) {
-          const now = Date.now();
-          if (this.advancedPeerAckTsn === point && this.labFtsnAt && now - this.labFtsnAt < this.rto * 1000)
-            this.forwardTsnChunk = before;
-          else this.labFtsnAt = now;
-        }
-      };
-    }
   }
   return result;
 };

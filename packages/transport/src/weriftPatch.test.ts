@@ -57,12 +57,51 @@ describe('werift patch', () => {
       advancedPeerAckTsn: 11,
       forwardTsnChunk: undefined,
       forwardTsnStreams: {},
+      timer3Handle: 1,
     };
     SCTP.prototype.updateAdvancedPeerAckPoint.call(self);
     expect(self.forwardTsnChunk).toMatchObject({ cumulativeTsn: 11 });
+    // sent (transmitOnce clears it) and lost: T3-rtx expiry sends it again
+    self.forwardTsnChunk = undefined;
+    SCTP.prototype.updateAdvancedPeerAckPoint.call(self, true);
+    expect(self.forwardTsnChunk).toMatchObject({ cumulativeTsn: 11 });
     const acked = { ...self, lastSackedTsn: 11, forwardTsnChunk: undefined };
-    SCTP.prototype.updateAdvancedPeerAckPoint.call(acked);
+    SCTP.prototype.updateAdvancedPeerAckPoint.call(acked, true);
     expect(acked.forwardTsnChunk).toBeUndefined();
+  });
+
+  it('sends no FORWARD TSN on a SACK behind an ack point already announced (FORWARD TSN <-> SACK ping-pong)', () => {
+    let t3Starts = 0;
+    const self = {
+      sentQueue: [chunk(11, FIRST | LAST, { maxRetransmits: 0 }), chunk(12, FIRST | LAST)],
+      lastSackedTsn: 10,
+      advancedPeerAckTsn: 10,
+      forwardTsnChunk: undefined as { cumulativeTsn: number } | undefined,
+      forwardTsnStreams: {},
+      timer3Handle: undefined as number | undefined,
+      timer3Start() {
+        t3Starts++;
+        this.timer3Handle = 1;
+      },
+    };
+    self.sentQueue[0].abandoned = true;
+    const sack = () => {
+      SCTP.prototype.updateAdvancedPeerAckPoint.call(self);
+      const sent = self.forwardTsnChunk?.cumulativeTsn;
+      self.forwardTsnChunk = undefined; // transmitOnce sends it
+      return sent;
+    };
+    expect(sack()).toBe(11);
+    // the SACKs in flight, and the one each FORWARD TSN draws, still carry cumulative TSN 10
+    expect([sack(), sack(), sack()]).toEqual([undefined, undefined, undefined]);
+    // T3-rtx was cancelled (sent queue emptied by the SACK): it is started again to resend a lost FORWARD TSN
+    self.sentQueue.shift();
+    sack();
+    expect(t3Starts).toBe(1);
+    // the point moves (12 abandoned): one new FORWARD TSN
+    self.sentQueue.unshift(chunk(12, FIRST | LAST, { maxRetransmits: 0 }));
+    self.sentQueue[0].abandoned = true;
+    expect([sack(), sack()]).toEqual([12, undefined]);
   });
 
   it('delivers every complete ordered message when other streams interleave TSNs (#706)', () => {
