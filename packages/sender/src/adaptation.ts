@@ -12,8 +12,9 @@
  * The default policy ({@link createDefaultAdaptationPolicy}) climbs a ladder of levels, cheapest first (each
  * level = rateSymbols and bits; default {@link DEFAULT_ADAPTATION_LADDER}). Per receiver, independently:
  *
- * - **Congestion → step down at once**, at the first figures that show it (figures come once a second, so
- *   within 1 s of a bandwidth drop): the sender's queue for this link grows past a watermark, samples were
+ * - **Congestion → step down at once**, at the first figures that show it (figures come every link stats
+ *   interval, 500 ms by default, with the receiver's latest report: within ~1 s of a bandwidth drop; counts
+ *   of figures below, such as `confirmTicks`, are counts of intervals): the sender's queue for this link grows past a watermark, samples were
  *   dropped by backpressure, the receiver's goodput falls clearly below what was sent once its random loss
  *   is accounted for (a collapse at once, a milder deficit once two figures show it), or the age of samples at arrival rises well above its recent minimum (a queue
  *   building somewhere on the path; alone, for two figures in a row, since a host stall raises it for one). It steps to the highest level whose estimated rate fits in
