@@ -52,8 +52,8 @@ describe.skipIf(!isRoot)('network lab (namespaces)', () => {
     // encode/decode) from 1 s after the drop until the rate returns, and no frame stalled > 1 s over the drop.
     // Encode/decode is measured, not assumed: the clean receiver's p95 over the same window (same sender, same
     // host, same moment). Margin: 50 ms (relay timers, a p95 of ~100 samples). NETLAB_STRICT=1 asserts exactly
-    // this; by default latency is checked from 3 s after the drop (the decision lands 0.6–2.5 s after it), with
-    // the margin below.
+    // this; by default latency is checked from 3 s after the drop (the decision lands 0.7–2.2 s after it, and
+    // ~1–2 s of SCTP loss-recovery tail follows: docs/NETLAB.md), with the margin below.
     const settleMs = strict ? 1000 : 3000;
     const after = window(drop, dropAt + settleMs, backAt);
     const cleanAfter = window(clean, dropAt + settleMs, backAt);
@@ -83,16 +83,17 @@ describe.skipIf(!isRoot)('network lab (namespaces)', () => {
         `JPEG (reliable) p95 ${jpeg.p95} ms, stall ${jpeg.maxGapMs} ms; after recovery M4SC ${recovered.lines.length} results, ` +
         `p95 ${recovered.p95} ms; final op ${views.at(-1)?.op?.name}; packets dropped by the bottleneck during the drop ${tbfDropped}`,
     );
-    // The policy moves it to the base layer promptly. It decides on the link's figures, which come once a
-    // second, and the receiver's goodput report lags by up to one more interval: measured 0.6–1.8 s here
-    // (docs/NETLAB.md). Asserted: ≤ 3 s; NETLAB_STRICT=1 asserts the issue's 1 s.
+    // The policy moves it to the base layer promptly. It decides on the link's figures, every 500 ms, with the
+    // receiver's latest report: measured 0.8–2.2 s here (within 1 s in 1 of 5 runs; host noise steps it down
+    // before the drop, and a drop within the 2 s drain after such a step waits for the goodput figures:
+    // docs/NETLAB.md). Asserted: ≤ 3 s; NETLAB_STRICT=1 asserts the issue's 1 s.
     expect(fittedMs).toBeLessThanOrEqual(strict ? 1000 : 3000);
-    // Latency back under the target once adapted. Not met yet: once the bottleneck has overflowed (it does
-    // before any 1 s feedback can act: its 200 ms queue fills in ~0.2 s at 500 kbit/s), werift's SCTP keeps
-    // ~30% loss and 400–600 ms of age for the rest of the drop although the base layer (~100–140 kbit/s) fits
-    // (docs/NETLAB.md). What holds: the bound + one SCTP RTO (1 s), as for the loss target above;
-    // NETLAB_STRICT=1 asserts the bound itself.
-    expect(after.p95).toBeLessThanOrEqual(strict ? bound : bound + 1000);
+    // Latency back under the target once adapted. From 3 s after the drop it was under the bound itself in all
+    // six runs since the FORWARD TSN fix (werift patch item 7) and 500 ms figures (margins 55–195 ms); from
+    // 1 s after it, in 1 of 5: the bottleneck overflows before any report can act (its 200 ms queue fills in
+    // ~0.2 s at 500 kbit/s), and the association then stays at 500–1100 ms for ~1.5–2.5 s (docs/NETLAB.md).
+    // Asserted: the bound + 250 ms (this shared host's noise) from 3 s; NETLAB_STRICT=1: the bound from 1 s.
+    expect(after.p95).toBeLessThanOrEqual(strict ? bound : bound + 250);
     // No frame stalled > 1 s. This 2-core host is shared: when it freezes every receiver for a second, the
     // clean receiver shows it; the default run allows the clean receiver's own longest stall + 250 ms, and
     // NETLAB_STRICT=1 asserts the bare 1 s.
