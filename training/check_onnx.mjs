@@ -15,8 +15,16 @@ const fail = (msg) => {
   console.error(`FAIL ${msg}`);
 };
 
+// a per-stream coder pair given inline under manifest.streams (e.g. streams.private.channel_encoder)
+const specs = { ...manifest.stages };
+for (const [stream, coder] of Object.entries(manifest.streams ?? {}))
+  for (const [role, ref] of Object.entries(coder)) if (typeof ref === 'object') specs[`${stream}.${role}`] = ref;
+const coder = (stream, role) => {
+  const ref = manifest.streams?.[stream]?.[role];
+  return ref === undefined ? role : typeof ref === 'string' ? ref : `${stream}.${role}`;
+};
 const sessions = {};
-for (const [name, st] of Object.entries(manifest.stages)) {
+for (const [name, st] of Object.entries(specs)) {
   const buf = readFileSync(join(dir, st.file));
   const sha = createHash('sha256').update(buf).digest('hex');
   if (sha !== st.sha256) fail(`${st.file}: sha256 ${sha} != manifest ${st.sha256}`);
@@ -35,7 +43,7 @@ const f32 = (shape, fn = () => Math.random()) => {
 const i64 = (shape, values) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), shape);
 const run = async (name, feeds) => {
   const out = await sessions[name].run(feeds);
-  const [k] = Object.keys(manifest.stages[name].outputs);
+  const [k] = Object.keys(specs[name].outputs);
   const t = out[k];
   if (!t.data.every(Number.isFinite)) fail(`${name}: non-finite output`);
   return t;
@@ -82,8 +90,13 @@ for (const [H, W] of [
   ]);
   const priv = await run('private_encoder', { public: pub, instr: ins });
   expect('private_encoder', priv, [2, P, D]);
-  const psym = await run('channel_encoder', { tokens: priv, state });
-  const prec = await run('channel_decoder', { symbols: psym, mask: f32([2, P, C], () => 1), state });
+  const psym = await run(coder('private', 'channel_encoder'), { tokens: priv, state });
+  expect(coder('private', 'channel_encoder'), psym, [2, P, C]);
+  let pp = 0;
+  for (const x of psym.data) pp += x * x;
+  pp /= psym.data.length;
+  if (Math.abs(pp - 1) > 0.05) fail(`private channel_encoder: mean power ${pp}`);
+  const prec = await run(coder('private', 'channel_decoder'), { symbols: psym, mask: f32([2, P, C], () => 1), state });
   const logits = await run('task_decoder', { private: prec, instr: ins });
   expect('task_decoder', logits, [2, tok.output.maxLen, tok.output.vocab.length]);
 }
@@ -102,10 +115,10 @@ if (existsSync(pipePath)) {
   const pipe = JSON.parse(readFileSync(pipePath, 'utf8'));
   const scenes = JSON.parse(readFileSync(join(dir, 'testdata', 'scenes.json'), 'utf8')).scenes;
   const st1 = new ort.Tensor('float32', Float32Array.from([40, 0]), [1, 2]);
-  const chan = async (tokens) => {
-    const sym = await run('channel_encoder', { tokens, state: st1 });
+  const chan = async (tokens, stream = 'public') => {
+    const sym = await run(coder(stream, 'channel_encoder'), { tokens, state: st1 });
     const mask = f32(sym.dims, () => 1);
-    return run('channel_decoder', { symbols: sym, mask, state: st1 });
+    return run(coder(stream, 'channel_decoder'), { symbols: sym, mask, state: st1 });
   };
   const compare = (what, logits, c) => {
     const V = logits.dims[2];
@@ -126,7 +139,7 @@ if (existsSync(pipePath)) {
       for (let p = 0; p < S * S; p++) for (let ch = 0; ch < 3; ch++) img[ch * S * S + p] = rgb[p * 3 + ch] / 255;
       const pub = await run('public_encoder', { tokens: await run('image_encoder', { image: new ort.Tensor('float32', img, [1, 3, S, S]) }) });
       const ins = i64([1, c.instr.length], c.instr);
-      const priv = await chan(await run('private_encoder', { public: pub, instr: ins }));
+      const priv = await chan(await run('private_encoder', { public: pub, instr: ins }), 'private');
       compare(`${c.task} seed ${c.seed}`, await run('task_decoder', { private: priv, instr: ins }), c);
       checked++;
     } else if (c.kind === 'text') {

@@ -37,7 +37,8 @@ def conditions(C):
 def load(path):
     ck = torch.load(path)
     cfg, tok = ck["cfg"], ck["tok"]
-    m = M4SC(tok, D=cfg["D"], C=cfg["C"], P=cfg["P"], projector=cfg["projector"], kan=cfg["kan"], sizes=cfg["sizes"])
+    m = M4SC(tok, D=cfg["D"], C=cfg["C"], P=cfg["P"], projector=cfg["projector"], kan=cfg["kan"], sizes=cfg["sizes"],
+             private_coder=cfg.get("private_coder", False))
     m.load_state_dict(ck["model"])
     m.eval()
     return m, tok, ck

@@ -80,13 +80,19 @@ def export(ckpt_path, out, evaluation=None, extra=None):
     if "ablation" in extra:
         evaluation = dict(evaluation or {}, ablation=extra.pop("ablation"))
     cfg, tok = ck["cfg"], ck["tok"]
-    model = M4SC(tok, D=cfg["D"], C=cfg["C"], P=cfg["P"], projector=cfg["projector"], kan=cfg["kan"], sizes=cfg["sizes"])
+    model = M4SC(tok, D=cfg["D"], C=cfg["C"], P=cfg["P"], projector=cfg["projector"], kan=cfg["kan"], sizes=cfg["sizes"],
+                 private_coder=cfg.get("private_coder", False))
     model.load_state_dict(ck["model"])
     model.eval()
     os.makedirs(out, exist_ok=True)
     sp = specs(cfg, tok)
+    # a separate private coder pair is exported as private_channel_*.onnx and named inline under
+    # manifest.streams.private (stage names outside the fixed list are not allowed in `stages`)
+    todo = [(name, name, io) for name, io in sp.items()]
+    if cfg.get("private_coder"):
+        todo += [(f"private_{n}", n, sp[n]) for n in ("channel_encoder", "channel_decoder")]
     stages = {}
-    for name, (ins, outs) in sp.items():
+    for name, kind, (ins, outs) in todo:
         f = f"{name}.onnx"
         dyn = {}
         for n, (_, shape) in {**ins, **outs}.items():
@@ -95,7 +101,7 @@ def export(ckpt_path, out, evaluation=None, extra=None):
                 dyn[n] = d
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(model.stages[name], example(name, cfg, tok), f"{out}/{f}", opset_version=OPSET,
+            torch.onnx.export(model.stages[name], example(kind, cfg, tok), f"{out}/{f}", opset_version=OPSET,
                               input_names=list(ins), output_names=list(outs), dynamic_axes=dyn,
                               do_constant_folding=True)
         stages[name] = {
@@ -103,6 +109,9 @@ def export(ckpt_path, out, evaluation=None, extra=None):
             "inputs": {n: {"dtype": d, "shape": s} for n, (d, s) in ins.items()},
             "outputs": {n: {"dtype": d, "shape": s} for n, (d, s) in outs.items()},
         }
+    streams = {}
+    if cfg.get("private_coder"):
+        streams = {"streams": {"private": {r: stages.pop(f"private_{r}") for r in ("channel_encoder", "channel_decoder")}}}
     os.makedirs(f"{out}/testdata", exist_ok=True)
     write_scenes(f"{out}/testdata/scenes.json")
     with open(f"{out}/testdata/pipeline.json", "w") as fh:
@@ -125,6 +134,7 @@ def export(ckpt_path, out, evaluation=None, extra=None):
         "dims": {"D": cfg["D"], "C": C, "P": cfg["P"], "imageStride": 4, "imageChannels": 3},
         "tokenizer": {"file": "tokenizer.json", "sha256": sha256(f"{out}/tokenizer.json")},
         "stages": stages,
+        **streams,
         "testdata": {"scenes": {"file": "testdata/scenes.json", "sha256": sha256(f"{out}/testdata/scenes.json"),
                                 "spec": "training/data/scenes.md"},
                      "pipeline": {"file": "testdata/pipeline.json", "sha256": sha256(f"{out}/testdata/pipeline.json"),

@@ -15,9 +15,10 @@ from pipeline import instr_ids, text_ids
 def pipeline_cases(model, tok, V) -> dict:
     st = lambda b: torch.tensor([[40.0, 0.0]] * b)  # noqa: E731
 
-    def chan(tokens):
-        x = model.channel_encoder(tokens, st(tokens.shape[0]))
-        return model.channel_decoder(x, torch.ones_like(x), st(tokens.shape[0]))
+    def chan(tokens, private=False):
+        pre = "private_" if private and model.cfg.get("private_coder") else ""
+        x = model.stages[pre + "channel_encoder"](tokens, st(tokens.shape[0]))
+        return model.stages[pre + "channel_decoder"](x, torch.ones_like(x), st(tokens.shape[0]))
 
     cases = []
     for k in range(3):
@@ -27,7 +28,7 @@ def pipeline_cases(model, tok, V) -> dict:
         pub = model.public_encoder(model.image_encoder(img))
         for task, q in [("caption", ""), ("answer", scenes.questions(s)[0][0])]:
             ins = instr_ids(V, task, [q])
-            lg = model.task_decoder(chan(model.private_encoder(pub, ins)), ins)[0]
+            lg = model.task_decoder(chan(model.private_encoder(pub, ins), True), ins)[0]
             out = lg.argmax(-1)
             cases.append({"kind": "scene", "seed": seed, "task": task, "query": q,
                           "maxLogits": lg.max(-1).values.tolist(),
@@ -43,7 +44,7 @@ def pipeline_cases(model, tok, V) -> dict:
         img = torch.from_numpy(fm["image"][i : i + 1])
         ins = instr_ids(V, "classify", [""])
         pub = model.public_encoder(model.image_encoder(img))
-        out = model.task_decoder(chan(model.private_encoder(pub, ins)), ins)[0].argmax(-1)
+        out = model.task_decoder(chan(model.private_encoder(pub, ins), True), ins)[0].argmax(-1)
         cases.append({"kind": "fashion-mnist-t10k", "index": i, "task": "classify", "instr": ins[0].tolist(),
                       "outputIds": out.tolist(), "output": " ".join(V["output"].decode(out)),
                       "groundTruth": LABELS[int(fm["label"][i])]})

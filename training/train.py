@@ -17,12 +17,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import data  # noqa: E402
 from data.fashion import LABELS  # noqa: E402
+from data.scenes import COLOUR_NAMES, SHAPES  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 from data.vocab import vocabs  # noqa: E402
 from models import M4SC  # noqa: E402
 from pipeline import TASKS, evaluate, prepare  # noqa: E402
 from registry import build  # noqa: E402
 
 WEIGHTS = {"reconstruct": 20.0, "classify": 1.0, "caption": 1.0, "answer": 1.0, "transmit": 1.0}
+
+
+def object_targets(captions, P):
+    """Caption strings -> colour and shape index ([B,P] each; index 0 = no shape) of the k-th shape from the left."""
+    col, shp = torch.zeros(len(captions), P, dtype=torch.long), torch.zeros(len(captions), P, dtype=torch.long)
+    for i, c in enumerate(captions):
+        for k, part in enumerate(c.split(" left of ")[:P]):
+            _, colour, shape = part.split()
+            col[i, k], shp[i, k] = 1 + COLOUR_NAMES.index(colour), 1 + SHAPES.index(shape)
+    return col, shp
 
 
 def load_tests(tasks, V, n):
@@ -49,6 +61,20 @@ def main(argv=None):
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--photos", type=int, default=20000)
+    ap.add_argument("--private-coder", action="store_true", help="a separate channel coder pair for the private stream")
+    ap.add_argument("--private-coder-init", default="copy", choices=["copy", "fresh"],
+                    help="with --init from a shared-coder checkpoint: start the private pair as a copy, or fresh")
+    ap.add_argument("--scene-recon", type=int, default=0,
+                    help="add this many training scenes (seed %% 10 != 9) to every reconstruct batch")
+    ap.add_argument("--aux-objects", type=float, default=0,
+                    help="weight of a training-only loss: caption private token k predicts the colour and shape of "
+                         "the k-th shape from the left (a linear head, not exported)")
+    ap.add_argument("--stop-step", type=int, default=0, help="stop at this step (the lr schedule is unchanged)")
+    ap.add_argument("--freeze", default="", help="stages not to train, e.g. image_encoder,public_encoder")
+    ap.add_argument("--weights", default="", help="loss weight overrides, e.g. caption=2,answer=2")
+    ap.add_argument("--warmup", type=int, default=200, help="linear lr warm-up steps")
+    ap.add_argument("--private-rate-min", type=int, default=1, help="private stream: random rate U{min..C} ...")
+    ap.add_argument("--private-full-p", type=float, default=0.5, help="... unless full rate (this probability)")
     ap.add_argument("--test-frac", type=float, default=1.0, help="shrink the periodic held-out check (smoke)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -56,6 +82,11 @@ def main(argv=None):
     rng = np.random.default_rng(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
     tasks = a.tasks.split(",")
+    weights = dict(WEIGHTS)
+    for kv in filter(None, a.weights.split(",")):
+        k, v = kv.split("=")
+        weights[k] = float(v)
+    priv_chan = {"rate_min": a.private_rate_min, "full_p": a.private_full_p}
     print(json.dumps({"cmd": " ".join(sys.argv), "seed": a.seed, "args": vars(a)}), flush=True)
 
     fort = build("data", "transmit")
@@ -63,12 +94,28 @@ def main(argv=None):
     V = vocabs(tok)
     srcs = {t: (fort if t == "transmit" else build("data", t, n_train=a.photos) if t == "reconstruct" else build("data", t))
             for t in tasks}
-    model = M4SC(tok, projector=a.projector)
+    scene_src = build("data", "caption")
+    model = M4SC(tok, projector=a.projector, private_coder=a.private_coder)
     if a.init:
-        model.load_state_dict(torch.load(a.init)["model"])
+        sd = torch.load(a.init)["model"]
+        if a.private_coder and a.private_coder_init == "fresh":
+            sd.update({k: v for k, v in model.state_dict().items() if k.startswith("stages.private_channel_")})
+        elif a.private_coder and not any(k.startswith("stages.private_channel_") for k in sd):
+            # continuing from a shared-coder checkpoint: the private pair starts as a copy of the shared one
+            for k in list(sd):
+                if k.startswith("stages.channel_"):
+                    sd[k.replace("stages.channel_", "stages.private_channel_")] = sd[k].clone()
+        model.load_state_dict(sd)
+    for name in filter(None, a.freeze.split(",")):
+        for p in model.stages[name].parameters():
+            p.requires_grad_(False)
     nparam = sum(p.numel() for p in model.parameters())
-    print(f"params {nparam}", flush=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+    ntrain = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    print(f"params {nparam} (trained {ntrain})", flush=True)
+    NC = len(COLOUR_NAMES) + 1
+    aux = torch.nn.Linear(model.cfg["D"], NC + len(SHAPES) + 1)
+    params = [p for p in model.parameters() if p.requires_grad] + (list(aux.parameters()) if a.aux_objects else [])
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=1e-4)
     small = {"reconstruct": 256, "classify": 1000, "caption": 300, "answer": 500, "transmit": 300}
     small = {k: max(8, int(v * a.test_frac)) for k, v in small.items()}
     tests = load_tests(tasks, V, small)
@@ -79,15 +126,30 @@ def main(argv=None):
         frac = step / a.steps
         if a.minutes:
             frac = max(frac, (time.time() - t0) / (60 * a.minutes))
-        lr = a.lr * min(1.0, step / 200) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
+        lr = a.lr * min(1.0, step / max(1, a.warmup)) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0)))
         for g in opt.param_groups:
             g["lr"] = lr
         opt.zero_grad()
         for t in tasks:
-            b = prepare(t, srcs[t].batch(rng, a.batch), V, LABELS)
-            out = model.forward_task(t, b, gen)
-            loss = model.loss(t, b, out)
-            (WEIGHTS[t] * loss).backward()
+            raw = srcs[t].batch(rng, a.batch)
+            b = prepare(t, raw, V, LABELS)
+            if t == "reconstruct" and a.scene_recon:
+                sc = prepare(t, scene_src.batch(rng, a.scene_recon), V, LABELS)["image"]
+                b["image"] = torch.cat([b["image"], sc])
+            if t == "caption" and a.aux_objects:
+                priv = model.private_encoder(model.public_encoder(model.image_encoder(b["image"])), b["instr"])
+                out = model.task_decoder(model.transmit(priv, gen, private=True, **priv_chan), b["instr"])
+                lc, ls = object_targets(raw["target"], model.cfg["P"])
+                al = aux(priv)
+                aux_loss = F.cross_entropy(al[..., :NC].flatten(0, 1), lc.flatten()) + F.cross_entropy(
+                    al[..., NC:].flatten(0, 1), ls.flatten())
+                loss = model.loss(t, b, out)
+                (a.aux_objects * aux_loss).backward(retain_graph=True)
+                run["aux"] = 0.98 * run.get("aux", aux_loss.item()) + 0.02 * aux_loss.item()
+            else:
+                out = model.forward_task(t, b, gen, **({} if t in ("reconstruct", "transmit") else priv_chan))
+                loss = model.loss(t, b, out)
+            (weights[t] * loss).backward()
             run[t] = 0.98 * run[t] + 0.02 * loss.item() if step > 1 else loss.item()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -95,11 +157,11 @@ def main(argv=None):
             el = time.time() - t0
             print(f"step {step} {el:.0f}s {step / el:.2f}it/s lr {lr:.2e} " +
                   " ".join(f"{t}={v:.4f}" for t, v in run.items()), flush=True)
-        if step % a.eval_every == 0 or frac >= 1.0:
+        if step % a.eval_every == 0 or frac >= 1.0 or step == a.stop_step:
             r = evaluate(model, tests, V, {"snr_db": 10, "loss": 0, "kind": "awgn", "bits": 0, "rate": 16, "packet": 0})
             print(f"eval step {step} awgn10dB " + json.dumps(r), flush=True)
             torch.save({"model": model.state_dict(), "cfg": model.cfg, "tok": tok, "step": step, "args": vars(a)}, a.out)
-        if frac >= 1.0:
+        if frac >= 1.0 or step == a.stop_step:
             break
     torch.save({"model": model.state_dict(), "cfg": model.cfg, "tok": tok, "step": step, "args": vars(a)}, a.out)
     print(f"done {step} steps in {time.time() - t0:.0f}s -> {a.out}", flush=True)

@@ -7,11 +7,13 @@ from registry import build
 from .erasure import prefix_mask
 
 
-def draw(B, C, T, gen, *, snr_db=None, loss=None, kind=None, bits=None, rate=None, packet=None) -> dict:
+def draw(B, C, T, gen, *, snr_db=None, loss=None, kind=None, bits=None, rate=None, packet=None,
+         rate_min=1, full_p=0.5) -> dict:
     """A channel draw. None means random (the training mix): SNR U(0,20) dB per sample; loss 0 (40%)
     else U(0,0.5) per sample; channel awgn 70% / rayleigh 20% / none 10%; quantiser none 40% /
     8-bit 40% / 4-bit 20%; rate C (50%) else U{1..C} per sample; packets of one symbol (50%) else of
-    T*U{1..4}/2 symbols."""
+    T*U{1..4}/2 symbols. `rate_min` and `full_p` change the random rate: full with probability full_p,
+    else U{rate_min..C} (training uses them for the private stream)."""
     r = lambda: torch.rand((), generator=gen).item()  # noqa: E731
     snr = torch.rand(B, generator=gen) * 20 if snr_db is None else torch.full((B,), float(snr_db))
     if loss is None:
@@ -27,8 +29,8 @@ def draw(B, C, T, gen, *, snr_db=None, loss=None, kind=None, bits=None, rate=Non
     if packet is None:
         packet = 0 if r() < 0.5 else max(1, T * int(1 + 4 * r()) // 2)
     if rate is None:
-        rt = torch.where(torch.rand(B, generator=gen) < 0.5, torch.full((B,), C),
-                         torch.randint(1, C + 1, (B,), generator=gen))
+        rt = torch.where(torch.rand(B, generator=gen) < full_p, torch.full((B,), C),
+                         torch.randint(rate_min, C + 1, (B,), generator=gen))
     else:
         rt = torch.full((B,), int(rate))
     return {"snr": snr, "loss": lr, "bits": bits, "kind": kind, "packet": packet, "rate": rt,

@@ -2,7 +2,10 @@
 
 public stream (reconstruct, transmit): modality encoder -> public_encoder -> channel coder -> decoder.
 private stream (classify, caption, answer): public_encoder -> private_encoder(instr) -> channel coder
--> task_decoder(instr). One channel coder pair serves both streams."""
+-> task_decoder(instr). With private_coder=False one channel coder pair serves both streams; with True the
+private stream has its own pair (private_channel_encoder/decoder, manifest `streams.private`): the shared
+pair, tuned to 64 image tokens, squeezed the 4 private tokens through a map that kept little of what the
+private tasks need (caption and VQA stayed on their priors)."""
 
 import torch
 import torch.nn.functional as F
@@ -14,13 +17,13 @@ from registry import build
 
 
 class M4SC(nn.Module):
-    def __init__(self, tok: dict, D=64, C=16, P=4, projector="kan", kan=None, sizes=None):
+    def __init__(self, tok: dict, D=64, C=16, P=4, projector="kan", kan=None, sizes=None, private_coder=False):
         super().__init__()
         s = sizes or {}
         kan = kan or {"grid_size": 8, "spline_order": 3, "grid_range": (-2.0, 2.0)}
         Vi, Vt, Vo = (len(tok[k]["vocab"]) for k in ("instruction", "text", "output"))
         Li, Lt, Lo = (tok[k]["maxLen"] for k in ("instruction", "text", "output"))
-        self.cfg = dict(D=D, C=C, P=P, projector=projector, kan=kan, sizes=s)
+        self.cfg = dict(D=D, C=C, P=P, projector=projector, kan=kan, sizes=s, private_coder=private_coder)
         self.stages = nn.ModuleDict({
             "image_encoder": build("model", "image_encoder", D=D, width=s.get("enc_width", 64), projector=projector, kan=kan),
             "text_encoder": build("model", "text_encoder", vocab=Vt, D=D, width=64, max_len=Lt, projector=projector, kan=kan),
@@ -32,6 +35,9 @@ class M4SC(nn.Module):
             "text_decoder": build("model", "text_decoder", vocab=Vt, D=D),
             "task_decoder": build("model", "task_decoder", instr_vocab=Vi, out_vocab=Vo, D=D, out_len=Lo, instr_len=Li),
         })
+        if private_coder:
+            self.stages["private_channel_encoder"] = build("model", "channel_encoder", D=D, C=C)
+            self.stages["private_channel_decoder"] = build("model", "channel_decoder", D=D, C=C)
 
     def __getattr__(self, name):
         try:
@@ -39,12 +45,13 @@ class M4SC(nn.Module):
         except AttributeError:
             return self._modules["stages"][name]
 
-    def transmit(self, tokens, gen, **chan):
+    def transmit(self, tokens, gen, private=False, **chan):
         """channel_encoder(state) -> simulated channel -> channel_decoder(state)."""
         d = draw(tokens.shape[0], self.cfg["C"], tokens.shape[1], gen, **chan)
-        x = self.channel_encoder(tokens, d["state"])
+        pre = "private_" if private and self.cfg.get("private_coder") else ""
+        x = self.stages[pre + "channel_encoder"](tokens, d["state"])
         y, mask = apply(x, d, gen)
-        return self.channel_decoder(y, mask, d["state"])
+        return self.stages[pre + "channel_decoder"](y, mask, d["state"])
 
     def forward_task(self, task: str, batch: dict, gen, **chan):
         """Returns the decoder output of `task` after the channel (image or logits)."""
@@ -59,7 +66,7 @@ class M4SC(nn.Module):
             return self.text_decoder(self.transmit(pub, gen, **chan))
         pub = self.public_encoder(self.image_encoder(batch["image"]))
         priv = self.private_encoder(pub, batch["instr"])
-        return self.task_decoder(self.transmit(priv, gen, **chan), batch["instr"])
+        return self.task_decoder(self.transmit(priv, gen, private=True, **chan), batch["instr"])
 
     def loss(self, task, batch, out):
         if task == "reconstruct":
