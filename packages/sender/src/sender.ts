@@ -225,6 +225,15 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
       case 'reconnecting':
         log.warn('signaling connection lost, rejoining', { attempt: ev.attempt, delayMs: ev.delayMs });
         break;
+      case 'reconnected':
+        // A receiver that joined while we were away (the server restarted, and it came back first) is only
+        // in the room's list: no peer-joined reaches us for it. Sessions we have stay as they are.
+        for (const p of ev.peers)
+          if (p.role === 'receiver' && !sessions.get(p.peerId)) {
+            log.info('receiver found in the room after rejoining signaling', { peerId: p.peerId });
+            sessions.join(p.peerId);
+          }
+        break;
       default:
         break;
     }
