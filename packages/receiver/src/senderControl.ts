@@ -44,6 +44,11 @@ export interface SenderControl extends DecodeContext {
   setInstruction(next: ReceiverInstruction): void;
   /** Forgets the hello and serve of a link that is gone. */
   reset(): void;
+  /**
+   * The link just reached `connected`. The sender's hello can arrive before that (its side connects
+   * first), when the instruction could not be sent yet: send it now.
+   */
+  linkConnected(): void;
 }
 
 /** The control handler of one receiver. */
@@ -54,9 +59,12 @@ export function createSenderControl(o: SenderControlOptions): SenderControl {
   let hello: HelloMessage | undefined;
   let serve: ServeMessage | undefined;
 
+  /** The link our instruction was last sent on. */
+  let instructed: PeerLink | undefined;
   const sendInstruction = () => {
     const link = o.link();
     if (link?.state !== 'connected' || hello?.codec !== 'semantic') return;
+    instructed = link;
     requestId++;
     const msg: InstructionMessage = {
       t: 'instruction',
@@ -126,6 +134,9 @@ export function createSenderControl(o: SenderControlOptions): SenderControl {
     setInstruction(next) {
       instruction = { ...next };
       sendInstruction();
+    },
+    linkConnected() {
+      if (o.link() !== instructed) sendInstruction();
     },
     reset() {
       hello = undefined;

@@ -136,6 +136,7 @@ export function createSenderLink(o: SenderLinkOptions): SenderLink {
       () => {
         log.info('connected to sender', { sender: from });
         emit({ type: 'connected' });
+        control.linkConnected();
       },
       (err: unknown) => log.warn('connection to sender failed', { error: String(err) }),
     );

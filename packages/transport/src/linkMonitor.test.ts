@@ -48,3 +48,15 @@ describe('link monitor', () => {
     expect(m.snapshot(1000, extras).sentBytesPerSec).toBe(0);
   });
 });
+
+describe('AgeWindow', () => {
+  it('reports a slightly negative age (clock-offset error) as 0 and skips non-finite ones, so the report stays valid', () => {
+    const w = new AgeWindow();
+    for (const a of [-3, -1, 5, Number.NaN, Number.POSITIVE_INFINITY]) w.add(a);
+    const s = w.closeInterval()!;
+    expect(s.count).toBe(3);
+    expect(s.p50Ms).toBe(0);
+    expect(s.p95Ms).toBe(5);
+    expect(w.closeInterval()).toBeUndefined();
+  });
+});

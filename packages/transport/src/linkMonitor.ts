@@ -49,6 +49,10 @@ export class AgeWindow {
   #count = 0;
 
   add(ageMs: number): void {
+    // Ages come from the estimated clock offset: on a short path its error can make one slightly negative,
+    // which the peer's report check (a time is ≥ 0) would refuse along with the whole report. Not NaN either.
+    if (!Number.isFinite(ageMs)) return;
+    ageMs = Math.max(0, ageMs);
     if (this.#values.length < AGE_WINDOW_SAMPLES) this.#values.push(ageMs);
     else this.#values[this.#count % AGE_WINDOW_SAMPLES] = ageMs;
     this.#count++;
