@@ -39,7 +39,7 @@ describe.skipIf(!isRoot)('network lab (namespaces)', () => {
     expect(jpeg.results).toBeGreaterThan(0);
   }, 120_000);
 
-  it('when the bottleneck falls from 2 Mbit/s to 200 kbit/s (64×64 at 15 fps), the stream adapts within 1 s', () => {
+  it(`when the bottleneck falls from 2 Mbit/s to 200 kbit/s (64×64 at 15 fps), the stream adapts within ${strict ? "1 s (the issue's target)" : "3 s (NETLAB_STRICT=1: the issue's 1 s, not met yet)"}`, () => {
     const run = lab('bandwidth-drop');
     const s = run.summary;
     expect(s.frameSize).toBe(64);
@@ -53,7 +53,7 @@ describe.skipIf(!isRoot)('network lab (namespaces)', () => {
     // Encode/decode is measured, not assumed: the clean receiver's p95 over the same window (same sender, same
     // host, same moment). Margin: 50 ms (relay timers, a p95 of ~100 samples). NETLAB_STRICT=1 asserts exactly
     // this; by default latency is checked from 3 s after the drop (the decision lands 0.7–2.2 s after it, and
-    // ~1–2 s of SCTP loss-recovery tail follows: docs/NETLAB.md), with the margin below.
+    // ~1–2 s of old-rate samples queued inside werift's SCTP send queue follow: docs/NETLAB.md).
     const settleMs = strict ? 1000 : 3000;
     const after = window(drop, dropAt + settleMs, backAt);
     const cleanAfter = window(clean, dropAt + settleMs, backAt);
