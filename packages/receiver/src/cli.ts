@@ -11,7 +11,7 @@ import type { PeerConnectionLike } from '@m4sc/transport';
 import { type LinkStats, percentile } from '@m4sc/transport';
 import { createLayeredJanusSubscriber, parseRelayUrl } from '@m4sc/transport/janus';
 import { relayNodeOptions } from '@m4sc/transport/janus/node';
-import { createPeerConnectionFactory } from '@m4sc/transport/node';
+import { createPeerConnectionFactory, peerFactoryOptionsFromFlags } from '@m4sc/transport/node';
 import sharp from 'sharp';
 import { createReceiver, type ReceiverInstruction } from './receiver.js';
 import { runWebCommand, WEB_INCOMPATIBLE_FLAGS } from './web/command.js';
@@ -177,20 +177,9 @@ async function main(): Promise<void> {
   else if (out) mkdirSync(out, { recursive: true });
   const results = v.log ? createWriteStream(v.log, { flags: 'a' }) : process.stdout;
 
-  const icePolicy = v['ice-policy'] ?? 'all';
-  if (icePolicy !== 'all' && icePolicy !== 'relay')
-    fail(`--ice-policy must be all or relay, got '${icePolicy}'`);
   let createPeerConnection: () => PeerConnectionLike;
   try {
-    createPeerConnection = createPeerConnectionFactory({
-      signalUrl,
-      ...(v.peer ? { peer: v.peer } : {}),
-      ...(v.network ? { network: true } : {}),
-      iceServerUrls: v['ice-server'] ?? [],
-      ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
-      ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
-      ...(icePolicy === 'relay' ? { relayOnly: true } : {}),
-    });
+    createPeerConnection = createPeerConnectionFactory(peerFactoryOptionsFromFlags(signalUrl, v));
   } catch (err) {
     fail((err as Error).message);
   }

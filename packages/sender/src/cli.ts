@@ -11,7 +11,7 @@ import {
 import type { PeerConnectionLike } from '@m4sc/transport';
 import { createLayeredJanusPublisher, parseRelayUrl, type RelayPublisher } from '@m4sc/transport/janus';
 import { relayNodeOptions } from '@m4sc/transport/janus/node';
-import { createPeerConnectionFactory } from '@m4sc/transport/node';
+import { createPeerConnectionFactory, peerFactoryOptionsFromFlags } from '@m4sc/transport/node';
 import { linkFiguresFromStats } from './adaptation.js';
 import {
   DEFAULT_BUNDLE_DIR,
@@ -276,20 +276,9 @@ async function main(): Promise<void> {
     process.stdout.write(`signaling server listening on ${signalUrl}\njoin with:\n  ${join}\n`);
   }
 
-  const icePolicy = v['ice-policy'] ?? 'all';
-  if (icePolicy !== 'all' && icePolicy !== 'relay')
-    fail(`--ice-policy must be all or relay, got '${icePolicy}'`);
   let createPeerConnection: () => PeerConnectionLike;
   try {
-    createPeerConnection = createPeerConnectionFactory({
-      signalUrl,
-      ...(v.peer ? { peer: v.peer } : {}),
-      ...(v.network ? { network: true } : {}),
-      iceServerUrls: v['ice-server'] ?? [],
-      ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
-      ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
-      ...(icePolicy === 'relay' ? { relayOnly: true } : {}),
-    });
+    createPeerConnection = createPeerConnectionFactory(peerFactoryOptionsFromFlags(signalUrl, v));
   } catch (err) {
     fail((err as Error).message);
   }

@@ -5,7 +5,13 @@ export type { LoopbackLinkPair, LoopbackLinkPairOptions, LoopbackPeerOptions } f
 export { createLoopbackLinkPair } from './loopbackPair.js';
 export type { NodeDatachannelPeerConnectionOptions } from './nodeDatachannel.js';
 export { createNodeDatachannelPeerConnection } from './nodeDatachannel.js';
-export { createPeerConnectionFactory, isLoopbackUrl, type PeerFactoryOptions } from './peerFactory.js';
+export {
+  createPeerConnectionFactory,
+  isLoopbackUrl,
+  type PeerCliFlags,
+  type PeerFactoryOptions,
+  peerFactoryOptionsFromFlags,
+} from './peerFactory.js';
 export type { UdpRelay, UdpRelayOptions, UdpRelayStats } from './udpRelay.js';
 export { createUdpRelay } from './udpRelay.js';
 export type { IceServer, WeriftPeerConnectionOptions } from './werift.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPeerConnectionFactory, isLoopbackUrl } from './peerFactory.js';
+import { createPeerConnectionFactory, isLoopbackUrl, peerFactoryOptionsFromFlags } from './peerFactory.js';
 
 describe('createPeerConnectionFactory', () => {
   it('keeps peers on loopback for a loopback signaling server, unless asked for more', () => {
@@ -42,5 +42,33 @@ describe('createPeerConnectionFactory', () => {
       'relay',
     );
     pc.close();
+  });
+});
+
+describe('peerFactoryOptionsFromFlags', () => {
+  it('maps the CLIs shared flags and refuses an unknown --ice-policy, naming it', () => {
+    expect(
+      peerFactoryOptionsFromFlags('ws://h:1', {
+        peer: 'werift',
+        'ice-server': ['turn:t:3478'],
+        'ice-username': 'u',
+        'ice-credential': 'c',
+        'ice-policy': 'relay',
+      }),
+    ).toEqual({
+      signalUrl: 'ws://h:1',
+      peer: 'werift',
+      iceServerUrls: ['turn:t:3478'],
+      username: 'u',
+      credential: 'c',
+      relayOnly: true,
+    });
+    expect(peerFactoryOptionsFromFlags('ws://127.0.0.1:1', {})).toEqual({
+      signalUrl: 'ws://127.0.0.1:1',
+      iceServerUrls: [],
+    });
+    expect(() => peerFactoryOptionsFromFlags('ws://h:1', { 'ice-policy': 'stun' })).toThrow(
+      /--ice-policy must be all or relay, got 'stun'/,
+    );
   });
 });

@@ -18,6 +18,35 @@ export interface PeerFactoryOptions {
   relayOnly?: boolean;
 }
 
+/** The peer-connection flags m4sc-send and m4sc-recv share, as `node:util` parseArgs gives them. */
+export interface PeerCliFlags {
+  peer?: string | undefined;
+  network?: boolean | undefined;
+  'ice-server'?: string[] | undefined;
+  'ice-username'?: string | undefined;
+  'ice-credential'?: string | undefined;
+  'ice-policy'?: string | undefined;
+}
+
+/**
+ * {@link PeerFactoryOptions} from the CLIs' shared flags. Throws TypeError naming the flag for an
+ * `--ice-policy` other than `all` or `relay`.
+ */
+export function peerFactoryOptionsFromFlags(signalUrl: string, v: PeerCliFlags): PeerFactoryOptions {
+  const icePolicy = v['ice-policy'] ?? 'all';
+  if (icePolicy !== 'all' && icePolicy !== 'relay')
+    throw new TypeError(`--ice-policy must be all or relay, got '${icePolicy}'`);
+  return {
+    signalUrl,
+    ...(v.peer ? { peer: v.peer } : {}),
+    ...(v.network ? { network: true } : {}),
+    iceServerUrls: v['ice-server'] ?? [],
+    ...(v['ice-username'] ? { username: v['ice-username'] } : {}),
+    ...(v['ice-credential'] ? { credential: v['ice-credential'] } : {}),
+    ...(icePolicy === 'relay' ? { relayOnly: true } : {}),
+  };
+}
+
 /** Whether a ws:// URL points at this host's loopback. */
 export function isLoopbackUrl(url: string): boolean {
   try {
