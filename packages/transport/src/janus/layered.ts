@@ -1,4 +1,4 @@
-import { BehaviorSubject, Subject, type Subscription } from 'rxjs';
+import { Subject, type Subscription } from 'rxjs';
 import { InvalidStateError } from '../errors.js';
 import type { ReassembledSample } from '../types.js';
 import { createJanusPublisher } from './relayPublisher.js';
@@ -9,7 +9,6 @@ import type {
   JanusSubscriberOptions,
   RelayPublisher,
   RelayPublisherStats,
-  RelayState,
   RelaySubscriber,
   RelaySubscriberStats,
 } from './types.js';
@@ -193,15 +192,14 @@ export function createLayeredJanusSubscriber(
   };
   setLayers(options.layers ?? 1);
   const base = subs[0]!.sub;
-  const state$ = new BehaviorSubject<RelayState>(base.state);
-  base.state$.subscribe({ next: (s) => state$.next(s) });
 
   return {
     address: base.address,
     get state() {
       return base.state;
     },
-    state$: state$.asObservable(),
+    // The base layer's subscriber lives as long as this one (setLayers keeps at least it): its state is ours.
+    state$: base.state$,
     samples$: samples$.asObservable(),
     get feedId() {
       return base.feedId;
@@ -256,7 +254,6 @@ export function createLayeredJanusSubscriber(
           await sub.close();
         }),
       );
-      state$.complete();
       samples$.complete();
     },
   };
