@@ -6,11 +6,21 @@ import type { DropCounters, ReceiverResult } from './receiverTypes.js';
 import { type DecodeOutcome, isPublicStream, layerOf } from './sampleDecoder.js';
 
 /**
- * How long the first layer of a sample waits for the others, milliseconds. The sender sends all layers
- * of a sample back to back, so they arrive within a few ms; a lost layer costs at most this much delay
- * (it decodes masked, like a rate prefix).
+ * How long the first layer of a sample waits for the others, at least, milliseconds. Sent directly, all
+ * layers of a sample go back to back on one link and arrive within a few ms; a lost layer costs at most
+ * this much delay (it decodes masked, like a rate prefix).
  */
 const LAYER_HOLD_MS = 60;
+/**
+ * The most the hold grows to. Through a relay each layer takes its own connection (one Janus room per
+ * layer), and under load their skew can pass {@link LAYER_HOLD_MS}: the hold follows the skew measured
+ * over the last {@link SKEW_WINDOW} samples (1.5 × its maximum + 10 ms), up to this.
+ */
+const LAYER_HOLD_MAX_MS = 250;
+const SKEW_WINDOW = 32;
+/** Samples whose layers were handed to the decoder are remembered this long, so a late layer is known. */
+const FLUSHED_KEEP_MS = 2_000;
+const FLUSHED_MAX = 64;
 
 /**
  * How long a private or shared sample waits for the `serve` that names its tag, ms: `serve` goes on the
@@ -41,8 +51,10 @@ export interface DecodeQueueOptions {
 
 /**
  * Samples on their way to the decoder: a layered public sample is held until all its layers are in (or
- * {@link LAYER_HOLD_MS}), a private one until the `serve` naming its tag ({@link SERVE_WAIT_MS}); then one
- * decode at a time, dropping the oldest beyond {@link DECODE_QUEUE_MAX}. Every drop is counted.
+ * a hold that follows the measured skew between layers, {@link LAYER_HOLD_MS}..{@link LAYER_HOLD_MAX_MS}),
+ * a private one until the `serve` naming its tag ({@link SERVE_WAIT_MS}); then one decode at a time, dropping
+ * the oldest beyond {@link DECODE_QUEUE_MAX}. A layer that comes after its sample went to the decoder is
+ * dropped (`late-layer`), never decoded on its own. Every drop is counted.
  */
 export interface DecodeQueue {
   /** Decoded samples. Completes on close. */
@@ -53,6 +65,8 @@ export interface DecodeQueue {
   served(ik: string): void;
   /** Forgets layered samples still waiting for layers (their link is gone). */
   clearLayers(): void;
+  /** How long the first layer of a sample waits for the others now, ms. */
+  readonly layerHoldMs: number;
   /** The decode figures since the last call, as the `decode-report` sent to the sender. */
   takeReport(): DecodeReportMessage;
   /** Clears the timers and completes `results$`. Idempotent. */
@@ -74,6 +88,16 @@ export function createDecodeQueue(o: DecodeQueueOptions): DecodeQueue {
       timer: ReturnType<typeof setTimeout>;
     }
   >();
+  /** Arrival spread (first to last layer, ms) of recent layered samples, newest last. */
+  const skews: number[] = [];
+  /** Layered samples already handed to the decoder: sample number → when its first layer came. */
+  const flushed = new Map<number, number>();
+  const noteSkew = (ms: number) => {
+    skews.push(ms);
+    if (skews.length > SKEW_WINDOW) skews.shift();
+  };
+  const layerHoldMs = () =>
+    Math.min(LAYER_HOLD_MAX_MS, Math.max(LAYER_HOLD_MS, Math.ceil(1.5 * Math.max(0, ...skews)) + 10));
   /** Private/shared samples that came before the `serve` naming their tag (see SERVE_WAIT_MS). */
   let awaitingServe: Queued[] = [];
   let decoding = false;
@@ -103,6 +127,13 @@ export function createDecodeQueue(o: DecodeQueueOptions): DecodeQueue {
     if (!p) return;
     layering.delete(seq);
     clearTimeout(p.timer);
+    const now = Date.now();
+    if (p.layers.length >= p.expected) noteSkew(now - p.receivedAt);
+    flushed.set(seq, p.receivedAt);
+    for (const [k, t] of flushed) {
+      if (flushed.size <= FLUSHED_MAX && now - t <= FLUSHED_KEEP_MS) break;
+      flushed.delete(k);
+    }
     const layers = [...p.layers].sort((a, b) => layerOf(a)!.k - layerOf(b)!.k);
     enqueue({ sample: layers[0]!, receivedAt: p.receivedAt, layers });
   };
@@ -141,6 +172,7 @@ export function createDecodeQueue(o: DecodeQueueOptions): DecodeQueue {
   const clearLayers = () => {
     for (const p of layering.values()) clearTimeout(p.timer);
     layering.clear();
+    flushed.clear();
   };
 
   return {
@@ -157,13 +189,28 @@ export function createDecodeQueue(o: DecodeQueueOptions): DecodeQueue {
       if (!layer) return enqueue({ sample, receivedAt: Date.now() });
       // A layered public sample: decode once every layer sent to us is in, or after a short hold.
       let p = layering.get(sample.seq);
+      const firstAt = flushed.get(sample.seq);
+      if (!p && firstAt !== undefined) {
+        // Its sample was decoded without it: the hold learns the skew, the layer is dropped (decoded alone
+        // it would be a second, worse result for the same sample).
+        noteSkew(Date.now() - firstAt);
+        dropped['late-layer']++;
+        warn('late-layer', 'public layer came after its sample was decoded', {
+          seq: sample.seq,
+          layer: layer.k,
+          lateMs: Date.now() - firstAt,
+          holdMs: layerHoldMs(),
+          total: dropped['late-layer'],
+        });
+        return;
+      }
       if (!p) {
         const seq = sample.seq;
         p = {
           layers: [],
           expected: layer.n,
           receivedAt: Date.now(),
-          timer: setTimeout(() => flushLayers(seq), LAYER_HOLD_MS),
+          timer: setTimeout(() => flushLayers(seq), layerHoldMs()),
         };
         layering.set(seq, p);
       }
@@ -176,6 +223,9 @@ export function createDecodeQueue(o: DecodeQueueOptions): DecodeQueue {
       for (const q of ready) enqueue(q);
     },
     clearLayers,
+    get layerHoldMs() {
+      return layerHoldMs();
+    },
     takeReport() {
       const d = [...decodeTimes].sort((a, b) => a - b);
       const a = [...latencies].sort((x, y) => x - y);

@@ -55,7 +55,13 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   });
   const events$ = new Subject<ReceiverEvent>();
   const emit = (ev: ReceiverEvent) => events$.next(ev);
-  const dropped: DropCounters = { 'bad-control': 0, 'not-for-me': 0, undecodable: 0, 'decoder-busy': 0 };
+  const dropped: DropCounters = {
+    'bad-control': 0,
+    'not-for-me': 0,
+    undecodable: 0,
+    'decoder-busy': 0,
+    'late-layer': 0,
+  };
   const warn = createLimitedWarn(log);
   let closed = false;
 

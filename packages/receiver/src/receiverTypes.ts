@@ -94,4 +94,7 @@ export interface Receiver {
 }
 
 /** Samples (or control messages) not decoded, by reason. */
-export type DropCounters = Record<'bad-control' | 'not-for-me' | 'undecodable' | 'decoder-busy', number>;
+export type DropCounters = Record<
+  'bad-control' | 'not-for-me' | 'undecodable' | 'decoder-busy' | 'late-layer',
+  number
+>;
