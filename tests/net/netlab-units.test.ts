@@ -38,6 +38,9 @@ describe('netlab scenarios', () => {
     const room = loadScenario('mixed-room');
     expect(new Set(room.receivers.map((r: { link: string }) => r.link)).size).toBe(4);
     expect(loadScenario('turn-relay').ice).toBe('turn');
+    const q = loadScenario('20-percent-loss');
+    expect(q.frameSize).toBe(64);
+    expect(q.timeline).toEqual([{ atS: 0, link: 'loss20', set: { lossPct: 20 } }]);
   });
 
   it('validates frameSize and TURN scenarios', () => {
