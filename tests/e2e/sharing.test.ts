@@ -157,5 +157,13 @@ describe('semantic sharing', () => {
     const first = got.find((x) => x.task === 'reconstruct')!;
     // At 6 fps with encode in flight: the first reconstructed sample is at most 3 samples later.
     expect(first.seq - switchedAt).toBeLessThanOrEqual(3);
+    // Once closed, a switch is a typed state error, not a plain Error.
+    await r.close();
+    expect(() => r.setInstruction({ task: 'caption' })).toThrow(
+      expect.objectContaining({
+        name: 'InvalidStateError',
+        message: expect.stringMatching(/closed receiver/),
+      }),
+    );
   }, 60_000);
 });

@@ -4,7 +4,7 @@ import {
   type Logger,
   type SignalingClient,
 } from '@m4sc/signaling/client';
-import type { PeerSignal } from '@m4sc/transport';
+import { InvalidStateError, type PeerSignal } from '@m4sc/transport';
 import { Subject } from 'rxjs';
 import { createDecodeQueue } from './decodeQueue.js';
 import { createLimitedWarn } from './limitedWarn.js';
@@ -118,7 +118,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     dropped,
     faultLostSeqs: () => link.faultLostSeqs(),
     setInstruction(next) {
-      if (closed) throw new Error('receiver is closed');
+      if (closed) throw new InvalidStateError('setInstruction() called on a closed receiver');
       if (!next || typeof next.task !== 'string') throw new TypeError('instruction.task must be a string');
       control.setInstruction(next);
     },

@@ -88,7 +88,7 @@ export interface Receiver {
   readonly dropped: Readonly<DropCounters>;
   /** Samples the `faults` injector dropped entirely (sample numbers, all streams), for loss accounting. */
   faultLostSeqs(): number[];
-  /** Switches task; takes effect with the next sample the sender encodes. */
+  /** Switches task; takes effect with the next sample the sender encodes. Throws InvalidStateError after `close()`. */
   setInstruction(instruction: ReceiverInstruction): void;
   close(): Promise<void>;
 }
