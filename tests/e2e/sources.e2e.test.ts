@@ -105,12 +105,15 @@ describe('sources', () => {
 
   it('transmits text lines (m4sc-send --source text:FILE, m4sc-recv --task transmit)', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'm4sc-text-')), 'lines.txt');
-    writeFileSync(file, 'the cat sat on the mat .\nall that glitters is not gold .\n');
+    // 'schiphol' is outside the bundle's vocabulary: it travels as a literal beside the symbols.
+    writeFileSync(file, 'the cat sat on the mat .\nwe land at schiphol at one .\n');
     const { lines, recv } = await stream(['--source', `text:${file}`], ['--task', 'transmit'], 4);
     expect(lines.length, recv.stderr()).toBeGreaterThan(5);
     expect(
       lines.every((l) => l.task === 'transmit' && typeof l.result === 'string' && l.result.length > 0),
     ).toBe(true);
+    expect(lines.some((l) => String(l.result).split(' ')[3] === 'schiphol')).toBe(true);
+    expect(lines.every((l) => !String(l.result).includes('<unk>'))).toBe(true);
   }, 60_000);
 
   it('refuses a task that does not fit the source, in words', async () => {

@@ -31,7 +31,7 @@ import {
 } from './instruction.js';
 import type { StageName } from './manifest.js';
 import { createOperatingPoint, type OperatingPoint, parseOperatingPoint } from './operatingPoint.js';
-import { depacketize, packetize } from './packet.js';
+import { depacketize, packetize, type TextLiteral } from './packet.js';
 import { decodeSample, encodeSample } from './sample.js';
 import { argmaxRows, f32, type Host, i64, runStage } from './stageRunner.js';
 import { decodeIds, encodeText, PAD_ID, type Vocab } from './tokenizer.js';
@@ -278,7 +278,7 @@ class Codec implements SemanticCodec {
     symbols: Symbols,
     op: OperatingPoint,
     maxPacketBytes: number = DEFAULT_MAX_PACKET_BYTES,
-    options: { sampleIndex?: number; minPackets?: number } = {},
+    options: { sampleIndex?: number; minPackets?: number; literals?: readonly TextLiteral[] } = {},
   ): Uint8Array[] {
     this.#check();
     if (typeof symbols !== 'object' || symbols === null || !(symbols.data instanceof Float32Array)) {
@@ -299,6 +299,7 @@ class Codec implements SemanticCodec {
       bits: point.bits,
       maxPacketBytes,
       ...(options.minPackets !== undefined ? { minPackets: options.minPackets } : {}),
+      ...(options.literals?.length ? { literals: options.literals } : {}),
       ...(symbols.grid ? { gridWidth: symbols.grid[1] } : {}),
     });
   }

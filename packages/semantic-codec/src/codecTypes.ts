@@ -5,7 +5,7 @@ import type { Instruction, InstructionInput, Modality } from './instruction.js';
 import type { Manifest } from './manifest.js';
 import type { OperatingPoint } from './operatingPoint.js';
 import type { ExecutionProvider, OrtLike } from './ortTypes.js';
-import type { DepacketizeResult } from './packet.js';
+import type { DepacketizeResult, TextLiteral } from './packet.js';
 import type { Tokenizer } from './tokenizer.js';
 
 export interface SemanticCodecOptions {
@@ -89,6 +89,12 @@ export interface EncodeSampleOptions {
    * decodes any prefix of layers (`decodeSample({ layers })`). Default: one stream, no layers.
    */
   publicLayers?: readonly number[];
+  /**
+   * Text samples: send the words the vocabulary lacks as UTF-8 beside the symbols (the packets' literal
+   * trailer), so the receiver shows them instead of `<unk>`; they cost their bytes in every packet of the
+   * public stream (of its base layer when layered). Default true.
+   */
+  literals?: boolean;
 }
 
 /** One progressive layer of the public stream. */
@@ -175,7 +181,7 @@ export interface SemanticCodec {
     symbols: Symbols,
     op: OperatingPoint,
     maxPacketBytes?: number,
-    options?: { sampleIndex?: number; minPackets?: number },
+    options?: { sampleIndex?: number; minPackets?: number; literals?: readonly TextLiteral[] },
   ): Uint8Array[];
   depacketize(packets: Packets, expected?: { T?: number; C?: number }): DepacketizeResult;
   /** One sample, or a batch sharing T, C and grid (one run). */

@@ -194,7 +194,7 @@ describe(`model bundle ${BUNDLE}`, () => {
 
   it('transmits a sentence through the text path and returns in-vocabulary words', async () => {
     const op = codec.operatingPoints[0]!;
-    const enc = await codec.encodeSample({ text: 'the cat sat on the mat .' }, op);
+    const enc = await codec.encodeSample({ text: 'the cat sat on the mat .' }, op, { literals: false });
     const dec = await codec.decodeSample({
       stream: 'public',
       modality: 'text',
@@ -203,6 +203,44 @@ describe(`model bundle ${BUNDLE}`, () => {
     });
     expect(dec.kind).toBe('text');
     if (dec.kind === 'text') for (const w of dec.text.words) expect(codec.tokenizer.text.tokens).toContain(w);
+  });
+
+  it('out-of-vocabulary words travel as literals and come back at their places (not <unk>)', async () => {
+    const op = codec.operatingPoints[0]!;
+    const text = 'we meet at schiphol at one , said zyxwvut .';
+    const oov = ['schiphol', 'zyxwvut'];
+    for (const w of oov) expect(codec.tokenizer.text.has(w)).toBe(false);
+    const decode = async (literals: boolean) => {
+      const enc = await codec.encodeSample({ text }, op, { literals });
+      const dec = await codec.decodeSample({
+        stream: 'public',
+        modality: 'text',
+        packets: enc.public.packets,
+        op,
+      });
+      if (dec.kind !== 'text') throw new Error('not text');
+      return { enc, dec };
+    };
+    const plain = await decode(false);
+    const withLit = await decode(true);
+    expect(plain.dec.text.words).not.toContain('schiphol');
+    expect(withLit.dec.received.literals).toEqual([
+      { t: 3, word: 'schiphol' },
+      { t: 8, word: 'zyxwvut' },
+    ]);
+    expect(withLit.dec.text.words[3]).toBe('schiphol');
+    expect(withLit.dec.text.words[8]).toBe('zyxwvut');
+    expect(withLit.dec.text.text).toContain('schiphol');
+    // The words' bytes (+ 3 each + 1) are the whole cost, in each packet.
+    const bytes = (e: typeof plain.enc) => e.public.packets.reduce((n, p) => n + p.byteLength, 0);
+    expect(bytes(withLit.enc) - bytes(plain.enc)).toBe(
+      withLit.enc.public.packets.length * (1 + 2 * 2 + 8 + 7),
+    );
+    // One surviving packet restores every literal (each packet carries them).
+    const spread = await codec.encodeSample({ text }, op, { minPackets: 4 });
+    const lossy = spread.public.packets.map((p, i) => (i === 2 ? p : undefined));
+    const dec = await codec.decodeSample({ stream: 'public', modality: 'text', packets: lossy, op });
+    expect(dec.received.literals.map((l) => l.word)).toEqual(oov);
   });
 });
 

@@ -44,3 +44,8 @@ export const SSIM_K2 = 0.03;
 
 /** Highest n-gram order of BLEU (BLEU-4, Papineni et al. 2002). */
 export const BLEU_MAX_ORDER = 4;
+
+/** Most literal words (out-of-vocabulary words sent as UTF-8 beside a text sample's symbols) per sample. */
+export const MAX_LITERALS = 32;
+/** Most UTF-8 bytes of one literal word; longer words stay `<unk>`. */
+export const MAX_LITERAL_BYTES = 48;

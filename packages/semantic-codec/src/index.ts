@@ -26,7 +26,13 @@ export type {
   TextResult,
   Tokens,
 } from './codecTypes.js';
-export { DEFAULT_EXECUTION_PROVIDERS, DEFAULT_MAX_PACKET_BYTES, MAX_SUPPORTED_OPSET } from './defaults.js';
+export {
+  DEFAULT_EXECUTION_PROVIDERS,
+  DEFAULT_MAX_PACKET_BYTES,
+  MAX_LITERAL_BYTES,
+  MAX_LITERALS,
+  MAX_SUPPORTED_OPSET,
+} from './defaults.js';
 export type { BundleErrorReason, PacketErrorReason } from './errors.js';
 export { BundleError, InvalidStateError, PacketError, UnsupportedError } from './errors.js';
 export type { Scene, SceneShape } from './eval/scenes.js';
@@ -77,8 +83,21 @@ export type {
   OrtSessionOptions,
   OrtTensorLike,
 } from './ortTypes.js';
-export type { DepacketizeOptions, DepacketizeResult, PacketHeader, PacketizeOptions } from './packet.js';
-export { depacketize, PACKET_HEADER_BYTES, packetCountFor, packetize, parsePacket } from './packet.js';
+export type {
+  DepacketizeOptions,
+  DepacketizeResult,
+  PacketHeader,
+  PacketizeOptions,
+  TextLiteral,
+} from './packet.js';
+export {
+  depacketize,
+  encodeLiterals,
+  PACKET_HEADER_BYTES,
+  packetCountFor,
+  packetize,
+  parsePacket,
+} from './packet.js';
 export type { Quantised, QuantiseOptions } from './quantiser.js';
 export { dequantise, packedBytes, quantise } from './quantiser.js';
 export type { Rng } from './rng.js';
@@ -95,4 +114,12 @@ export type {
 } from './session.js';
 export { MAX_PUBLIC_LAYERS, MAX_QUERY_CHARS, parseReceiverMessage, parseSenderMessage } from './session.js';
 export type { EncodeTextOptions, Tokenizer, Vocab } from './tokenizer.js';
-export { createTokenizer, decodeIds, encodeText, splitWords } from './tokenizer.js';
+export {
+  applyLiterals,
+  createTokenizer,
+  decodeIds,
+  encodeText,
+  joinWords,
+  splitWords,
+  textLiterals,
+} from './tokenizer.js';

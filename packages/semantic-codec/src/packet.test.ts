@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { crc32 } from './crc32.js';
 import { PacketError } from './errors.js';
 import { depacketize, PACKET_HEADER_BYTES, packetize, parsePacket } from './packet.js';
 import { createRng } from './rng.js';
@@ -128,3 +129,79 @@ describe('parsePacket', () => {
     }
   });
 });
+
+describe('literal trailer (text words outside the vocabulary)', () => {
+  const lits = [
+    { t: 3, word: 'schiphol' },
+    { t: 9, word: 'zürich' },
+  ];
+  const trailerBytes = 1 + 2 + 8 + 2 + 7; // count; (u8 t, u8 len, bytes) each; 'zürich' is 7 UTF-8 bytes
+
+  it('every packet carries the words; any one packet restores them; the symbols are unchanged', () => {
+    const plain = packetize(symbols, { T, C, bits: 8, maxPacketBytes: 300 });
+    const pkts = packetize(symbols, { T, C, bits: 8, maxPacketBytes: 300, literals: lits });
+    for (const p of pkts) expect(p.length).toBeLessThanOrEqual(300);
+    expect(pkts.length).toBeGreaterThanOrEqual(plain.length);
+    const total = (ps: Uint8Array[]) => ps.reduce((n, p) => n + p.length, 0);
+    expect(total(pkts) - total(plain) - (pkts.length - plain.length) * PACKET_HEADER_BYTES).toBe(
+      pkts.length * trailerBytes,
+    );
+    for (const p of pkts) expect(parsePacket(p).literals).toEqual(lits);
+    const one = depacketize(
+      pkts.map((p, i) => (i === pkts.length - 1 ? p : undefined)),
+      { T, C },
+    );
+    expect(one.literals).toEqual(lits);
+    expect(one.errors).toEqual([]);
+    const all = depacketize(pkts);
+    const ref = depacketize(plain);
+    for (let i = 0; i < T * C; i++) expect(Math.abs(all.symbols[i]! - ref.symbols[i]!)).toBeLessThan(0.03);
+    expect(ref.literals).toEqual([]);
+    // A one-packet sample: exactly the trailer's bytes more.
+    const small = symbols.subarray(0, 4 * C);
+    const a = packetize(small, { T: 4, C, bits: 8 });
+    const b = packetize(small, { T: 4, C, bits: 8, literals: [{ t: 3, word: 'schiphol' }] });
+    expect(b[0]!.length - a[0]!.length).toBe(1 + 2 + 8);
+  });
+
+  it('refuses bad literals when packetising', () => {
+    const go = (literals: unknown) => () =>
+      packetize(symbols, { T, C, bits: 8, literals: literals as never });
+    expect(go([{ t: T, word: 'x' }])).toThrow(/outside 0\.\.63/);
+    expect(go([{ t: 0, word: '' }])).toThrow(/1\.\.48/);
+    expect(go([{ t: 0, word: 'x'.repeat(49) }])).toThrow(/1\.\.48/);
+    expect(go(Array.from({ length: 33 }, (_, t) => ({ t, word: 'x' })))).toThrow(/at most 32/);
+    expect(go([{ t: 0 }])).toThrow(/\{ t, word \}/);
+  });
+
+  it('a damaged trailer is a PacketError (with a valid CRC, so the parser itself must catch it), never a crash', () => {
+    const [p] = packetize(symbols.subarray(0, 4 * C), { T: 4, C, bits: 8, literals: [{ t: 3, word: 'ab' }] });
+    const codesEnd = p!.length - (1 + 2 + 2);
+    const set = (at: number, v: number) => (b: Uint8Array) => {
+      b[at] = v;
+      return b;
+    };
+    const variants: [string, (b: Uint8Array) => Uint8Array][] = [
+      ['count 0', set(codesEnd, 0)],
+      ['count beyond the words', set(codesEnd, 2)],
+      ['token past T', set(codesEnd + 1, 4)],
+      ['length 0', set(codesEnd + 2, 0)],
+      ['length past the end', set(codesEnd + 2, 9)],
+      ['not UTF-8', set(codesEnd + 3, 0xff)],
+      ['bytes past its end', (b) => Uint8Array.from([...b, 0])],
+      ['flag without a trailer', (b) => b.slice(0, codesEnd)],
+      ['unknown flag bit', set(3, 0x03)],
+    ];
+    for (const [name, damage] of variants) {
+      const b = damage(p!.slice());
+      // Re-seal the CRC so only the trailer's own checks can refuse it.
+      new DataView(b.buffer).setUint32(20, crcOf(b), true);
+      expect(() => parsePacket(b), name).toThrow(PacketError);
+    }
+    expect(parsePacket(p!).literals).toEqual([{ t: 3, word: 'ab' }]);
+  });
+});
+
+function crcOf(pkt: Uint8Array): number {
+  return crc32(pkt.subarray(PACKET_HEADER_BYTES), crc32(pkt.subarray(0, 20)));
+}

@@ -13,7 +13,7 @@
  * | 0      | 1    | magic 0x4D ('M')                                          |
  * | 1      | 1    | format version (1)                                        |
  * | 2      | 1    | bits per symbol (1..16, 32)                               |
- * | 3      | 1    | flags, 0 (reserved)                                       |
+ * | 3      | 1    | flags: bit 0 = a literal trailer follows; others 0        |
  * | 4      | 2    | T, tokens                                                 |
  * | 6      | 2    | C, symbols per token at full rate                         |
  * | 8      | 2    | r, symbols per token kept (1 ≤ r ≤ C)                     |
@@ -23,9 +23,16 @@
  * | 16     | 4    | scale, float32                                            |
  * | 20     | 4    | CRC-32 of bytes 0..19 and the payload                     |
  * | 24     | …    | ceil(nᵢ·bits/8) bytes, nᵢ = #{ j < r·T : j mod N = i }    |
+ * | …      | …    | with flag bit 0: the literal trailer (below)              |
+ *
+ * Literal trailer (text samples): words the text vocabulary lacks, sent as UTF-8 beside the symbols so the
+ * receiver puts them back at their token positions (the model alone can only say `<unk>` there). It is
+ * `u8 n` (1..{@link MAX_LITERALS}), then n × (`u8 token index` < min(T, 256), `u8 length` 1..{@link MAX_LITERAL_BYTES},
+ * the word's UTF-8 bytes). Every packet of the sample carries the same trailer, so any one that arrives
+ * restores them all; the CRC covers it.
  */
 import { crc32 } from './crc32.js';
-import { DEFAULT_MAX_PACKET_BYTES } from './defaults.js';
+import { DEFAULT_MAX_PACKET_BYTES, MAX_LITERAL_BYTES, MAX_LITERALS } from './defaults.js';
 import { PacketError, UnsupportedError } from './errors.js';
 import { dequantise, isSupportedBits, packedBytes, quantise } from './quantiser.js';
 
@@ -33,6 +40,72 @@ export const PACKET_MAGIC = 0x4d;
 export const PACKET_VERSION = 1;
 export const PACKET_HEADER_BYTES = 24;
 const U16_MAX = 0xffff;
+/** Flag bit 0 of byte 3: the packet ends with a literal trailer. */
+const FLAG_LITERALS = 0x01;
+
+/** A word sent as text beside the symbols: it belongs at token position `t`. */
+export interface TextLiteral {
+  readonly t: number;
+  readonly word: string;
+}
+
+const utf8 = new TextEncoder();
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+/** The trailer bytes of `literals` (empty: none). Throws TypeError on a bad literal. */
+export function encodeLiterals(literals: readonly TextLiteral[], T: number): Uint8Array {
+  if (!Array.isArray(literals)) throw new TypeError('literals must be an array');
+  if (literals.length === 0) return new Uint8Array(0);
+  if (literals.length > MAX_LITERALS)
+    throw new TypeError(`${literals.length} literals; at most ${MAX_LITERALS} per sample`);
+  const words = literals.map((l) => {
+    if (typeof l !== 'object' || l === null || typeof l.word !== 'string')
+      throw new TypeError('a literal must be { t, word }');
+    if (!Number.isInteger(l.t) || l.t < 0 || l.t >= Math.min(T, 256))
+      throw new TypeError(`literal position ${l.t} outside 0..${Math.min(T, 256) - 1}`);
+    const b = utf8.encode(l.word);
+    if (b.length < 1 || b.length > MAX_LITERAL_BYTES)
+      throw new TypeError(`literal '${l.word}' is ${b.length} bytes; 1..${MAX_LITERAL_BYTES} allowed`);
+    return { t: l.t, b };
+  });
+  const out = new Uint8Array(1 + words.reduce((n, w) => n + 2 + w.b.length, 0));
+  out[0] = words.length;
+  let o = 1;
+  for (const w of words) {
+    out[o] = w.t;
+    out[o + 1] = w.b.length;
+    out.set(w.b, o + 2);
+    o += 2 + w.b.length;
+  }
+  return out;
+}
+
+/** Parses a literal trailer that must span `bytes` exactly. Throws PacketError('header') if it is bad. */
+function decodeLiterals(bytes: Uint8Array, T: number, index: number): TextLiteral[] {
+  const bad = (why: string) => new PacketError('header', `packet ${index}: literal trailer ${why}`);
+  const n = bytes[0] ?? 0;
+  if (n < 1 || n > MAX_LITERALS) throw bad(`count ${n} outside 1..${MAX_LITERALS}`);
+  const out: TextLiteral[] = [];
+  let o = 1;
+  for (let k = 0; k < n; k++) {
+    if (o + 2 > bytes.length) throw bad('is truncated');
+    const t = bytes[o]!;
+    const len = bytes[o + 1]!;
+    if (t >= T) throw bad(`names token ${t} of ${T}`);
+    if (len < 1 || len > MAX_LITERAL_BYTES || o + 2 + len > bytes.length)
+      throw bad(`has a word of bad length ${len}`);
+    let word: string;
+    try {
+      word = utf8Strict.decode(bytes.subarray(o + 2, o + 2 + len));
+    } catch {
+      throw bad('has a word that is not UTF-8');
+    }
+    out.push({ t, word });
+    o += 2 + len;
+  }
+  if (o !== bytes.length) throw bad(`has ${bytes.length - o} bytes past its end`);
+  return out;
+}
 
 /** What a packet's header says. */
 export interface PacketHeader {
@@ -64,6 +137,8 @@ export interface PacketizeOptions {
   gridWidth?: number;
   /** Quantiser clipping, in RMS; default none. */
   clipRms?: number;
+  /** Words to carry as text beside the symbols (text samples; see the literal trailer). Default none. */
+  literals?: readonly TextLiteral[];
 }
 
 /** Depacketised symbols: `mask` is 1 where a symbol arrived, 0 where lost or beyond the rate prefix. */
@@ -81,6 +156,8 @@ export interface DepacketizeResult {
   readonly received: number;
   /** Packets refused (garbage, truncated, inconsistent or duplicate), with why. */
   readonly errors: readonly PacketError[];
+  /** Literal words the packets carried (from any packet that arrived); empty when none. */
+  readonly literals: readonly TextLiteral[];
 }
 
 export interface DepacketizeOptions {
@@ -102,11 +179,17 @@ function countIn(i: number, n: number, N: number): number {
 }
 
 /** Packets needed for n symbols of `bits` bits under `maxPacketBytes`. */
-export function packetCountFor(n: number, bits: number, maxPacketBytes: number, minPackets = 1): number {
-  const perPacket = Math.floor(((maxPacketBytes - PACKET_HEADER_BYTES) * 8) / bits);
+export function packetCountFor(
+  n: number,
+  bits: number,
+  maxPacketBytes: number,
+  minPackets = 1,
+  trailerBytes = 0,
+): number {
+  const perPacket = Math.floor(((maxPacketBytes - PACKET_HEADER_BYTES - trailerBytes) * 8) / bits);
   if (perPacket < 1) {
     throw new TypeError(
-      `maxPacketBytes=${maxPacketBytes} leaves no room for a ${bits}-bit symbol after the header`,
+      `maxPacketBytes=${maxPacketBytes} leaves no room for a ${bits}-bit symbol after the header${trailerBytes ? ` and ${trailerBytes} bytes of literals` : ''}`,
     );
   }
   return Math.min(Math.max(minPackets, Math.ceil(n / perPacket)), Math.max(n, 1));
@@ -133,7 +216,8 @@ export function packetize(symbols: Float32Array, options: PacketizeOptions): Uin
     throw new TypeError(`maxPacketBytes must be an integer, got ${maxPacketBytes}`);
   const minPackets = checkU16('minPackets', options.minPackets ?? 1, 1);
   const n = r * T;
-  const N = packetCountFor(n, bits, maxPacketBytes, minPackets);
+  const trailer = encodeLiterals(options.literals ?? [], T);
+  const N = packetCountFor(n, bits, maxPacketBytes, minPackets, trailer.length);
   if (N > U16_MAX) throw new TypeError(`${N} packets needed; at most ${U16_MAX}`);
   const packets: Uint8Array[] = [];
   for (let i = 0; i < N; i++) {
@@ -141,12 +225,12 @@ export function packetize(symbols: Float32Array, options: PacketizeOptions): Uin
     const values = new Float32Array(m);
     for (let k = 0; k < m; k++) values[k] = symbols[i + k * N]!;
     const q = quantise(values, bits, options.clipRms === undefined ? {} : { clipRms: options.clipRms });
-    const pkt = new Uint8Array(PACKET_HEADER_BYTES + q.codes.length);
+    const pkt = new Uint8Array(PACKET_HEADER_BYTES + q.codes.length + trailer.length);
     const view = new DataView(pkt.buffer);
     pkt[0] = PACKET_MAGIC;
     pkt[1] = PACKET_VERSION;
     pkt[2] = bits;
-    pkt[3] = 0;
+    pkt[3] = trailer.length > 0 ? FLAG_LITERALS : 0;
     view.setUint16(4, T, true);
     view.setUint16(6, C, true);
     view.setUint16(8, r, true);
@@ -155,6 +239,7 @@ export function packetize(symbols: Float32Array, options: PacketizeOptions): Uin
     view.setUint16(14, N, true);
     view.setFloat32(16, q.scale, true);
     pkt.set(q.codes, PACKET_HEADER_BYTES);
+    pkt.set(trailer, PACKET_HEADER_BYTES + q.codes.length);
     view.setUint32(20, packetCrc(pkt), true);
     packets.push(pkt);
   }
@@ -166,7 +251,11 @@ function packetCrc(pkt: Uint8Array): number {
 }
 
 /** Parses and checks one packet. Throws PacketError (never anything else) on any byte string. */
-export function parsePacket(bytes: Uint8Array): { header: PacketHeader; values: Float32Array } {
+export function parsePacket(bytes: Uint8Array): {
+  header: PacketHeader;
+  values: Float32Array;
+  literals: TextLiteral[];
+} {
   if (!(bytes instanceof Uint8Array)) throw new PacketError('header', 'packet is not a Uint8Array');
   if (bytes.length < PACKET_HEADER_BYTES) {
     throw new PacketError(
@@ -202,23 +291,26 @@ export function parsePacket(bytes: Uint8Array): { header: PacketHeader; values: 
     index >= count ||
     !Number.isFinite(scale) ||
     scale < 0 ||
-    bytes[3] !== 0
+    (bytes[3]! & ~FLAG_LITERALS) !== 0
   ) {
     throw new PacketError('header', `invalid header ${JSON.stringify(header)}`);
   }
   const m = countIn(index, n, count);
-  const need = PACKET_HEADER_BYTES + packedBytes(m, bits);
+  const hasLiterals = (bytes[3]! & FLAG_LITERALS) !== 0;
+  const codesEnd = PACKET_HEADER_BYTES + packedBytes(m, bits);
+  const need = codesEnd + (hasLiterals ? 1 : 0);
   if (bytes.length < need)
     throw new PacketError('truncated', `packet ${index} has ${bytes.length} bytes, needs ${need}`);
-  if (bytes.length > need)
+  if (!hasLiterals && bytes.length > need)
     throw new PacketError('header', `packet ${index} has ${bytes.length} bytes, expected ${need}`);
   if (view.getUint32(20, true) !== packetCrc(bytes))
     throw new PacketError('checksum', `packet ${index} fails its CRC-32`);
-  const values = dequantise({ bits, scale, count: m, codes: bytes.subarray(PACKET_HEADER_BYTES) });
+  const literals = hasLiterals ? decodeLiterals(bytes.subarray(codesEnd), T, index) : [];
+  const values = dequantise({ bits, scale, count: m, codes: bytes.subarray(PACKET_HEADER_BYTES, codesEnd) });
   if (bits === 32 && values.some((v) => !Number.isFinite(v))) {
     throw new PacketError('header', `packet ${index} carries non-finite float32 symbols`);
   }
-  return { header, values };
+  return { header, values, literals };
 }
 
 /**
@@ -239,9 +331,10 @@ export function depacketize(
   let symbols: Float32Array | undefined;
   let mask: Float32Array | undefined;
   const seen = new Set<number>();
+  let literals: TextLiteral[] = [];
   for (const pkt of packets) {
     if (pkt === undefined || pkt === null) continue;
-    let parsed: { header: PacketHeader; values: Float32Array };
+    let parsed: ReturnType<typeof parsePacket>;
     try {
       parsed = parsePacket(pkt);
     } catch (e) {
@@ -270,6 +363,7 @@ export function depacketize(
       continue;
     }
     seen.add(h.index);
+    if (literals.length === 0) literals = parsed.literals;
     if (ref === undefined) {
       ref = h;
       symbols = new Float32Array(h.T * h.C);
@@ -298,6 +392,7 @@ export function depacketize(
       packetCount: 0,
       received: 0,
       errors,
+      literals,
     };
   }
   return {
@@ -311,5 +406,6 @@ export function depacketize(
     packetCount: ref.count,
     received: seen.size,
     errors,
+    literals,
   };
 }

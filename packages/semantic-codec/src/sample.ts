@@ -18,7 +18,8 @@ import { DEFAULT_MAX_PACKET_BYTES, MAX_DECODE_IMAGE_TOKENS } from './defaults.js
 import { UnsupportedError } from './errors.js';
 import { type Instruction, instructionKey, type Modality } from './instruction.js';
 import { type OperatingPoint, parseOperatingPoint } from './operatingPoint.js';
-import { type DepacketizeResult, depacketize } from './packet.js';
+import { type DepacketizeResult, depacketize, type TextLiteral } from './packet.js';
+import { applyLiterals, textLiterals } from './tokenizer.js';
 
 /** Tasks answered on a private stream; reconstruct and transmit are served by the public one. */
 const PRIVATE_TASKS = new Set(['classify', 'caption', 'answer']);
@@ -36,6 +37,7 @@ export async function encodeSample(
   const pk = options.minPackets !== undefined ? { minPackets: options.minPackets } : {};
   let modality: Modality;
   let tokens: Tokens;
+  let literals: TextLiteral[] = [];
   if ('image' in sample && sample.image !== undefined) {
     if ('text' in sample) throw new TypeError('sample has both image and text');
     modality = 'image';
@@ -43,6 +45,7 @@ export async function encodeSample(
   } else if ('text' in sample && typeof sample.text === 'string') {
     modality = 'text';
     tokens = await codec.encodeText(sample.text);
+    if (options.literals !== false) literals = textLiterals(codec.tokenizer, sample.text);
   } else {
     throw new TypeError('sample must be { image } or { text: string }');
   }
@@ -71,7 +74,7 @@ export async function encodeSample(
   const pubSymbols = await codec.channelEncode(pub, point, 'public');
   const publicStream: EncodedStream = {
     stream: 'public',
-    packets: codec.packetize(pubSymbols, point, maxPacketBytes, pk),
+    packets: codec.packetize(pubSymbols, point, maxPacketBytes, { ...pk, literals }),
     T: pubSymbols.T,
     C: pubSymbols.C,
   };
@@ -88,7 +91,13 @@ export async function encodeSample(
         ...(pubSymbols.grid ? { grid: pubSymbols.grid } : {}),
       };
       const lop = { ...point, rateSymbols: end - start };
-      publicLayers.push({ start, end, packets: codec.packetize(block, lop, maxPacketBytes, pk) });
+      // Literals ride in the base layer, which every receiver takes.
+      const lit = start === 0 ? { literals } : {};
+      publicLayers.push({
+        start,
+        end,
+        packets: codec.packetize(block, lop, maxPacketBytes, { ...pk, ...lit }),
+      });
       start = end;
     }
   }
@@ -170,6 +179,7 @@ export function mergeLayers(
   let received = 0;
   let top = 0;
   const errors: DepacketizeResult['errors'][number][] = [];
+  let literals: DepacketizeResult['literals'] = [];
   for (const { start, r } of parts) {
     if (r.T !== t) throw new TypeError(`layers disagree on T: ${r.T} vs ${t}`);
     if (start + r.C > C) throw new TypeError(`layer [${start}, ${start + r.C}) exceeds C = ${C}`);
@@ -179,6 +189,7 @@ export function mergeLayers(
     packetCount += r.packetCount;
     received += r.received;
     errors.push(...r.errors);
+    if (literals.length === 0) literals = r.literals;
     if (r.received > 0) top = Math.max(top, start + r.rateSymbols);
   }
   return {
@@ -192,6 +203,7 @@ export function mergeLayers(
     packetCount,
     received,
     errors,
+    literals,
   };
 }
 
@@ -233,7 +245,9 @@ export async function decodeSample(codec: SemanticCodec, input: DecodeSampleInpu
   if (input.modality === 'text') {
     const tokens = await codec.channelDecode(received, state, 'public');
     const [text] = await codec.decodeText(tokens);
-    return { kind: 'text', text: text!, received };
+    if (received.literals.length === 0) return { kind: 'text', text: text!, received };
+    const { words, text: restored } = applyLiterals(text!.words, received.literals);
+    return { kind: 'text', text: { ...text!, words, text: restored }, received };
   }
   throw new UnsupportedError(`unsupported modality '${String((input as { modality: unknown }).modality)}'`);
 }

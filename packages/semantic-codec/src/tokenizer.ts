@@ -4,7 +4,7 @@
  * Ids are positions in `vocab`; `<pad>`=0, `<bos>`=1, `<eos>`=2, `<unk>`=3 in every vocabulary.
  */
 import { z } from 'zod';
-import { MAX_TEXT_CHARS } from './defaults.js';
+import { MAX_LITERAL_BYTES, MAX_LITERALS, MAX_TEXT_CHARS } from './defaults.js';
 
 export const PAD_ID = 0;
 export const BOS_ID = 1;
@@ -77,6 +77,7 @@ export function createTokenizer(json: unknown): Tokenizer {
   };
 }
 
+const utf8 = new TextEncoder();
 const WORD_RE = /[a-z0-9']+|[^\sa-z0-9']/g;
 
 /** Lower-cases and splits into words and punctuation marks, exactly as the Python tokenizer does. */
@@ -120,6 +121,54 @@ export function encodeText(
 }
 
 /**
+ * The words of `text` the text vocabulary lacks, with their token positions (as {@link encodeText} splits
+ * and truncates it): what the packet's literal trailer carries so the receiver can put them back. Words of
+ * more than `maxBytes` UTF-8 bytes, and any beyond `maxCount`, stay `<unk>`.
+ */
+export function textLiterals(
+  tokenizer: Tokenizer,
+  text: string,
+  options: { truncate?: boolean; maxCount?: number; maxBytes?: number } = {},
+): { t: number; word: string }[] {
+  const words = splitWords(text);
+  const n = Math.min(words.length, tokenizer.text.maxLen - 1);
+  if (words.length > n && !options.truncate) return [];
+  const maxBytes = options.maxBytes ?? MAX_LITERAL_BYTES;
+  const out: { t: number; word: string }[] = [];
+  for (let t = 0; t < n && out.length < (options.maxCount ?? MAX_LITERALS); t++) {
+    const w = words[t]!;
+    if (!tokenizer.text.has(w) && utf8.encode(w).length <= maxBytes) out.push({ t, word: w });
+  }
+  return out;
+}
+
+/** Joins words as {@link decodeIds} does: spaces, none before . , ! ? ; : */
+export function joinWords(words: readonly string[]): string {
+  let text = '';
+  for (const w of words) text += text === '' || /^[.,!?;:]$/.test(w) ? w : ` ${w}`;
+  return text;
+}
+
+/**
+ * A decoded text with literal words put back at their token positions (positions past the decoded words
+ * are dropped: the decoder ended the text before them). Returns `words` unchanged when there are none.
+ */
+export function applyLiterals(
+  words: readonly string[],
+  literals: readonly { t: number; word: string }[],
+): { words: string[]; text: string; restored: number } {
+  const out = [...words];
+  let restored = 0;
+  for (const l of literals) {
+    if (l.t < out.length) {
+      out[l.t] = l.word;
+      restored++;
+    }
+  }
+  return { words: out, text: joinWords(out), restored };
+}
+
+/**
  * Ids → words and a string, as the Python `Vocab.decode`: stops at the first `<eos>` or `<pad>`, skips
  * `<bos>`, shows out-of-range ids as `<unk>`. The string joins words by spaces, with no space before . , ! ? ; : (BLEU uses the words).
  */
@@ -131,7 +180,5 @@ export function decodeIds(vocab: Vocab, ids: ArrayLike<number | bigint>): { word
     if (id === BOS_ID) continue;
     words.push(vocab.tokens[id] ?? '<unk>');
   }
-  let text = '';
-  for (const w of words) text += text === '' || /^[.,!?;:]$/.test(w) ? w : ` ${w}`;
-  return { words, text };
+  return { words, text: joinWords(words) };
 }

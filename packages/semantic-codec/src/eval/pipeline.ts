@@ -16,6 +16,7 @@ import type { Bundle } from '../bundle.js';
 import { awgn, erasure, rayleigh } from '../channels.js';
 import type { ChannelState, SemanticCodec, StreamKind, Tokens } from '../codecTypes.js';
 import type { OperatingPoint } from '../operatingPoint.js';
+import type { TextLiteral } from '../packet.js';
 
 /** Samples per model run. */
 export const EVAL_BATCH = 128;
@@ -52,6 +53,8 @@ export interface TransmitStats {
   readonly bytes: number[];
   readonly packets: number[];
   readonly received: number[];
+  /** Literal words that arrived, per sample (packets path with `literals` given; empty otherwise). */
+  readonly literals: TextLiteral[][];
 }
 
 /**
@@ -116,11 +119,13 @@ export async function transmit(
   stream: StreamKind,
   condition: Condition,
   seed: number,
+  /** Per sample: literal words to carry in its packets (packets path; text), as `encodeSample` does. */
+  literals?: readonly (readonly TextLiteral[])[],
 ): Promise<{ tokens: Tokens; stats: TransmitStats }> {
   const state = conditionState(condition);
   const { T, D } = tokens;
   const items: Received[] = [];
-  const stats: TransmitStats = { bytes: [], packets: [], received: [] };
+  const stats: TransmitStats = { bytes: [], packets: [], received: [], literals: [] };
   let C = codec.manifest.dims.C;
   const chan =
     condition.path === 'symbols'
@@ -149,12 +154,15 @@ export async function transmit(
         items.push({ symbols: y, mask });
       } else {
         if (chan.name !== 'erasure') throw new Error('unreachable');
+        const lit = literals?.[b0 + b];
         const packets = codec.packetize(sym, condition.op, condition.maxPacketBytes, {
           sampleIndex: b,
           minPackets: condition.minPackets,
+          ...(lit?.length ? { literals: lit } : {}),
         });
         const arrived = chan.process(packets);
         const res = codec.depacketize(arrived, { T, C });
+        stats.literals.push([...res.literals]);
         stats.bytes.push(packets.reduce((s, p) => s + p.length, 0));
         stats.packets.push(packets.length);
         stats.received.push(arrived.filter((p) => p !== undefined).length);

@@ -7,8 +7,10 @@
 import type { SemanticCodec, Tokens } from '../codecTypes.js';
 import type { InstructionInput, Task } from '../instruction.js';
 import { corpusBleu, psnr, ssim } from '../metrics.js';
+import type { TextLiteral } from '../packet.js';
+import { encodeLiterals } from '../packet.js';
 import { createRng } from '../rng.js';
-import { splitWords } from '../tokenizer.js';
+import { applyLiterals, splitWords, textLiterals } from '../tokenizer.js';
 import {
   BASELINE_MTU_BYTES,
   ClassicalImage,
@@ -213,6 +215,9 @@ export async function transmitSuite(codec: SemanticCodec, sentences: readonly st
     encoded.push({ idx, tokens: concatTokens(parts) });
   }
   const refs = sentences.map((s) => splitWords(s));
+  // The words outside the vocabulary, sent as UTF-8 beside the symbols (the packets' literal trailer).
+  const literals = sentences.map((s) => textLiterals(codec.tokenizer, s, { truncate: true }));
+  const literalBytes = literals.map((l) => (l.length ? encodeLiterals(l, room + 1).length : 0));
   const vocab = codec.tokenizer.text;
   const refsUnk = refs.map((r) => r.slice(0, room).map((w) => (vocab.has(w) ? w : '<unk>')));
   const C = codec.manifest.dims.C;
@@ -224,18 +229,46 @@ export async function transmitSuite(codec: SemanticCodec, sentences: readonly st
     symbolsPerSample: mean(tokensOf) * C,
     async evaluate(condition, seed) {
       const hyps: (readonly string[])[] = sentences.map(() => []);
+      const hypsLit: (readonly string[])[] = sentences.map(() => []);
       const bytes: number[] = [];
-      let g = 0;
-      for (const { idx, tokens } of encoded) {
-        const { tokens: out, stats } = await transmit(codec, tokens, 'public', condition, seed + 7919 * g++);
+      const bytesLit: number[] = [];
+      /** Decodes a transmitted group into `into`; `lit`: the literals each sample restores (none: plain). */
+      const decode = async (
+        out: Tokens,
+        idx: number[],
+        into: (readonly string[])[],
+        lit?: (j: number) => readonly TextLiteral[],
+      ) => {
         for (let s = 0; s < out.batch; s += 128) {
           const n = Math.min(128, out.batch - s);
           const res = await codec.decodeText(sliceTokens(out, s, n));
           res.forEach((r, j) => {
-            hyps[idx[s + j]!] = r.words;
+            into[idx[s + j]!] = lit ? applyLiterals(r.words, lit(s + j)).words : r.words;
           });
         }
+      };
+      let g = 0;
+      for (const { idx, tokens } of encoded) {
+        const sd = seed + 7919 * g++;
+        const { tokens: out, stats } = await transmit(codec, tokens, 'public', condition, sd);
+        await decode(out, idx, hyps);
         bytes.push(...stats.bytes);
+        if (condition.path === 'symbols') {
+          // The literals go over a digital side channel at capacity (its cost: `literal.overhead`).
+          for (const i of idx) hypsLit[i] = applyLiterals(hyps[i]!, literals[i]!).words;
+        } else {
+          // Over packets they ride in every packet of the sentence: the real bytes, lost only with them all.
+          const withLit = await transmit(
+            codec,
+            tokens,
+            'public',
+            condition,
+            sd,
+            idx.map((i) => literals[i]!),
+          );
+          await decode(withLit.tokens, idx, hypsLit, (j) => withLit.stats.literals[j]!);
+          bytesLit.push(...withLit.stats.bytes);
+        }
       }
       const bleu = (h: readonly (readonly string[])[], order: number) =>
         corpusBleu(
@@ -253,6 +286,18 @@ export async function transmitSuite(codec: SemanticCodec, sentences: readonly st
         ).bleu;
       m.bleu1_invocab = bleuUnk(1);
       m.bleu4_invocab = bleuUnk(4);
+      // With out-of-vocabulary words sent as literals, against the original words.
+      m['literal.bleu1'] = bleu(hypsLit, 1);
+      m['literal.bleu4'] = bleu(hypsLit, 4);
+      if (condition.path === 'symbols') {
+        // Extra channel uses for the literals, as a fraction of M4SC's own (complex uses = real symbols / 2),
+        // at the capacity log2(1 + SNR) bits per complex use of an ideal code at this (mean) SNR.
+        const perUse = Math.log2(1 + 10 ** (condition.snrDb / 10));
+        const own = tokensOf.map((t) => (Math.min(C, condition.rateSymbols) * t) / 2);
+        m['literal.overhead'] = mean(literalBytes.map((b, i) => (8 * b) / perUse / own[i]!));
+      } else {
+        m['literal.bytes'] = mean(bytesLit);
+      }
       // Raw UTF-8: delivered whole when it fits (capacity of the same channel uses) and no packet is lost;
       // otherwise the sentence is lost — an empty hypothesis in the corpus BLEU (no truncation).
       // Random fades / losses are drawn RAW_TEXT_DRAWS times and the corpus BLEU averaged, to keep the
