@@ -1,7 +1,7 @@
 import type { ReassembledSample } from '@m4sc/transport';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDecodeQueue } from './decodeQueue.js';
-import type { DropCounters } from './receiverTypes.js';
+import { emptyDropCounters } from './receiverTypes.js';
 
 /** Layer k of n of public sample `seq`, as the reassembler hands it over (`op.ly/ln` name the layer). */
 const layer = (seq: number, k: number, n: number): ReassembledSample =>
@@ -16,13 +16,7 @@ const layer = (seq: number, k: number, n: number): ReassembledSample =>
   }) as unknown as ReassembledSample;
 
 function setup() {
-  const dropped: DropCounters = {
-    'bad-control': 0,
-    'not-for-me': 0,
-    undecodable: 0,
-    'decoder-busy': 0,
-    'late-layer': 0,
-  };
+  const dropped = emptyDropCounters();
   const decoded: { seq: number; layers: number[] }[] = [];
   const warnings: string[] = [];
   const q = createDecodeQueue({

@@ -8,7 +8,12 @@ import { InvalidStateError, type PeerSignal } from '@m4sc/transport';
 import { Subject } from 'rxjs';
 import { createDecodeQueue } from './decodeQueue.js';
 import { createLimitedWarn } from './limitedWarn.js';
-import type { DropCounters, Receiver, ReceiverEvent, ReceiverOptions } from './receiverTypes.js';
+import {
+  emptyDropCounters,
+  type Receiver,
+  type ReceiverEvent,
+  type ReceiverOptions,
+} from './receiverTypes.js';
 import { decodeSample } from './sampleDecoder.js';
 import { createSenderControl } from './senderControl.js';
 import { createSenderLink } from './senderLink.js';
@@ -55,13 +60,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   });
   const events$ = new Subject<ReceiverEvent>();
   const emit = (ev: ReceiverEvent) => events$.next(ev);
-  const dropped: DropCounters = {
-    'bad-control': 0,
-    'not-for-me': 0,
-    undecodable: 0,
-    'decoder-busy': 0,
-    'late-layer': 0,
-  };
+  const dropped = emptyDropCounters();
   const warn = createLimitedWarn(log);
   let closed = false;
 

@@ -98,3 +98,12 @@ export type DropCounters = Record<
   'bad-control' | 'not-for-me' | 'undecodable' | 'decoder-busy' | 'late-layer',
   number
 >;
+
+/** Every drop counter at zero. */
+export const emptyDropCounters = (): DropCounters => ({
+  'bad-control': 0,
+  'not-for-me': 0,
+  undecodable: 0,
+  'decoder-busy': 0,
+  'late-layer': 0,
+});
