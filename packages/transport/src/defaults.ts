@@ -66,6 +66,14 @@ export const DEFAULT_PACER_SLICE_BYTES = 16 * 1024;
 
 /** The link stops handing messages to a data channel while its `bufferedAmount` is above this, bytes. 64 KB is ~30 ms at the default rate: enough to keep SCTP busy, small enough that what waits stays in our queue, where whole samples can still be dropped. */
 export const SEND_BUFFER_HIGH_WATERMARK_BYTES = 64 * 1024;
+/**
+ * werift only (patch item 10): a message of an unreliable channel that waited longer than this in werift's SCTP
+ * send queue, and that the congestion window still holds back, is dropped unsent, ms. That queue is where a
+ * congested link keeps old samples (the link paces on `bufferedAmount`, a byte count: 64 KB is 2.6 s at
+ * 200 kbit/s); 150 ms is about the issue's latency target (one-way delay + 2 frame intervals at 15 fps), past
+ * which a sample is late anyway (issue #4, docs/NETLAB.md).
+ */
+export const UNRELIABLE_MAX_QUEUE_MS = 150;
 /** `bufferedAmountLowThreshold` of every channel, bytes: sending resumes when the buffer drains below it. */
 export const SEND_BUFFER_LOW_WATERMARK_BYTES = 16 * 1024;
 /** Most bytes of samples waiting per unreliable channel before the oldest whole samples are dropped, bytes: 256 KB is ~130 ms at the default rate; older samples would arrive stale. */

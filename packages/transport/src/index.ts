@@ -18,6 +18,7 @@ export {
   SAMPLE_QUEUE_MAX_BYTES,
   SEND_BUFFER_HIGH_WATERMARK_BYTES,
   SEND_BUFFER_LOW_WATERMARK_BYTES,
+  UNRELIABLE_MAX_QUEUE_MS,
   WIRE_VERSION,
 } from './defaults.js';
 export type { ConnectionErrorReason, MalformedField } from './errors.js';

@@ -1,5 +1,5 @@
 import { RTCPeerConnection, type RTCPeerConnectionConfig } from 'werift';
-import { SCTP_DATA_OVERHEAD_BYTES } from './defaults.js';
+import { SCTP_DATA_OVERHEAD_BYTES, UNRELIABLE_MAX_QUEUE_MS } from './defaults.js';
 import { checkPeerConnectionOptions } from './peerOptions.js';
 import type { PeerConnectionLike } from './types.js';
 
@@ -28,6 +28,8 @@ export interface WeriftPeerConnectionOptions {
   ipv6?: boolean;
   /** The link's `mtuBytes`: werift's SCTP MTU is set so one framed message is one DATA chunk. Default 1200. */
   mtuBytes?: number;
+  /** Unreliable messages that waited longer than this in werift's SCTP send queue, held back by the congestion window, are dropped unsent, ms; 0 never. Default {@link UNRELIABLE_MAX_QUEUE_MS} (150). */
+  unreliableMaxQueueMs?: number;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -36,13 +38,17 @@ const LOOPBACK = '127.0.0.1';
  * A werift RTCPeerConnection for Node, configured for the link. This is the only module that imports werift;
  * browsers pass their native RTCPeerConnection to `createPeerLink` instead.
  *
- * Requires the werift patch in `patches/` (partial reliability and the STUN default; see the README).
+ * Requires the werift patch in `patches/` (partial reliability, the STUN default and the send-queue age cap; see the README).
  */
 export function createWeriftPeerConnection(options: WeriftPeerConnectionOptions = {}): PeerConnectionLike {
   const { mode, mtuBytes, iceServers } = checkPeerConnectionOptions(options);
+  const unreliableMaxQueueMs = options.unreliableMaxQueueMs ?? UNRELIABLE_MAX_QUEUE_MS;
+  if (!Number.isFinite(unreliableMaxQueueMs) || unreliableMaxQueueMs < 0) {
+    throw new TypeError(`unreliableMaxQueueMs must be a non-negative number, got ${unreliableMaxQueueMs}`);
+  }
   const config: RTCPeerConnectionConfig = {
     iceServers,
-    sctp: { mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES },
+    sctp: { mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES, unreliableMaxQueueMs },
     icePortRange: options.portRange,
   };
   if (mode === 'loopback') {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RTCPeerConnection, RTCSctpTransport } from 'werift';
+import { createWeriftPeerConnection } from './werift.js';
 
 const require = createRequire(import.meta.url);
 const lib = join(dirname(require.resolve('werift')), '../..');
@@ -31,6 +32,108 @@ function chunk(
 
 const pop = (s: { popMessages(): Iterable<[number, number, Buffer]> }) =>
   [...s.popMessages()].map((m) => [...m[2]]);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface SctpInternals {
+  outboundQueue: { userData: Buffer }[];
+  sentQueue: unknown[];
+  localTsn: number;
+  lastSackedTsn: number;
+  advertisedRwnd: number;
+  staleMessagesDropped: number;
+  transport: { send(buf: Buffer): Promise<void> };
+}
+interface Channel {
+  readyState: string;
+  bufferedAmount: number;
+  send(data: Buffer): void;
+  onmessage?: (e: { data: Buffer }) => void;
+}
+interface Pc {
+  createDataChannel(label: string, o: object): Channel;
+  createOffer(): Promise<object>;
+  createAnswer(): Promise<object>;
+  setLocalDescription(d: object): Promise<unknown>;
+  setRemoteDescription(d: object): Promise<unknown>;
+  localDescription: object;
+  iceGatheringState: string;
+  sctpTransport: { sctp: SctpInternals };
+  close(): Promise<void>;
+}
+
+/**
+ * Two werift peers on loopback with the link's channels (control reliable and ordered; public unordered,
+ * `maxRetransmits: 0`) behind a constrained window: the receiver advertises 4 KB and every packet of the
+ * sender takes 50 ms, ~80 KB/s. 200 public messages of 1000 B are written at 200 KB/s (and one control message
+ * per ten), so most of them wait in the sender's SCTP send queue.
+ */
+async function constrainedBurst(unreliableMaxQueueMs: number) {
+  const peers = [0, 1].map(
+    () => createWeriftPeerConnection({ mode: 'loopback', unreliableMaxQueueMs }) as unknown as Pc,
+  );
+  const [a, b] = peers as [Pc, Pc];
+  try {
+    const channels = (pc: Pc) => ({
+      control: pc.createDataChannel('control', { negotiated: true, id: 0, ordered: true }),
+      pub: pc.createDataChannel('public', { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 }),
+    });
+    const tx = channels(a);
+    const rx = channels(b);
+    const gathered = async (pc: Pc) => {
+      while (pc.iceGatheringState !== 'complete') await sleep(10);
+      return pc.localDescription;
+    };
+    await a.setLocalDescription(await a.createOffer());
+    await b.setRemoteDescription(await gathered(a));
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription(await gathered(b));
+    for (let t0 = Date.now(); tx.pub.readyState !== 'open' || rx.pub.readyState !== 'open'; await sleep(10)) {
+      if (Date.now() - t0 > 10_000) throw new Error('peers did not connect');
+    }
+    const sender = a.sctpTransport.sctp;
+    b.sctpTransport.sctp.advertisedRwnd = 4000;
+    const wire = sender.transport.send.bind(sender.transport);
+    sender.transport.send = (buf) => {
+      setTimeout(() => wire(buf).catch(() => {}), 50);
+      return Promise.resolve();
+    };
+    const latenciesMs: number[] = [];
+    const control: number[] = [];
+    rx.pub.onmessage = (e) => latenciesMs.push(Date.now() - Buffer.from(e.data).readDoubleBE(0));
+    rx.control.onmessage = (e) => control.push(Buffer.from(e.data).readUInt32BE(0));
+    // bufferedAmount against the bytes in werift's SCTP send queue, sampled while it is not empty.
+    const buffered: { bufferedAmount: number; queuedBytes: number }[] = [];
+    for (let i = 0; i < 200; i++) {
+      const m = Buffer.alloc(1000);
+      m.writeDoubleBE(Date.now(), 0);
+      tx.pub.send(m);
+      if (i % 10 === 0) {
+        const c = Buffer.alloc(8);
+        c.writeUInt32BE(i / 10, 0);
+        tx.control.send(c);
+      }
+      const queuedBytes = sender.outboundQueue.reduce((n, c) => n + c.userData.length, 0);
+      if (queuedBytes > 0)
+        buffered.push({ bufferedAmount: tx.pub.bufferedAmount + tx.control.bufferedAmount, queuedBytes });
+      await sleep(5);
+    }
+    for (let t0 = Date.now(); Date.now() - t0 < 10_000; await sleep(50)) {
+      if (control.length === 20 && sender.outboundQueue.length === 0 && sender.sentQueue.length === 0) break;
+    }
+    await sleep(300); // anything still on the 50 ms wire
+    return {
+      latenciesMs: latenciesMs.sort((x, y) => x - y),
+      control,
+      dropped: sender.staleMessagesDropped,
+      buffered,
+      // Every TSN the sender assigned was acknowledged: no gap was left for the peer to wait on.
+      allAcked: sender.sentQueue.length === 0 && (sender.lastSackedTsn + 1) % 2 ** 32 === sender.localTsn,
+    };
+  } finally {
+    await Promise.all(peers.map((pc) => pc.close()));
+  }
+}
 
 describe('werift patch', () => {
   it('abandons a lost chunk of a maxRetransmits: 0 channel (0 is a limit, not "unset")', () => {
@@ -103,6 +206,74 @@ describe('werift patch', () => {
     self.sentQueue[0].abandoned = true;
     expect([sack(), sack()]).toEqual([12, undefined]);
   });
+
+  it('drops unreliable messages that waited past the age cap unsent, their TSNs going to the chunks behind; never reliable, ordered or partly sent ones', () => {
+    const now = Date.now();
+    const queued = (tsn: number, flags: number, ageMs: number, opts: Parameters<typeof chunk>[2] = {}) => {
+      const c = chunk(tsn, flags, { sentCount: 0, ...opts });
+      c.queuedAtMs = now - ageMs;
+      return c;
+    };
+    const unreliable = { maxRetransmits: 0 };
+    const partlySent = queued(10, LAST | UNORDERED, 1000, unreliable); // its first fragment went out
+    const stale = queued(11, FIRST | LAST | UNORDERED, 1000, unreliable);
+    const reliable = queued(12, FIRST | LAST, 1000, { stream: 0 });
+    const staleTwoFragments = [
+      queued(13, FIRST | UNORDERED, 1000, unreliable),
+      queued(14, LAST | UNORDERED, 1000, unreliable),
+    ];
+    const ordered = queued(15, FIRST | LAST, 1000, unreliable); // its stream sequence number cannot be skipped unsent
+    const expired = queued(16, FIRST | LAST | UNORDERED, 10); // maxPacketLifeTime, past its expiry
+    expired.expiry = now / 1000 - 0.01;
+    const fresh = queued(17, FIRST | LAST | UNORDERED, 10, unreliable);
+    const self = {
+      outboundQueue: [partlySent, stale, reliable, ...staleTwoFragments, ordered, expired, fresh],
+      localTsn: 18,
+      unreliableMaxQueueMs: 150,
+      staleMessagesDropped: 0,
+      reconfigRequest: undefined as object | undefined,
+    };
+    SCTP.prototype.dropStaleQueued.call(self);
+    expect(self.outboundQueue).toEqual([partlySent, reliable, ordered, fresh]);
+    expect(self.outboundQueue.map((c) => c.tsn)).toEqual([10, 11, 12, 13]);
+    expect(self.localTsn).toBe(14);
+    expect(self.staleMessagesDropped).toBe(3);
+
+    // While a stream reset names the last assigned TSN, nothing moves; nor with the cap off.
+    const held = [queued(20, FIRST | LAST | UNORDERED, 1000, unreliable)];
+    for (const o of [{ reconfigRequest: {} }, { unreliableMaxQueueMs: 0 }]) {
+      const s2 = { ...self, outboundQueue: [...held], localTsn: 21, ...o };
+      SCTP.prototype.dropStaleQueued.call(s2);
+      expect(s2.outboundQueue).toEqual(held);
+      expect(s2.localTsn).toBe(21);
+    }
+  });
+
+  it('counts what waits in the SCTP send queue in bufferedAmount (the link paces on it); without the age cap it waits there for seconds', async () => {
+    const r = await constrainedBurst(0);
+    expect(r.buffered.length).toBeGreaterThan(0);
+    for (const b of r.buffered) expect(b.bufferedAmount).toBeGreaterThanOrEqual(b.queuedBytes);
+    expect(r.dropped).toBe(0);
+    expect(r.latenciesMs.length).toBe(200);
+    // 200 KB at ~80 KB/s: the last messages waited ~1.5 s (measured p95 1.7 s on an idle host).
+    expect(r.latenciesMs[Math.floor(0.95 * r.latenciesMs.length)]).toBeGreaterThan(800);
+    expect(r.control).toEqual([...Array(20).keys()]);
+    expect(r.allAcked).toBe(true);
+  }, 30_000);
+
+  it('drops unreliable messages that waited over unreliableMaxQueueMs in the SCTP send queue, never reliable ones, with no TSN left unacknowledged', async () => {
+    const r = await constrainedBurst(150);
+    // Measured: ~120 of 200 dropped, the rest at ≤ 150 ms of queue + 50 ms of wire (p95 ~200 ms).
+    expect(r.dropped).toBeGreaterThan(50);
+    // Nothing else was lost: each public message was delivered or dropped unsent.
+    expect(r.latenciesMs.length + r.dropped).toBe(200);
+    // Margin over 150 + 50 ms: the time between two transmissions from the queue (one round trip, ~100 ms)
+    // and a loaded host's timers.
+    expect(r.latenciesMs[Math.floor(0.95 * r.latenciesMs.length)]).toBeLessThan(500);
+    // Reliable, ordered control behind the same queue: every message, in order.
+    expect(r.control).toEqual([...Array(20).keys()]);
+    expect(r.allAcked).toBe(true);
+  }, 30_000);
 
   it('delivers every complete ordered message when other streams interleave TSNs (#706)', () => {
     const s = new InboundStream();
