@@ -27,12 +27,15 @@ describe.skipIf(!isRoot)('network lab (namespaces)', () => {
         `results M4SC ${m4sc.results}/${m4sc.expected}, JPEG ${jpeg.results}/${jpeg.expected}`,
     );
     expect(m4sc.latencyP95Ms).not.toBeNull();
-    // The issue's bound is not met reliably yet: measured p95 was 484 ms in one run and 1028 ms in the next. The
-    // tail is werift's SCTP: under loss its congestion window stays at 3 MTUs, and a loss that fills it waits for
-    // the 1 s minimum RTO (packages/transport/README.md), unreliable channels included. What holds now: the bound
-    // plus one RTO. NETLAB_STRICT=1 asserts the issue's bound (use it once the transport tail is fixed).
-    if (strict) expect(m4sc.latencyP95Ms!).toBeLessThanOrEqual(bound);
-    else expect(m4sc.latencyP95Ms!).toBeLessThanOrEqual(bound + 1000);
+    // The issue's bound, asserted as is: met in all 13 runs recorded in docs/NETLAB.md from the FORWARD TSN work on
+    // (p95 172–375 ms against bounds 304–414 in 7 runs, then 194–233 ms against 294–345 in 6 after werift patch
+    // item 10). In earlier runs the tail was werift's SCTP (484 and 1028 ms p95).
+    expect(m4sc.latencyP95Ms!).toBeLessThanOrEqual(bound);
+    // The goal beside it, reported (not asserted: the reliable JPEG baseline's own p95 swings 325–617 ms run to
+    // run on this host): M4SC p95 ≤ 0.5× the baseline's.
+    console.log(
+      `10% loss + 50 ms: M4SC p95 / JPEG p95 = ${(m4sc.latencyP95Ms! / jpeg.latencyP95Ms!).toFixed(2)}`,
+    );
     // Loss lowers quality, never stops the stream: most samples still decode (10% loss of 2-packet samples loses
     // ~19% of whole samples at most; the rest is CPU skips). Margin: ≥ 50%.
     expect(m4sc.results).toBeGreaterThanOrEqual(0.5 * m4sc.expected);
