@@ -555,6 +555,9 @@ class PeerLinkImpl implements PeerLink {
     }
     for (let i = 0; i < SAMPLE_KINDS.length; i++) {
       const kind = SAMPLE_KINDS[(this.#nextSampleKind + i) % SAMPLE_KINDS.length]!;
+      // An empty queue first: `bufferedAmount` is a native call on node-datachannel (5.5 % of the sender's CPU
+      // with 128 control-only links, most of them with nothing queued).
+      if (this.#sampleQueues[kind].length === 0) continue;
       const ch = this.#channels.get(kind)!;
       if (ch.bufferedAmount >= this.#highWatermarkBytes) continue;
       const packet = this.#sampleQueues[kind].shift(this.#clock.nowMs());
