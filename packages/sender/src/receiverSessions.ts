@@ -135,6 +135,9 @@ export function createReceiverSessions(o: ReceiverSessionsOptions): ReceiverSess
       },
       opBudgetBytes: 128,
       logger: log,
+      // A `link-report` tells the peer what arrived on the sample channels; receivers send the sender none,
+      // so ours would be empty, and a third of this link's control sends (128 links: ~256 a second).
+      autoLinkReport: false,
       // The default policy, with each restart logged.
       iceRestart: {
         nextRestartDelayMs: (ctx) => {
