@@ -49,3 +49,5 @@ export const BLEU_MAX_ORDER = 4;
 export const MAX_LITERALS = 32;
 /** Most UTF-8 bytes of one literal word; longer words stay `<unk>`. */
 export const MAX_LITERAL_BYTES = 48;
+/** Literal words sit at token positions below this (the trailer's position is one byte). */
+export const MAX_LITERAL_TOKEN = 256;

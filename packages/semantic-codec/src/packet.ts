@@ -32,7 +32,7 @@
  * restores them all; the CRC covers it.
  */
 import { crc32 } from './crc32.js';
-import { DEFAULT_MAX_PACKET_BYTES, MAX_LITERAL_BYTES, MAX_LITERALS } from './defaults.js';
+import { DEFAULT_MAX_PACKET_BYTES, MAX_LITERAL_BYTES, MAX_LITERAL_TOKEN, MAX_LITERALS } from './defaults.js';
 import { PacketError, UnsupportedError } from './errors.js';
 import { dequantise, isSupportedBits, packedBytes, quantise } from './quantiser.js';
 
@@ -61,8 +61,9 @@ export function encodeLiterals(literals: readonly TextLiteral[], T: number): Uin
   const words = literals.map((l) => {
     if (typeof l !== 'object' || l === null || typeof l.word !== 'string')
       throw new TypeError('a literal must be { t, word }');
-    if (!Number.isInteger(l.t) || l.t < 0 || l.t >= Math.min(T, 256))
-      throw new TypeError(`literal position ${l.t} outside 0..${Math.min(T, 256) - 1}`);
+    const end = Math.min(T, MAX_LITERAL_TOKEN);
+    if (!Number.isInteger(l.t) || l.t < 0 || l.t >= end)
+      throw new TypeError(`literal position ${l.t} outside 0..${end - 1}`);
     const b = utf8.encode(l.word);
     if (b.length < 1 || b.length > MAX_LITERAL_BYTES)
       throw new TypeError(`literal '${l.word}' is ${b.length} bytes; 1..${MAX_LITERAL_BYTES} allowed`);

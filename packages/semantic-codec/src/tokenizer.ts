@@ -4,7 +4,8 @@
  * Ids are positions in `vocab`; `<pad>`=0, `<bos>`=1, `<eos>`=2, `<unk>`=3 in every vocabulary.
  */
 import { z } from 'zod';
-import { MAX_LITERAL_BYTES, MAX_LITERALS, MAX_TEXT_CHARS } from './defaults.js';
+import { MAX_LITERAL_BYTES, MAX_LITERAL_TOKEN, MAX_LITERALS, MAX_TEXT_CHARS } from './defaults.js';
+import type { TextLiteral } from './packet.js';
 
 export const PAD_ID = 0;
 export const BOS_ID = 1;
@@ -123,21 +124,21 @@ export function encodeText(
 /**
  * The words of `text` the text vocabulary lacks, with their token positions (as {@link encodeText} splits
  * and truncates it): what the packet's literal trailer carries so the receiver can put them back. Words of
- * more than `maxBytes` UTF-8 bytes, and any beyond `maxCount`, stay `<unk>`.
+ * more than {@link MAX_LITERAL_BYTES} UTF-8 bytes, at positions from {@link MAX_LITERAL_TOKEN} on, and any
+ * beyond the {@link MAX_LITERALS}th stay `<unk>`.
  */
 export function textLiterals(
   tokenizer: Tokenizer,
   text: string,
-  options: { truncate?: boolean; maxCount?: number; maxBytes?: number } = {},
-): { t: number; word: string }[] {
+  options: { truncate?: boolean } = {},
+): TextLiteral[] {
   const words = splitWords(text);
   const n = Math.min(words.length, tokenizer.text.maxLen - 1);
   if (words.length > n && !options.truncate) return [];
-  const maxBytes = options.maxBytes ?? MAX_LITERAL_BYTES;
-  const out: { t: number; word: string }[] = [];
-  for (let t = 0; t < n && out.length < (options.maxCount ?? MAX_LITERALS); t++) {
+  const out: TextLiteral[] = [];
+  for (let t = 0; t < Math.min(n, MAX_LITERAL_TOKEN) && out.length < MAX_LITERALS; t++) {
     const w = words[t]!;
-    if (!tokenizer.text.has(w) && utf8.encode(w).length <= maxBytes) out.push({ t, word: w });
+    if (!tokenizer.text.has(w) && utf8.encode(w).length <= MAX_LITERAL_BYTES) out.push({ t, word: w });
   }
   return out;
 }
@@ -150,22 +151,16 @@ export function joinWords(words: readonly string[]): string {
 }
 
 /**
- * A decoded text with literal words put back at their token positions (positions past the decoded words
- * are dropped: the decoder ended the text before them). Returns `words` unchanged when there are none.
+ * A decoded text (a copy) with literal words put back at their token positions; positions past the decoded
+ * words are dropped (the decoder ended the text before them).
  */
 export function applyLiterals(
   words: readonly string[],
-  literals: readonly { t: number; word: string }[],
-): { words: string[]; text: string; restored: number } {
+  literals: readonly TextLiteral[],
+): { words: string[]; text: string } {
   const out = [...words];
-  let restored = 0;
-  for (const l of literals) {
-    if (l.t < out.length) {
-      out[l.t] = l.word;
-      restored++;
-    }
-  }
-  return { words: out, text: joinWords(out), restored };
+  for (const l of literals) if (l.t < out.length) out[l.t] = l.word;
+  return { words: out, text: joinWords(out) };
 }
 
 /**
