@@ -42,7 +42,7 @@ describe.skipIf(!isRoot)('network lab (namespaces)', () => {
     expect(jpeg.results).toBeGreaterThan(0);
   }, 120_000);
 
-  it(`when the bottleneck falls from 2 Mbit/s to 200 kbit/s (64×64 at 15 fps), the stream adapts within ${strict ? "1 s (the issue's target)" : "3 s (NETLAB_STRICT=1: the issue's 1 s, not met yet)"}`, () => {
+  it(`when the bottleneck falls from 2 Mbit/s to 200 kbit/s (64×64 at 15 fps), the stream adapts within 1 s: latency under the target from 1 s after the drop${strict ? '' : ' (+100 ms for this host; NETLAB_STRICT=1: exactly)'}, no frame stalled > 1 s`, () => {
     const run = lab('bandwidth-drop');
     const s = run.summary;
     expect(s.frameSize).toBe(64);
@@ -55,10 +55,8 @@ describe.skipIf(!isRoot)('network lab (namespaces)', () => {
     // encode/decode) from 1 s after the drop until the rate returns, and no frame stalled > 1 s over the drop.
     // Encode/decode is measured, not assumed: the clean receiver's p95 over the same window (same sender, same
     // host, same moment). Margin: 50 ms (relay timers, a p95 of ~100 samples). NETLAB_STRICT=1 asserts exactly
-    // this; by default latency is checked from 3 s after the drop (the decision lands 0.6–2.8 s after it, and
-    // for ~1 s more the bottleneck's full queue drains at the base layer's spare rate; werift's own send queue is
-    // capped at 150 ms since patch item 10: docs/NETLAB.md).
-    const settleMs = strict ? 1000 : 3000;
+    // this; by default the bound + 100 ms (this shared host's noise).
+    const settleMs = 1000;
     const after = window(drop, dropAt + settleMs, backAt);
     const cleanAfter = window(clean, dropAt + settleMs, backAt);
     const whole = window(drop, dropAt, backAt);
@@ -87,18 +85,17 @@ describe.skipIf(!isRoot)('network lab (namespaces)', () => {
         `JPEG (reliable) p95 ${jpeg.p95} ms, stall ${jpeg.maxGapMs} ms; after recovery M4SC ${recovered.lines.length} results, ` +
         `p95 ${recovered.p95} ms; final op ${views.at(-1)?.op?.name}; packets dropped by the bottleneck during the drop ${tbfDropped}`,
     );
-    // The policy moves it to the base layer promptly. It decides on the link's figures, every 500 ms, with the
-    // receiver's latest report: measured 0.8–2.2 s here (within 1 s in 1 of 5 runs; host noise steps it down
-    // before the drop, and a drop within the 2 s drain after such a step waits for the goodput figures:
-    // docs/NETLAB.md). Asserted: ≤ 3 s; NETLAB_STRICT=1 asserts the issue's 1 s.
-    expect(fittedMs).toBeLessThanOrEqual(strict ? 1000 : 3000);
-    // Latency back under the target once adapted. From 3 s after the drop it was under the bound itself in 20
-    // of 24 runs with werift patch item 10 or its variants whose step came after the drop (5 of 8 before);
-    // from 1 s after it, in 1 of them: the bottleneck overflows before any report can act (its 200 ms queue
-    // fills in ~0.2 s at 500 kbit/s), SCTP's loss-based window keeps it full, and the receiver holds a sample
-    // that lost a packet ~240 ms: 500–1200 ms for ~1–2 s (docs/NETLAB.md, runs 18–55).
-    // Asserted: the bound + 250 ms (this shared host's noise) from 3 s; NETLAB_STRICT=1: the bound from 1 s.
-    expect(after.p95).toBeLessThanOrEqual(strict ? bound : bound + 250);
+    // The policy moves it to the base layer: at the receiver's early report of a queue building (its samples'
+    // ages rising while less arrives than was sent), or at the next figures (every 500 ms), and pauses the
+    // receiver while the bottleneck's queue drains. Measured 0.2–1.3 s after the drop (docs/NETLAB.md, runs
+    // 56–): later where the stream before the drop was only a little above 200 kbit/s, so the queue, and the
+    // latency, grew slowly. Asserted: ≤ 2 s (the issue's "adapts" is the latency and the stalls, below).
+    expect(fittedMs).toBeLessThanOrEqual(2000);
+    // Latency back under the target from 1 s after the drop: before the early report and the drain pause, this
+    // held in 1 of ~40 runs (the bottleneck's full queue drained at the base layer's spare rate for ~1–2 s);
+    // with them, in every run recorded (docs/NETLAB.md). Asserted: NETLAB_STRICT=1 the bound itself; by default
+    // the bound + 100 ms (this shared host's noise).
+    expect(after.p95).toBeLessThanOrEqual(strict ? bound : bound + 100);
     // No frame stalled > 1 s. This 2-core host is shared: when it freezes every receiver for a second, the
     // clean receiver shows it; the default run allows the clean receiver's own longest stall + 250 ms, and
     // NETLAB_STRICT=1 asserts the bare 1 s.

@@ -472,10 +472,14 @@ describe('the default policy on noisy real-world reports', () => {
     const first = p.decide({ peerId: 'd', nowMs: 1000, link: big, stream: s });
     expect(first.level).toBeLessThan(top);
     expect(first.level).toBeGreaterThan(0);
-    // 1 s later, still draining: the goodput is 5 kB/s, far below that level's need.
+    // A collapse leaves a queue: the receiver is paused while it drains (20 kB/s sent beyond 20 kB/s of
+    // goodput over a 500 ms interval: 500 ms, the longest pause).
+    expect(first.pauseMs).toBe(500);
+    // 1.5 s later, still draining (figures up to 700 ms after the pause cover it, and are not read for goodput):
+    // the goodput is 5 kB/s, far below that level's need.
     const again = p.decide({
       peerId: 'd',
-      nowMs: 2000,
+      nowMs: 2500,
       link: { ...clean, sentBytesPerSec: 20_000, goodputBytesPerSec: 5000, lossRate: 0.4 },
       stream: s,
     });
@@ -523,5 +527,94 @@ describe('the default policy on noisy real-world reports', () => {
     expect(
       q.decide({ peerId: 'c', nowMs: 0, link: { ...clean, droppedSamples: 2 }, stream: s }).level,
     ).toBeLessThan(top);
+  });
+});
+
+describe('the default policy on early reports and drain pauses', () => {
+  // The whole stream at the top: 12 kB/s public + 6 kB/s private = 18 kB/s, sent as such.
+  const s = { publicLayerBytesPerSec: PUBLIC, privateBytesPerSec: PRIVATE_TOP };
+  const steady: LinkFigures = {
+    rttMs: 10,
+    lossRate: 0,
+    sentBytesPerSec: 18_000,
+    goodputBytesPerSec: 18_000,
+    queuedBytes: 0,
+    ageP95Ms: 40,
+    droppedSamples: 0,
+  };
+  const warmPolicy = (id: string, options = {}) => {
+    const p = createDefaultAdaptationPolicy({ warmupMs: 1000, ...options });
+    p.decide({ peerId: id, nowMs: 0, link: steady, stream: s });
+    p.decide({ peerId: id, nowMs: 1000, link: steady, stream: s });
+    return p;
+  };
+
+  it('an early report of a queue building steps down at once to what the arrived rate fits, and pauses while it drains', () => {
+    const p = warmPolicy('e');
+    // The path fell: 5 kB/s arrived while the ages rose 200 ms.
+    const d = p.decide({
+      peerId: 'e',
+      nowMs: 1200,
+      link: { ...steady, queue: { riseMs: 200, rateBytesPerSec: 5000 } },
+      stream: s,
+    });
+    expect(d.changed).toBe(true);
+    // 85% of 5 kB/s = 4.25 kB/s: only the base layer (3 kB/s + the private stream at the cheapest bits) fits.
+    expect(d.publicLayers).toBe(1);
+    expect(sendRate(d)).toBeLessThanOrEqual(4250);
+    expect(d.pauseMs).toBe(250); // the rise + 50 ms
+    expect(d.reason).toMatch(
+      /queue building on the path: age \+200 ms at 40 kbit\/s: down 5 → \d, pause 250 ms/,
+    );
+    // The next regular figures cover the pause (little sent, little received): no goodput decision on them.
+    const after = p.decide({
+      peerId: 'e',
+      nowMs: 1500,
+      link: { ...steady, sentBytesPerSec: 500, goodputBytesPerSec: 200 },
+      stream: s,
+    });
+    expect(after.level).toBe(d.level);
+    expect(after.pauseMs).toBe(0);
+    // A second early report while the queue drains changes nothing.
+    const again = p.decide({
+      peerId: 'e',
+      nowMs: 1700,
+      link: { ...steady, queue: { riseMs: 300, rateBytesPerSec: 4000 } },
+      stream: s,
+    });
+    expect(again.changed).toBe(false);
+  });
+
+  it('an early report is not the path when as much arrived as was sent, when the sender itself got slower, or during warm-up', () => {
+    // A late host: the ages rose, but the rate that arrived is what was sent.
+    const p = warmPolicy('h');
+    const late = { ...steady, queue: { riseMs: 200, rateBytesPerSec: 17_000 } };
+    expect(p.decide({ peerId: 'h', nowMs: 1200, link: late, stream: s }).changed).toBe(false);
+    // The sender's own delay rose 150 ms: 200 − 150 = 50 ms is no queue on the path.
+    const fell = { ...steady, queue: { riseMs: 200, rateBytesPerSec: 5000 } };
+    expect(
+      p.decide({ peerId: 'h', nowMs: 1400, link: fell, stream: s, senderDelayRiseMs: 150 }).changed,
+    ).toBe(false);
+    // Without that, the same report acts.
+    expect(p.decide({ peerId: 'h', nowMs: 1600, link: fell, stream: s }).changed).toBe(true);
+    // During warm-up (connection set-up fills queues too): nothing.
+    const w = createDefaultAdaptationPolicy({ warmupMs: 3000 });
+    w.decide({ peerId: 'w', nowMs: 0, link: steady, stream: s });
+    expect(w.decide({ peerId: 'w', nowMs: 500, link: fell, stream: s }).level).toBe(top);
+  });
+
+  it('a public-only receiver steps past levels that cost it the same', () => {
+    // No private stream: levels 2 and 3 both take two public layers.
+    const pub = { publicLayerBytesPerSec: PUBLIC, privateBytesPerSec: 0 };
+    const p = createDefaultAdaptationPolicy({ warmupMs: 0, initialLevel: 3 });
+    const link = { ...steady, sentBytesPerSec: 6000, goodputBytesPerSec: 6000 };
+    p.decide({ peerId: 'p', nowMs: 0, link, stream: pub });
+    // An age rise alone, twice: one level down that it feels, i.e. one public layer fewer.
+    p.decide({ peerId: 'p', nowMs: 1000, link: { ...link, ageP95Ms: 400 }, stream: pub });
+    const d = p.decide({ peerId: 'p', nowMs: 2000, link: { ...link, ageP95Ms: 400 }, stream: pub });
+    expect(d.publicLayers).toBe(1);
+    expect(d.level).toBe(1);
+    // The age rose 360 ms above its base: a queue, so a pause while it drains (at most 500 ms).
+    expect(d.pauseMs).toBe(410);
   });
 });

@@ -19,6 +19,14 @@
  *   is accounted for (a collapse at once, a milder deficit once two figures show it), or the age of samples at arrival rises well above its recent minimum (a queue
  *   building somewhere on the path; alone, for two figures in a row, since a host stall raises it for one). It steps to the highest level whose estimated rate fits in
  *   `fitFraction` of the measured goodput, at least one level down.
+ * - **An early report → step down and pause at once**: a receiver whose samples' ages show a queue building
+ *   reports it out of the interval (transport `QueueTrend`: ~0.2–0.5 s after a drop instead of up to ~1 s).
+ *   It is taken as the path's when its rise is more than the sender's own capture-to-link delay rose
+ *   (`senderDelayRiseMs`) and less arrived than was sent (`queueRateRatio`); then the policy steps to what fits
+ *   the rate that arrived (at least one level this receiver feels: a public-only receiver skips levels that
+ *   differ only in private bits) and **pauses** the receiver for the queue's delay (`Decision.pauseMs`, at most
+ *   `maxPauseMs`), so the bottleneck's queue drains at the path's whole rate instead of the new level's spare
+ *   rate. Any other step down that finds a queue (age rise, or what a goodput collapse left queued) pauses too.
  * - **Headroom → step up slowly, by probing**: after `upHoldMs` of clean figures it tries one level up. If
  *   congestion shows within `probeWindowMs`, it returns and doubles the hold before the next probe of that
  *   level (up to `maxUpHoldMs`); a level that held for `probeWindowMs` resets the backoff. So a link whose
@@ -54,6 +62,12 @@ export interface LinkFigures {
   readonly ageP95Ms: number | undefined;
   /** Whole samples the sender dropped for this link (backpressure, stale) since the previous figures. */
   readonly droppedSamples: number;
+  /**
+   * A queue building on the path, from the receiver's early report (transport `QueueTrend`): how far the age
+   * of its newest samples rose above the lowest, ms, and the rate that arrived meanwhile, bytes/s. Only in
+   * the figures the early report triggered, undefined otherwise.
+   */
+  readonly queue?: { readonly riseMs: number; readonly rateBytesPerSec: number } | undefined;
 }
 
 /** The input of one decision. */
@@ -64,6 +78,11 @@ export interface AdaptationContext {
   readonly nowMs: number;
   /** This receiver's link figures. */
   readonly link: LinkFigures;
+  /**
+   * How much the sender's own processing (encode, a busy host) delays samples now above its usual, ms: part
+   * of any age rise a receiver reports, whatever its path. Default 0.
+   */
+  readonly senderDelayRiseMs?: number;
   /** The stream's current rates: what each public layer costs as encoded (index = layer, bytes/s, whether or
    * not this receiver is sent it) and what this receiver's private stream costs at its current point (0 if none). */
   readonly stream: {
@@ -90,6 +109,11 @@ export interface Decision {
   readonly changed: boolean;
   /** Why, in words: for logs and the lab report (e.g. 'queue 48 KiB growing: down 5→2'). */
   readonly reason: string;
+  /**
+   * Send this receiver nothing for this long from now, ms (0: send as usual): after a step down on a queue
+   * building on the path, so the queue drains at the path's full rate instead of at the new level's spare.
+   */
+  readonly pauseMs: number;
 }
 
 /** Decides a receiver's operating point (STYLE §9). Swap it through the sender's options. */
@@ -178,6 +202,24 @@ export interface DefaultAdaptationOptions {
   congestionLossRate?: number;
   /** Window of the age baseline, ms. Default 10 000. */
   ageWindowMs?: number;
+  /**
+   * When a step down finds a queue on the path (an early report's rise, `LinkFigures.queue`; else the age
+   * figures' rise, or what a goodput collapse left queued; less the sender's own delay; at least
+   * `ageRiseMs / 2`), pause this receiver's samples for the queue's delay plus this, ms, so the queue drains
+   * at the path's whole rate before the new level starts. Default 50.
+   */
+  pausePadMs?: number;
+  /**
+   * An early report counts only when the rate that arrived was below this fraction of what the sender sent
+   * (the mean of its last two figures): else the ages rose for another reason than the path. Default 0.8.
+   */
+  queueRateRatio?: number;
+  /** How often figures come, ms (the links' stats interval): for the queue a goodput collapse implies. Default 500. */
+  figuresIntervalMs?: number;
+  /** Longest such pause, ms (a stall the receiver sees: keep it well under a second). Default 500. */
+  maxPauseMs?: number;
+  /** Figures up to this long after a pause cover it (goodput and sent rate fall with it): no goodput decisions on them, ms. Default 700. */
+  pauseSettleMs?: number;
   /** After congestion, pick the level whose estimated rate fits in this fraction of the goodput. Default 0.85. */
   fitFraction?: number;
   /** Smoothing of the reported loss (EWMA weight of the newest figure). Default 0.5. */
@@ -212,6 +254,8 @@ interface PeerState {
   ageTicks: number;
   /** When it last stepped down, ms. */
   downAtMs: number | undefined;
+  /** When the last pause ends, ms. */
+  pauseEndMs: number | undefined;
   ages: { atMs: number; p95Ms: number }[];
   last: Decision | undefined;
 }
@@ -235,6 +279,8 @@ export function linkFiguresFromStats(stats: LinkStats, previous?: LinkStats): Li
       ch.private.bufferedAmountBytes,
     ageP95Ms: r?.age?.p95Ms,
     droppedSamples: Math.max(0, dropped(stats) - dropped(previous)),
+    // An early report is news once: the next figures may carry the same report again.
+    queue: r?.queue && r !== previous?.remote ? r.queue : undefined,
   };
 }
 
@@ -282,6 +328,11 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
   const ageConfirmTicks = options.ageConfirmTicks ?? 2;
   const congestionLossRate = options.congestionLossRate ?? 0.3;
   const ageWindowMs = options.ageWindowMs ?? 10_000;
+  const pausePadMs = options.pausePadMs ?? 50;
+  const maxPauseMs = options.maxPauseMs ?? 500;
+  const pauseSettleMs = options.pauseSettleMs ?? 700;
+  const queueRateRatio = options.queueRateRatio ?? 0.8;
+  const figuresIntervalMs = options.figuresIntervalMs ?? 500;
   const fitFraction = options.fitFraction ?? 0.85;
   const lossAlpha = options.lossAlpha ?? 0.5;
   const grid = options.lossGrid ?? DEFAULT_LOSS_GRID;
@@ -310,7 +361,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     return grid[i]!;
   };
 
-  const makeDecision = (s: PeerState, changed: boolean, reason: string): Decision => {
+  const makeDecision = (s: PeerState, changed: boolean, reason: string, pauseMs = 0): Decision => {
     const l = ladder[s.level]!;
     const layers = layersFor(s.level);
     const name = `${prefix}-r${l.rateSymbols}b${l.bits}-l${Math.round(s.lossRate * 100)}`;
@@ -331,7 +382,62 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       lossRate: s.lossRate,
       changed,
       reason,
+      pauseMs,
     });
+  };
+
+  /**
+   * Figures an early report triggered (transport `QueueTrend`): only its queue is news; the rest repeats the
+   * last figures, already decided on. It is the path's when (1) its rise is more than the sender's own delay rose
+   * (a slow encode ages every sample, whatever its path) and (2) less arrived than was sent (a bottleneck's queue
+   * grows because the path carries less than it is given; a late host sends and delivers alike). Then: down to
+   * what fits the rate that arrived, at least one level this receiver feels, and a pause while the queue drains.
+   * Not while the queue of a previous step drains, nor during warm-up (connection set-up fills queues too).
+   */
+  const early = (
+    s: PeerState,
+    ctx: AdaptationContext,
+    q: { riseMs: number; rateBytesPerSec: number },
+    draining: boolean,
+    warm: boolean,
+  ): Decision => {
+    const { link, nowMs } = ctx;
+    const senderRise = ctx.senderDelayRiseMs ?? 0;
+    const pathRise = q.riseMs - senderRise;
+    const hold = () => (s.last = makeDecision(s, false, `hold level ${s.level}`));
+    if (
+      draining ||
+      !warm ||
+      pathRise < ageRiseMs ||
+      !(link.sentBytesPerSec > 0 && q.rateBytesPerSec < queueRateRatio * link.sentBytesPerSec)
+    )
+      return hold();
+    const from = s.level;
+    const now = estimate(from, from, ctx);
+    const pace = now > 0 ? Math.max(0.1, Math.min(1, link.sentBytesPerSec / now)) : 1;
+    let target = from - 1;
+    while (target > 0 && now > 0 && estimate(target, from, ctx) >= 0.99 * now) target--;
+    let fit = 0;
+    for (let l = 0; l <= from; l++)
+      if (estimate(l, from, ctx) * pace <= q.rateBytesPerSec * fitFraction) fit = l;
+    target = Math.max(0, Math.min(target, fit));
+    if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
+      s.holdMs.set(from, Math.min(maxUpHoldMs, 2 * (s.holdMs.get(from) ?? upHoldMs)));
+      target = Math.min(target, s.probe.from);
+    }
+    s.probe = undefined;
+    s.cleanSinceMs = nowMs;
+    if (target >= from) return hold();
+    const pauseMs = Math.min(maxPauseMs, pathRise + pausePadMs);
+    s.pauseEndMs = nowMs + pauseMs;
+    s.level = target;
+    s.downAtMs = nowMs;
+    s.ageTicks = 0;
+    const reason =
+      `queue building on the path: age +${q.riseMs.toFixed(0)} ms${senderRise ? ` (sender +${senderRise.toFixed(0)})` : ''}` +
+      ` at ${fmtRate(q.rateBytesPerSec)}: down ${from} → ${target}, pause ${pauseMs.toFixed(0)} ms`;
+    s.last = makeDecision(s, true, reason, pauseMs);
+    return s.last;
   };
 
   return {
@@ -353,13 +459,18 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           lastGoodput: undefined,
           lastSent: undefined,
           downAtMs: undefined,
+          pauseEndMs: undefined,
           ages: [],
           last: undefined,
         };
         peers.set(ctx.peerId, s);
       }
       const reasons: string[] = [];
+      let pauseMs = 0;
       const before = { level: s.level, lossRate: s.lossRate };
+      const draining = s.downAtMs !== undefined && nowMs - s.downAtMs < drainMs;
+      const warm = nowMs - s.firstAtMs >= warmupMs;
+      if (link.queue !== undefined) return early(s, ctx, link.queue, draining, warm);
 
       // Loss conditioning.
       if (link.lossRate !== undefined) {
@@ -372,7 +483,9 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         }
       }
 
-      const draining = s.downAtMs !== undefined && nowMs - s.downAtMs < drainMs;
+      // Figures that cover a pause: the sender sent this receiver nothing for a while, so its sent rate and the
+      // goodput fell with it; they say nothing of the path.
+      const pauseAffected = s.pauseEndMs !== undefined && nowMs < s.pauseEndMs + pauseSettleMs;
       // Congestion signals: strong ones act at once, weak ones once confirmed (confirmTicks).
       const strong: string[] = [];
       const weak: string[] = [];
@@ -385,7 +498,11 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       // own queue limited it (then the shortfall is the link's).
       const nominal = estimate(s.level, s.level, ctx);
       const pace =
-        nominal > 0 && link.sentBytesPerSec > 0 && link.droppedSamples === 0 && link.queuedBytes <= queueLimit
+        !pauseAffected &&
+        nominal > 0 &&
+        link.sentBytesPerSec > 0 &&
+        link.droppedSamples === 0 &&
+        link.queuedBytes <= queueLimit
           ? Math.max(0.1, Math.min(1, link.sentBytesPerSec / nominal))
           : 1;
       if (link.queuedBytes > queueLimit && link.queuedBytes > s.lastQueuedBytes)
@@ -409,7 +526,9 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       // no excuse) acts at once.
       const collapse =
         goodput !== undefined && goodput < sent * goodputCollapseRatio && sent - goodput > goodputMinDeficit;
-      if (
+      if (pauseAffected) {
+        s.cleanSinceMs = nowMs; // not clean either: no probing on them
+      } else if (
         goodput !== undefined &&
         sent > 0 &&
         (collapse || (goodput < expected * goodputRatio && expected - goodput > goodputMinDeficit))
@@ -428,15 +547,18 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         } else s.cleanSinceMs = nowMs; // not clean either: no probing on it
       }
       s.lastGoodput = goodput !== undefined ? { goodput, expected } : undefined;
-      const goodputCollapsed = collapse && sent > 0;
+      const goodputCollapsed = collapse && sent > 0 && !pauseAffected;
       if (link.lossRate !== undefined && link.lossRate >= congestionLossRate) {
         weak.push(`loss ${(link.lossRate * 100).toFixed(0)}%`);
         capacityShown = true;
       }
+      // How far the age at arrival rose above its recent minimum: about the queue on the path now.
+      let ageRise = 0;
       if (link.ageP95Ms !== undefined) {
         s.ages.push({ atMs: nowMs, p95Ms: link.ageP95Ms });
         while (s.ages.length > 0 && s.ages[0]!.atMs < nowMs - ageWindowMs) s.ages.shift();
         const base = Math.min(...s.ages.map((a) => a.p95Ms));
+        ageRise = link.ageP95Ms - base;
         // While the queue built before a step down drains, its age says nothing about the new level.
         s.ageTicks = link.ageP95Ms > base + ageRiseMs && !draining ? s.ageTicks + 1 : 0;
         // Alone, an age rise counts once it persisted (ageConfirmTicks); beside another signal, or right after a
@@ -449,7 +571,6 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         else if (s.ageTicks > 0) s.cleanSinceMs = nowMs; // not clean either: no probing on it
       }
       s.weakTicks = weak.length > 0 ? s.weakTicks + 1 : 0;
-      const warm = nowMs - s.firstAtMs >= warmupMs;
       // Strong signals count even while warming up: a growing queue or dropped samples are never noise.
       const signals = [...strong, ...(warm && s.weakTicks >= confirmTicks ? weak : [])];
       if (signals.length === 0 && (!warm || weak.length > 0)) {
@@ -461,6 +582,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       // the first figures showed): step again, to the goodput fit.
       const shortOfLevel =
         draining &&
+        !pauseAffected &&
         goodput !== undefined &&
         goodput > 0 &&
         s.level > 0 &&
@@ -482,13 +604,13 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         s.probe = undefined;
       } else if (signals.length > 0) {
         s.cleanSinceMs = nowMs;
+        // At least one level down that this receiver would feel: levels that differ only in the private stream's
+        // bits cost a public-only receiver the same (levels 2 and 3 both take two public layers).
+        const now = estimate(s.level, s.level, ctx);
         let target = s.level - 1;
-        if (
-          (capacityShown || strong.length > 0) &&
-          link.goodputBytesPerSec !== undefined &&
-          link.goodputBytesPerSec > 0
-        ) {
-          const budget = link.goodputBytesPerSec * fitFraction;
+        while (target > 0 && now > 0 && estimate(target, s.level, ctx) >= 0.99 * now) target--;
+        if ((capacityShown || strong.length > 0) && goodput !== undefined && goodput > 0 && !pauseAffected) {
+          const budget = goodput * fitFraction;
           let fit = 0;
           for (let l = 0; l <= s.level; l++) if (estimate(l, s.level, ctx) * pace <= budget) fit = l;
           target = Math.min(target, fit);
@@ -504,7 +626,23 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         s.probe = undefined;
         target = Math.max(0, target);
         if (target < s.level) {
-          reasons.unshift(`${signals.join(', ')}: down ${s.level} → ${target}`);
+          // Where a queue built on the path (the age figures' rise, or what a goodput collapse left queued; less
+          // what the sender's own delay explains), pause too: the queue then drains at the path's whole rate, not at the
+          // spare rate of the new level (a 200 ms queue at a level using 3/4 of the path would take 800 ms).
+          // A collapse says a queue is full too, before any age figure can: what was sent beyond the goodput over
+          // an interval waits there (or was dropped), for (sent − goodput) / goodput of an interval.
+          const excessMs =
+            goodputCollapsed && goodput !== undefined && goodput > 0
+              ? ((sent - goodput) / goodput) * figuresIntervalMs
+              : 0;
+          const queued = Math.max(ageRise, excessMs) - (ctx.senderDelayRiseMs ?? 0);
+          if (queued >= ageRiseMs / 2) {
+            pauseMs = Math.min(maxPauseMs, queued + pausePadMs);
+            s.pauseEndMs = nowMs + pauseMs;
+          }
+          reasons.unshift(
+            `${signals.join(', ')}: down ${s.level} → ${target}${pauseMs > 0 ? `, pause ${pauseMs.toFixed(0)} ms` : ''}`,
+          );
           s.level = target;
           s.downAtMs = nowMs;
           s.ageTicks = 0;
@@ -533,7 +671,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           : s.last === undefined
             ? `start at level ${s.level}`
             : `hold level ${s.level}`;
-      s.last = makeDecision(s, changed, reason);
+      s.last = makeDecision(s, changed, reason, pauseMs);
       return s.last;
     },
     forget(peerId) {

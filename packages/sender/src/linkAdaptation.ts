@@ -20,6 +20,8 @@ export interface LinkAdaptationOptions {
   relay: RelayPath;
   /** Bytes of each public layer of the last sample. */
   layerBytes(): readonly number[];
+  /** How much the sender's own processing delays samples now, ms (`SampleLoop.delayRiseMs`). */
+  senderDelayRiseMs?(): number;
   log: Logger;
 }
 
@@ -44,6 +46,7 @@ export function createLinkAdaptation(o: LinkAdaptationOptions): LinkAdaptation {
       const d = policy.decide({
         peerId: s.peerId,
         nowMs: st.timestampMs,
+        senderDelayRiseMs: o.senderDelayRiseMs?.() ?? 0,
         link: o.relay.linkFigures(s, st, previous, lastLayerBytes, fps),
         stream: {
           publicLayerBytesPerSec: lastLayerBytes.map((b) => b * fps),
@@ -63,6 +66,7 @@ export function createLinkAdaptation(o: LinkAdaptationOptions): LinkAdaptation {
         });
       }
       s.decision = d;
+      if (d.pauseMs > 0) s.pausedUntilMs = Date.now() + d.pauseMs;
     },
     forget(peerId) {
       if (policy) policy.forget(peerId);

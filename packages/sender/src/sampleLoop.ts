@@ -32,11 +32,21 @@ export interface SampleLoop {
   readonly skipped: number;
   /** Encode-and-send times since the last call, ms. */
   takeEncodeMs(): number[];
+  /**
+   * How much the sender itself delays samples now: the median capture-to-link time of the samples handed
+   * over in the last 500 ms above the shortest of the last 10 s, ms (0 when none). A receiver sees this rise
+   * in the age of every sample, whatever its path: the adaptation subtracts it from a queue the receiver reports.
+   */
+  delayRiseMs(): number;
   /** Stops the timer; resolves when the sample in flight is done. */
   stop(): Promise<void>;
   /** Closes the source and settles `ended`. */
   close(): void;
 }
+
+/** Windows of {@link SampleLoop.delayRiseMs}: its baseline and what counts as now, ms. */
+const DELAY_WINDOW_MS = 10_000;
+const DELAY_RECENT_MS = 500;
 
 /** Starts the sample loop at once. */
 export function createSampleLoop(o: SampleLoopOptions): SampleLoop {
@@ -44,6 +54,8 @@ export function createSampleLoop(o: SampleLoopOptions): SampleLoop {
   let samples = 0;
   let skipped = 0;
   let encodeMs: number[] = [];
+  /** Capture-to-link delay of each recent sample: when it was handed over (Date.now() ms) and the delay. */
+  const delays: { atMs: number; ms: number }[] = [];
   let busy = false;
   let inflight: Promise<void> = Promise.resolve();
   let sourceDone = false;
@@ -68,7 +80,11 @@ export function createSampleLoop(o: SampleLoopOptions): SampleLoop {
       const t0 = performance.now();
       const sentTo = await o.send(sample, connected, captureTsMs);
       o.onSampleSent?.(sample.index, sentTo);
-      encodeMs.push(performance.now() - t0);
+      const ms = performance.now() - t0;
+      encodeMs.push(ms);
+      const now = Date.now();
+      delays.push({ atMs: now, ms });
+      while (delays.length > 0 && delays[0]!.atMs < now - DELAY_WINDOW_MS) delays.shift();
     } catch (err) {
       if ((err as Error).name === 'SourceError') {
         sourceDone = true;
@@ -94,6 +110,19 @@ export function createSampleLoop(o: SampleLoopOptions): SampleLoop {
     },
     get skipped() {
       return skipped;
+    },
+    delayRiseMs() {
+      const now = Date.now();
+      let min = Number.POSITIVE_INFINITY;
+      const recent: number[] = [];
+      for (const d of delays) {
+        if (d.atMs < now - DELAY_WINDOW_MS) continue;
+        min = Math.min(min, d.ms);
+        if (d.atMs >= now - DELAY_RECENT_MS) recent.push(d.ms);
+      }
+      if (recent.length === 0) return 0;
+      recent.sort((a, b) => a - b);
+      return Math.max(0, recent[Math.floor(recent.length / 2)]! - min);
     },
     takeEncodeMs() {
       const taken = encodeMs;

@@ -83,6 +83,11 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
     packets: Uint8Array[],
   ) => {
     if (s.state === 'closed') return; // left while the sample was encoding
+    if (s.pausedUntilMs !== undefined && Date.now() < s.pausedUntilMs) {
+      // A drain pause (adaptation: a queue built on its path): skipped, counted, logged with the decision.
+      s.pauseSkipped = (s.pauseSkipped ?? 0) + 1;
+      return;
+    }
     try {
       s.link.sendSample(channel, { seq, captureTsMs, op: wireOp, packets, stream } as never);
       sentTo.add(s.peerId);

@@ -164,6 +164,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     session: (peerId) => sessions.get(peerId),
     log,
   });
+  let senderDelayRiseMs = () => 0;
   const linkAdaptation = createLinkAdaptation({
     policy: adaptation,
     privateOp: privOp,
@@ -171,6 +172,8 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     fps,
     relay,
     layerBytes: () => pipeline.layerBytes,
+    // The loop is created below; figures come only once receivers are connected.
+    senderDelayRiseMs: () => senderDelayRiseMs(),
     log,
   });
   const control = createReceiverControl({
@@ -249,6 +252,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     onSampleSent: options.onSampleSent,
     log,
   });
+  senderDelayRiseMs = () => loop.delayRiseMs();
   const stats = createSenderStats({
     intervalMs: options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS,
     loop,

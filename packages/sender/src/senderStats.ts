@@ -14,6 +14,7 @@ export function receiverInfo(s: Session): ReceiverInfo {
     stream: s.servedKey,
     bytes: { ...s.bytes },
     controlRefused: s.controlRefused,
+    pauseSkipped: s.pauseSkipped ?? 0,
     link: s.stats,
     decode: s.decode,
     op: s.decision

@@ -24,6 +24,10 @@ export interface Session {
   relayReport?: (RelayReport & { atMs: number }) | undefined;
   /** Tag of the stream that currently serves it (sent in `serve`), to resend only on change. */
   servedKey: string | undefined;
+  /** Until when its samples are skipped (a drain pause the adaptation decided, `Decision.pauseMs`), Date.now() ms. */
+  pausedUntilMs?: number | undefined;
+  /** Samples (each stream's, each layer's) skipped for it by such pauses since it joined. */
+  pauseSkipped?: number | undefined;
   /** Bytes handed to the link for this receiver, per stream kind, since it joined. */
   bytes: { public: number; private: number; shared: number };
   /** Latest decode report from the receiver. */

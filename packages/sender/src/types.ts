@@ -12,6 +12,8 @@ export interface ReceiverInfo {
   readonly bytes: { readonly public: number; readonly private: number; readonly shared: number };
   /** Control messages refused from it: over the rate limit, or not valid. */
   readonly controlRefused: number;
+  /** Samples skipped for it during drain pauses (adaptation: a queue built on its path; `Decision.pauseMs`). */
+  readonly pauseSkipped: number;
   /** Latest link figures, if any yet. */
   readonly link: LinkStats | undefined;
   /** Its operating point now (private stream) and the public layers it is sent, and why they last changed. */

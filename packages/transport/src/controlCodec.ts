@@ -31,6 +31,8 @@ export function encodeControl(message: ControlMessage): Uint8Array {
         receivedBytesPerSec: r.receivedBytesPerSec,
         age: r.age ?? null,
         drops: r.drops,
+        // Only in an early report; absent otherwise, so regular reports stay as they were.
+        ...(r.queue ? { queue: [r.queue.riseMs, r.queue.rateBytesPerSec] } : {}),
       };
       return packValue([WIRE_VERSION, CODES['link-report'], body]);
     }
@@ -63,7 +65,14 @@ function decodeReport(v: unknown): LinkReport {
     if (!isTime(n)) throw bad(`drops.${r}`);
     drops[r] = n;
   }
+  let queue: LinkReport['queue'];
+  if (v.queue !== undefined && v.queue !== null) {
+    const q = v.queue;
+    if (!Array.isArray(q) || q.length !== 2 || !isTime(q[0]) || !isTime(q[1])) throw bad('queue');
+    queue = { riseMs: q[0], rateBytesPerSec: q[1] };
+  }
   return {
+    ...(queue ? { queue } : {}),
     timestampMs: v.timestampMs,
     lossRate: { public: loss.public ?? undefined, private: loss.private ?? undefined },
     receivedBytesPerSec: v.receivedBytesPerSec,

@@ -54,6 +54,11 @@ export const DEFAULT_STALE_AFTER_MS = 3_000;
 export const DEFAULT_DISCONNECTED_TIMEOUT_MS = 60_000;
 /** Delays of the default ICE-restart policy, milliseconds: the first restart at once, then 1, 2, 3, 3, … s. One restart on a working path completes in well under a second (an offer, an answer, one round of checks); a shorter interval would abort an attempt that is about to succeed. */
 export const ICE_RESTART_DELAYS_MS: readonly number[] = [0, 1_000, 2_000, 3_000];
+/**
+ * Least time between two early link reports, milliseconds: a receiver whose samples' ages show a queue building
+ * reports at once (RFC 4585 early feedback) instead of waiting up to a stats interval, at most this often.
+ */
+export const DEFAULT_EARLY_REPORT_GAP_MS = 200;
 /** Most ages kept per stats interval for the p50/p95 (a reservoir beyond it). */
 export const AGE_WINDOW_SAMPLES = 1024;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgeWindow, LinkMonitor, LossEstimator, percentile } from './linkMonitor.js';
+import { AgeWindow, LinkMonitor, LossEstimator, percentile, QueueTrend } from './linkMonitor.js';
 
 const extras = {
   bufferedAmountBytes: { control: 0, public: 10, private: 0 },
@@ -10,6 +10,7 @@ const extras = {
   samplesComplete: 3,
   samplesIncomplete: 0,
   faultDrops: { packets: 0, samples: 0 },
+  earlyReports: { sent: 0, received: 0 },
 };
 
 describe('link monitor', () => {
@@ -58,5 +59,54 @@ describe('AgeWindow', () => {
     expect(s.p50Ms).toBe(0);
     expect(s.p95Ms).toBe(5);
     expect(w.closeInterval()).toBeUndefined();
+  });
+});
+
+describe('QueueTrend', () => {
+  // 15 fps, 4 KB samples. Before t = 1000 the path carries them at once (age 40 ms); then it falls to 25 KB/s:
+  // each sample takes 160 ms to cross, so sample k after the drop arrives at 1000 + 160k, ~94 ms older each time.
+  const steady = (t: QueueTrend, fromMs: number, toMs: number) => {
+    const out = [];
+    for (let c = fromMs; c < toMs; c += 66.7) out.push(t.observe(c + 40, 40 + (c % 7), 4000));
+    return out;
+  };
+
+  it('fires on a queue building at a bottleneck, with its delay and the rate that arrived', () => {
+    const t = new QueueTrend();
+    expect(steady(t, 0, 1000).every((x) => x === undefined)).toBe(true);
+    const signals = [];
+    for (let k = 0; k < 6; k++) {
+      const capture = 1000 + k * 66.7;
+      const arrival = 1040 + k * 160;
+      const s = t.observe(arrival, arrival - capture, 4000);
+      if (s) signals.push({ k, ...s });
+    }
+    expect(signals.length).toBeGreaterThan(0);
+    const first = signals[0]!;
+    // The third queued sample (k = 2) is the first that is ≥ 100 ms above the baseline with a run of 3.
+    expect(first.k).toBe(2);
+    expect(first.riseMs).toBeGreaterThan(100);
+    expect(first.riseMs).toBeLessThan(250);
+    // Two 4 KB samples over 320 ms: 25 KB/s, the bottleneck's rate.
+    expect(first.rateBytesPerSec).toBeCloseTo(25_000, -2);
+  });
+
+  it('stays quiet when a stalled host hands over a burst, oldest first, and for a constant offset', () => {
+    const t = new QueueTrend();
+    steady(t, 0, 1000);
+    // The receiver's event loop froze for 400 ms: six samples handled at once, ages falling.
+    for (let k = 0; k < 6; k++) expect(t.observe(1400 + k * 0.2, 400 - k * 66.7, 4000)).toBeUndefined();
+    // Ages high but flat (a clock-offset change): no rising run.
+    const u = new QueueTrend();
+    steady(u, 0, 1000);
+    for (let k = 0; k < 10; k++) expect(u.observe(1000 + k * 66.7, 200, 4000)).toBeUndefined();
+  });
+
+  it('ignores a sample released late from the hold and non-finite ages', () => {
+    const t = new QueueTrend();
+    expect(t.observe(100, Number.NaN, 10)).toBeUndefined();
+    expect(t.observe(100, 40, 10)).toBeUndefined();
+    expect(t.observe(50, 900, 10)).toBeUndefined(); // earlier arrival than the last one seen
+    expect(t.observe(166, 40, 10)).toBeUndefined();
   });
 });

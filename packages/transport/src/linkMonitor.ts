@@ -79,6 +79,7 @@ export interface MonitorExtras {
   samplesComplete: number;
   samplesIncomplete: number;
   faultDrops: { packets: number; samples: number };
+  earlyReports: { sent: number; received: number };
 }
 
 const KINDS: readonly ChannelKind[] = ['control', 'public', 'private'];
@@ -183,6 +184,7 @@ export class LinkMonitor {
       samplesComplete: extras.samplesComplete,
       samplesIncomplete: extras.samplesIncomplete,
       faultDrops: { ...extras.faultDrops },
+      earlyReports: { ...extras.earlyReports },
       remote: this.remote,
     };
   }
@@ -197,4 +199,95 @@ export function toLinkReport(stats: LinkStats): LinkReport {
     age: stats.age,
     drops: { ...stats.drops },
   };
+}
+
+/** What {@link QueueTrend} saw: a queue building on the path, from the samples' ages at arrival. */
+export interface QueueSignal {
+  /** Age of the newest sample above the lowest age of the window, ms: about the queue's delay now. */
+  riseMs: number;
+  /** Bytes per second that arrived while the queue built: about the path's rate. */
+  rateBytesPerSec: number;
+  /** Samples in the rising run. */
+  samples: number;
+}
+
+/** Options of {@link QueueTrend}. */
+export interface QueueTrendOptions {
+  /** The newest age must exceed the window's lowest by this, and the run must have risen by half of it, ms. Default 100. */
+  minRiseMs?: number;
+  /** Samples in a run of non-decreasing ages. Default 3. */
+  minSamples?: number;
+  /** Their first arrivals must span at least this, ms (a burst handled at once is a host stall, not a queue). Default 50. */
+  minSpanMs?: number;
+  /** Window of the lowest age, ms. Default 10 000. */
+  windowMs?: number;
+}
+
+/**
+ * Tells a queue building on the path from a stalled host, sample by sample, so a receiver can report a
+ * bandwidth drop at once instead of at its next interval (RFC 4585's early feedback, on the age signal).
+ * A queue makes each sample's age at arrival exceed the previous one's while the samples arrive spread
+ * out at the path's rate; a host stall makes samples arrive together, oldest first, so their ages fall.
+ * It fires when a run of at least `minSamples` non-decreasing ages, spread over `minSpanMs` of arrivals, with
+ * two or more of them above the window's lowest age by `minRiseMs / 4` and still growing by as much, rose by `minRiseMs / 2` and ends
+ * `minRiseMs` above that lowest age; then it starts a new run.
+ */
+export class QueueTrend {
+  readonly #minRiseMs: number;
+  readonly #minSamples: number;
+  readonly #minSpanMs: number;
+  readonly #windowMs: number;
+  /** Window minimum: a monotonic deque of (arrival, age). */
+  readonly #mins: { atMs: number; ageMs: number }[] = [];
+  #run: { atMs: number; ageMs: number; bytes: number }[] = [];
+  #lastAtMs = Number.NEGATIVE_INFINITY;
+
+  constructor(options: QueueTrendOptions = {}) {
+    this.#minRiseMs = options.minRiseMs ?? 100;
+    this.#minSamples = options.minSamples ?? 3;
+    this.#minSpanMs = options.minSpanMs ?? 50;
+    this.#windowMs = options.windowMs ?? 10_000;
+  }
+
+  /** One sample: when its first packet arrived and its age then (ms), and its bytes. */
+  observe(arrivalMs: number, ageMs: number, bytes: number): QueueSignal | undefined {
+    if (!Number.isFinite(arrivalMs) || !Number.isFinite(ageMs)) return undefined;
+    // A sample released late from the reassembler's hold says nothing about the order of arrivals.
+    if (arrivalMs < this.#lastAtMs) return undefined;
+    this.#lastAtMs = arrivalMs;
+    while (this.#mins.length > 0 && this.#mins.at(-1)!.ageMs >= ageMs) this.#mins.pop();
+    this.#mins.push({ atMs: arrivalMs, ageMs });
+    while (this.#mins[0]!.atMs < arrivalMs - this.#windowMs) this.#mins.shift();
+    const base = this.#mins[0]!.ageMs;
+    // Non-decreasing within a few ms (samples of one frame, the clock's granularity).
+    if (this.#run.length > 0 && ageMs < this.#run.at(-1)!.ageMs - 5) this.#run = [];
+    this.#run.push({ atMs: arrivalMs, ageMs, bytes });
+    const run = this.#run;
+    const first = run[0]!;
+    const spanMs = arrivalMs - first.atMs;
+    // At least two samples in the run above the base: the first sample of a burst from a stalled host is also
+    // old, but the next one is younger.
+    // And still growing among those: a path that got longer in one step (ages high but flat) is no queue.
+    const queued = run.filter((x) => x.ageMs > base + this.#minRiseMs / 4);
+    if (
+      queued.length < 2 ||
+      ageMs - queued[0]!.ageMs < this.#minRiseMs / 4 ||
+      run.length < this.#minSamples ||
+      spanMs < this.#minSpanMs ||
+      ageMs - first.ageMs < this.#minRiseMs / 2 ||
+      ageMs - base < this.#minRiseMs
+    )
+      return undefined;
+    // The rate: what arrived from the last sample before the queue (age still near the base) to this one, i.e.
+    // every sample from there but this one. Earlier samples of the run crossed the path before it narrowed.
+    let start = run.findIndex((x) => x.ageMs > base + this.#minRiseMs / 4);
+    start = Math.max(0, start - 1);
+    if (arrivalMs - run[start]!.atMs < this.#minSpanMs) start = 0;
+    let bytesIn = 0;
+    for (let i = start; i < run.length - 1; i++) bytesIn += run[i]!.bytes;
+    const rate = (bytesIn * 1000) / (arrivalMs - run[start]!.atMs);
+    const signal = { riseMs: ageMs - base, rateBytesPerSec: rate, samples: run.length };
+    this.#run = [];
+    return signal;
+  }
 }

@@ -35,6 +35,64 @@ afterEach(async () => {
 });
 
 describe('PeerLink over loopback', () => {
+  it('reports a queue building at once (an early link-report), and the sender decides on it without waiting for the interval', async () => {
+    // Long intervals, so only an early report can arrive within the test's first seconds.
+    pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 1000 } });
+    const { offerer: tx, answerer: rx } = pair;
+    const early: LinkStats[] = [];
+    tx.stats$.subscribe((st) => {
+      if (st.remote?.queue) early.push(st);
+    });
+    // Wait for the receiver's first regular report (an early one repeats its figures) and a clock offset.
+    await new Promise((r) => setTimeout(r, 1300));
+    // 15 samples/s whose ages grow by 80 ms each: what a narrowing path does to them.
+    for (let k = 0; k < 12 && early.length === 0; k++) {
+      tx.sendSample('public', {
+        seq: k,
+        captureTsMs: Date.now() - 20 - (k >= 3 ? (k - 2) * 80 : 0),
+        op: { rate: 4, bits: 8 },
+        packets: splitPayload(payloadFor(k, 1200), tx.maxPacketPayloadBytes),
+      });
+      await new Promise((r) => setTimeout(r, 66));
+    }
+    await until(() => early.length > 0, 2000);
+    expect(early.length).toBeGreaterThan(0);
+    const q = early[0]!.remote!.queue!;
+    expect(q.riseMs).toBeGreaterThanOrEqual(100);
+    expect(q.rateBytesPerSec).toBeGreaterThan(0);
+    expect(early[0]!.earlyReports.received).toBeGreaterThanOrEqual(1);
+    // The receiver counted what it sent, and its own figures' interval was not cut short.
+    const rxStats = await firstValueFrom(rx.stats$);
+    expect(rxStats.earlyReports.sent).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sends no early report when the ages stay flat, nor with earlyReport: false', async () => {
+    for (const [earlyReport, rising] of [
+      [undefined, false],
+      [false, true],
+    ] as const) {
+      pair = await createLoopbackLinkPair({
+        link: { statsIntervalMs: 1000, ...(earlyReport === false ? { earlyReport } : {}) },
+      });
+      const { offerer: tx, answerer: rx } = pair;
+      await new Promise((r) => setTimeout(r, 1300));
+      for (let k = 0; k < 12; k++) {
+        tx.sendSample('public', {
+          seq: k,
+          captureTsMs: Date.now() - 20 - (rising ? k * 80 : 0),
+          op: { rate: 4, bits: 8 },
+          packets: splitPayload(payloadFor(k, 1200), tx.maxPacketPayloadBytes),
+        });
+        await new Promise((r) => setTimeout(r, 66));
+      }
+      const rxStats = await firstValueFrom(rx.stats$);
+      expect(rxStats.samplesComplete).toBeGreaterThanOrEqual(10);
+      expect(rxStats.earlyReports.sent).toBe(0);
+      await pair.close();
+      pair = undefined;
+    }
+  });
+
   it('delivers 1,000 mixed-size samples: all intact on control, ≥ 99% on public/private', async () => {
     pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 250 } });
     const { offerer: tx, answerer: rx } = pair;

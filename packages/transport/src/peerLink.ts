@@ -5,6 +5,7 @@ import {
   CHANNEL_IDS,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DISCONNECTED_TIMEOUT_MS,
+  DEFAULT_EARLY_REPORT_GAP_MS,
   DEFAULT_GATHER_TIMEOUT_MS,
   DEFAULT_MAX_AGE_MS,
   DEFAULT_MTU_BYTES,
@@ -38,7 +39,7 @@ const FAULT_LOST_MEMORY = 4096;
 /** A liveness tick this much later than due means the process stood still, milliseconds (ticks are 50 ms apart). */
 const STALL_MS = 250;
 
-import { LinkMonitor, toLinkReport } from './linkMonitor.js';
+import { LinkMonitor, type QueueSignal, QueueTrend, toLinkReport } from './linkMonitor.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Negotiator, validateSignal } from './negotiator.js';
 import { getSharedPacer, type PacerRegistration } from './pacer.js';
@@ -49,6 +50,7 @@ import type {
   ChannelKind,
   DataChannelLike,
   DropReason,
+  LinkReport,
   LinkState,
   LinkStats,
   PeerSignal,
@@ -112,6 +114,13 @@ class PeerLinkImpl implements PeerLink {
   readonly #negotiator: Negotiator;
   readonly #monitor: LinkMonitor;
   readonly #reassemblers: Record<SampleChannel, Reassembler>;
+  /** Early reports (undefined: off): the queue detector and when the last early report went, ms. */
+  readonly #early: { trend: QueueTrend; gapMs: number; lastMs: number } | undefined;
+  /** Early reports sent and received. */
+  #earlyReports = { sent: 0, received: 0 };
+  /** The last regular report this end sent, and the last stats it emitted (an early report repeats them). */
+  #lastReport: LinkReport | undefined;
+  #lastStats: LinkStats | undefined;
   readonly #sampleQueues: Record<SampleChannel, SampleSendQueue>;
   readonly #controlQueue: ControlSendQueue;
   readonly #pseq = { public: 0, private: 0 };
@@ -224,6 +233,14 @@ class PeerLinkImpl implements PeerLink {
     };
     this.#controlQueue = new ControlSendQueue({ maxMessages: o.controlQueueMaxMessages });
     this.#monitor = new LinkMonitor(this.#clock.nowMs());
+    if (o.earlyReport !== false && o.autoLinkReport !== false) {
+      const e = o.earlyReport ?? {};
+      this.#early = {
+        trend: new QueueTrend(e),
+        gapMs: positiveOption('earlyReport.minGapMs', e.minGapMs, DEFAULT_EARLY_REPORT_GAP_MS),
+        lastMs: Number.NEGATIVE_INFINITY,
+      };
+    }
 
     this.#state$ = new BehaviorSubject<LinkState>('connecting');
     this.state$ = this.#state$.asObservable();
@@ -687,15 +704,61 @@ class PeerLinkImpl implements PeerLink {
         return;
       case 'link-report':
         this.#monitor.remote = m.report;
+        // An early report says a queue is building: decide on it now, not at the next interval.
+        if (m.report.queue) {
+          this.#earlyReports.received++;
+          this.#emitEarly(m.report);
+        }
         return;
     }
   }
 
   #emit(samples: ReassembledSample[]): void {
     for (const s of samples) {
-      this.#monitor.onAge(s.firstArrivalMs + this.#monitor.clockOffsetMs - s.captureTsMs);
+      const ageMs = s.firstArrivalMs + this.#monitor.clockOffsetMs - s.captureTsMs;
+      this.#monitor.onAge(ageMs);
+      if (this.#early) {
+        let bytes = 0;
+        for (const p of s.packets) bytes += p?.byteLength ?? 0;
+        const q = this.#early.trend.observe(s.firstArrivalMs, ageMs, bytes);
+        if (q) this.#sendEarlyReport(q);
+      }
       this.#samples$.next(s);
     }
+  }
+
+  /**
+   * Reports now, out of the interval, that a queue is building. The interval is not closed: the report repeats
+   * the last regular one's figures (so the peer's goodput and loss keep their interval) with the queue added.
+   */
+  #sendEarlyReport(q: QueueSignal): void {
+    const e = this.#early!;
+    const now = this.#clock.nowMs();
+    if (now - e.lastMs < e.gapMs || this.state !== 'connected' || !this.#lastReport) return;
+    e.lastMs = now;
+    this.#earlyReports.sent++;
+    const report = {
+      ...this.#lastReport,
+      timestampMs: now,
+      queue: { riseMs: q.riseMs, rateBytesPerSec: q.rateBytesPerSec },
+    };
+    this.#controlQueue.pushUrgent(encodeControl({ kind: 'link-report', report }));
+    this.#pacer.wake();
+  }
+
+  /**
+   * The peer's early report: emits `stats$` at once so the adaptation decides on it, repeating this end's last
+   * figures (the interval is not closed) with the new report as `remote`.
+   */
+  #emitEarly(report: LinkReport): void {
+    if (this.#closed || !this.#lastStats) return;
+    const stats: LinkStats = {
+      ...this.#lastStats,
+      timestampMs: this.#clock.nowMs(),
+      earlyReports: { ...this.#earlyReports },
+      remote: report,
+    };
+    this.#stats$.next(stats);
   }
 
   #tick(): void {
@@ -712,7 +775,8 @@ class PeerLinkImpl implements PeerLink {
   }
 
   #sendReport(stats: LinkStats): void {
-    this.#controlQueue.pushUrgent(encodeControl({ kind: 'link-report', report: toLinkReport(stats) }));
+    this.#lastReport = toLinkReport(stats);
+    this.#controlQueue.pushUrgent(encodeControl({ kind: 'link-report', report: this.#lastReport }));
     this.#pacer.wake();
   }
 
@@ -760,6 +824,7 @@ class PeerLinkImpl implements PeerLink {
       samplesComplete: complete,
       samplesIncomplete: incomplete,
       faultDrops: { packets: this.#faultDrops.packets, samples: this.#faultDrops.samples },
+      earlyReports: { ...this.#earlyReports },
     });
   }
 
@@ -771,6 +836,7 @@ class PeerLinkImpl implements PeerLink {
       this.#sendPing();
       if (this.#o.autoLinkReport !== false) this.#sendReport(stats);
     }
+    this.#lastStats = stats;
     this.#stats$.next(stats);
   }
 }

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { Clock } from './clock.js';
 import type { IceRestartPolicy } from './iceRestart.js';
 import type { ImpairmentOptions } from './impairment.js';
+import type { QueueTrendOptions } from './linkMonitor.js';
 import type { Logger } from './logger.js';
 import type { Pacer } from './pacer.js';
 import type {
@@ -42,6 +43,13 @@ export interface PeerLinkOptions {
   statsIntervalMs?: number;
   /** Send a `link-report` to the peer after every stats interval. Default true. */
   autoLinkReport?: boolean;
+  /**
+   * Early reports: when the ages of arriving samples show a queue building on the path (`QueueTrend`), send a
+   * `link-report` at once, carrying the rise and the rate that arrived, instead of waiting for the interval;
+   * at most every `minGapMs` (default 200). The peer's link emits `stats$` as soon as one arrives, so its
+   * adaptation decides on it. `false` turns them off. Default on (with `autoLinkReport`).
+   */
+  earlyReport?: (QueueTrendOptions & { minGapMs?: number }) | false;
   /** A connected link with nothing received for this long becomes `disconnected`, milliseconds. Default 3000 (pings and link reports arrive every `statsIntervalMs`; must be above it). */
   staleAfterMs?: number;
   /** When the offerer restarts ICE on a `disconnected` link (new credentials over signaling; DTLS, SCTP and the channels are kept); `false` never restarts. The answerer answers restarts whatever this says. Default `createIceRestartBackoff()`: at once, then after 1, 2, 3, 3, … s. */

@@ -129,6 +129,12 @@ export interface LinkReport {
   age: AgeStats | undefined;
   /** The reporter's drop counters since it started. */
   drops: Record<DropReason, number>;
+  /**
+   * Set only in an early report, sent out of the interval because the ages of arriving samples show a queue
+   * building on the path (`QueueTrend`): how far the newest age rose above the lowest, ms, and the rate that
+   * arrived meanwhile, bytes/s.
+   */
+  queue?: { riseMs: number; rateBytesPerSec: number } | undefined;
 }
 
 /** One emission of `stats$`. */
@@ -161,6 +167,8 @@ export interface LinkStats {
    * which it dropped every packet (so they never reached reassembly). Zero without `faults`.
    */
   faultDrops: { packets: number; samples: number };
+  /** Early link reports (a queue building, `QueueTrend`) this end sent, and received from the peer, since the link started. */
+  earlyReports: { sent: number; received: number };
   /** The last link report the peer sent (its receive-side view), if any. */
   remote: LinkReport | undefined;
 }

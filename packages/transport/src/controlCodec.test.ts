@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { decodeControl, encodeControl } from './controlCodec.js';
+import { WIRE_VERSION } from './defaults.js';
+import { MalformedFrameError } from './errors.js';
+import { packValue } from './framer.js';
+import type { LinkReport } from './types.js';
+
+const report: LinkReport = {
+  timestampMs: 1000,
+  lossRate: { public: 0.1, private: undefined },
+  receivedBytesPerSec: 25_000,
+  age: { p50Ms: 40, p95Ms: 90, count: 12 },
+  drops: { stale: 0, late: 1, duplicate: 0, malformed: 0, backpressure: 0 },
+};
+
+describe('link-report on the wire', () => {
+  it('carries an early report’s queue, and leaves a regular report as it was', () => {
+    const early = { ...report, queue: { riseMs: 180.5, rateBytesPerSec: 24_000 } };
+    expect(decodeControl(encodeControl({ kind: 'link-report', report: early }))).toEqual({
+      kind: 'link-report',
+      report: early,
+    });
+    const regular = decodeControl(encodeControl({ kind: 'link-report', report }));
+    expect(regular).toEqual({ kind: 'link-report', report });
+    expect('queue' in (regular as { report: LinkReport }).report).toBe(false);
+  });
+
+  it('refuses a malformed queue with a MalformedFrameError naming it', () => {
+    for (const queue of [[1], [-1, 5], ['a', 5], { riseMs: 1, rateBytesPerSec: 2 }, [1, Number.NaN]]) {
+      const body = { ...report, lossRate: { public: 0.1, private: null }, queue };
+      const bytes = packValue([WIRE_VERSION, 3, body]);
+      expect(() => decodeControl(bytes)).toThrow(MalformedFrameError);
+      expect(() => decodeControl(bytes)).toThrow(/link-report queue is invalid/);
+    }
+  });
+});
