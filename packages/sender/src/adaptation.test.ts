@@ -551,20 +551,22 @@ describe('the default policy on early reports and drain pauses', () => {
 
   it('an early report of a queue building steps down at once to what the arrived rate fits, and pauses while it drains', () => {
     const p = warmPolicy('e');
-    // The path fell: 5 kB/s arrived while the ages rose 200 ms.
+    // The path fell: 7 kB/s arrived while the ages rose 200 ms.
     const d = p.decide({
       peerId: 'e',
       nowMs: 1200,
-      link: { ...steady, queue: { riseMs: 200, rateBytesPerSec: 5000 } },
+      link: { ...steady, queue: { riseMs: 200, rateBytesPerSec: 7000 } },
       stream: s,
     });
     expect(d.changed).toBe(true);
-    // 85% of 5 kB/s = 4.25 kB/s: only the base layer (3 kB/s + the private stream at the cheapest bits) fits.
+    // 85% of 7 kB/s = 5.95 kB/s: the base layer (3 kB/s) and the private stream at level 1 (1.5 kB/s) fit.
     expect(d.publicLayers).toBe(1);
-    expect(sendRate(d)).toBeLessThanOrEqual(4250);
-    expect(d.pauseMs).toBe(250); // the rise + 50 ms
+    expect(d.level).toBe(1);
+    expect(sendRate(d)).toBeLessThanOrEqual(5950);
+    // The rise, + what kept queueing at 18/7 of the path's rate for ~100 ms more (157 ms), + 50 ms.
+    expect(d.pauseMs).toBe(407);
     expect(d.reason).toMatch(
-      /queue building on the path: age \+200 ms at 40 kbit\/s: down 5 → \d, pause 250 ms/,
+      /queue building on the path: age \+200 ms at 56 kbit\/s: down 5 → 1, pause 407 ms/,
     );
     // The next regular figures cover the pause (little sent, little received): no goodput decision on them.
     const after = p.decide({
@@ -575,14 +577,25 @@ describe('the default policy on early reports and drain pauses', () => {
     });
     expect(after.level).toBe(d.level);
     expect(after.pauseMs).toBe(0);
-    // A second early report while the queue drains changes nothing.
+    // A second early report while the queue drains changes nothing (the pause ends at 1607, and samples sent
+    // before it may still arrive old for 300 ms).
     const again = p.decide({
       peerId: 'e',
-      nowMs: 1700,
+      nowMs: 1800,
       link: { ...steady, queue: { riseMs: 300, rateBytesPerSec: 4000 } },
       stream: s,
     });
     expect(again.changed).toBe(false);
+    // After that, one says the queue grows again: the step was not enough, down again (to the bottom here).
+    const regrow = p.decide({
+      peerId: 'e',
+      nowMs: 2100,
+      link: { ...steady, sentBytesPerSec: 4000, queue: { riseMs: 150, rateBytesPerSec: 2000 } },
+      stream: s,
+    });
+    expect(regrow.changed).toBe(true);
+    expect(regrow.level).toBe(0);
+    expect(regrow.pauseMs).toBeGreaterThan(0);
   });
 
   it('an early report is not the path when as much arrived as was sent, when the sender itself got slower, or during warm-up', () => {

@@ -405,8 +405,11 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     const senderRise = ctx.senderDelayRiseMs ?? 0;
     const pathRise = q.riseMs - senderRise;
     const hold = () => (s.last = makeDecision(s, false, `hold level ${s.level}`));
+    // While the queue of the last step drains, ages fall and no early report comes; one that comes once the
+    // pause has ended and its last samples arrived says the queue grows again: the step was not enough.
+    const regrowing = draining && s.pauseEndMs !== undefined && nowMs >= s.pauseEndMs + EARLY_AFTER_PAUSE_MS;
     if (
-      draining ||
+      (draining && !regrowing) ||
       !warm ||
       pathRise < ageRiseMs ||
       !(link.sentBytesPerSec > 0 && q.rateBytesPerSec < queueRateRatio * link.sentBytesPerSec)
@@ -414,12 +417,12 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       return hold();
     const from = s.level;
     const now = estimate(from, from, ctx);
-    const pace = now > 0 ? Math.max(0.1, Math.min(1, link.sentBytesPerSec / now)) : 1;
     let target = from - 1;
     while (target > 0 && now > 0 && estimate(target, from, ctx) >= 0.99 * now) target--;
+    // Fitted at the nominal rates (a sender slowed by its host now may not be in a second), to the rate that
+    // arrived (which can include samples from before the path narrowed: an upper bound).
     let fit = 0;
-    for (let l = 0; l <= from; l++)
-      if (estimate(l, from, ctx) * pace <= q.rateBytesPerSec * fitFraction) fit = l;
+    for (let l = 0; l <= from; l++) if (estimate(l, from, ctx) <= q.rateBytesPerSec * fitFraction) fit = l;
     target = Math.max(0, Math.min(target, fit));
     if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
       s.holdMs.set(from, Math.min(maxUpHoldMs, 2 * (s.holdMs.get(from) ?? upHoldMs)));
@@ -428,7 +431,11 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     s.probe = undefined;
     s.cleanSinceMs = nowMs;
     if (target >= from) return hold();
-    const pauseMs = Math.min(maxPauseMs, pathRise + pausePadMs);
+    // The queue kept growing after the report left: the sender sent at its old rate until now, and what the link
+    // and SCTP already hold still goes. At S sent into a path of C, the queue's delay grows by (S / C − 1) per ms:
+    // count ~100 ms of that (the report's way back, the sender's queues).
+    const growth = Math.max(0, link.sentBytesPerSec / q.rateBytesPerSec - 1) * PAUSE_GROWTH_MS;
+    const pauseMs = Math.round(Math.min(maxPauseMs, pathRise + growth + pausePadMs));
     s.pauseEndMs = nowMs + pauseMs;
     s.level = target;
     s.downAtMs = nowMs;
@@ -679,6 +686,11 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     },
   };
 }
+
+/** How long a queue keeps growing after an early report left the receiver, for its pause, ms (see `early`). */
+const PAUSE_GROWTH_MS = 100;
+/** After a pause, samples sent before it may still arrive aged this long; an early report after that is news, ms. */
+const EARLY_AFTER_PAUSE_MS = 300;
 
 function cost(l: AdaptationLevel): number {
   return l.rateSymbols * l.bits;
