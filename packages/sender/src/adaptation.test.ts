@@ -590,7 +590,7 @@ describe('the default policy on early reports and drain pauses', () => {
     const regrow = p.decide({
       peerId: 'e',
       nowMs: 2100,
-      link: { ...steady, sentBytesPerSec: 4000, queue: { riseMs: 150, rateBytesPerSec: 2000 } },
+      link: { ...steady, sentBytesPerSec: 9000, queue: { riseMs: 150, rateBytesPerSec: 3000 } },
       stream: s,
     });
     expect(regrow.changed).toBe(true);
@@ -610,6 +610,18 @@ describe('the default policy on early reports and drain pauses', () => {
     ).toBe(false);
     // Without that, the same report acts.
     expect(p.decide({ peerId: 'h', nowMs: 1600, link: fell, stream: s }).changed).toBe(true);
+    // A stream of a few kbit/s (small private samples) fills no queue: its deficit is the figures' noise.
+    const tiny = createDefaultAdaptationPolicy({ warmupMs: 0 });
+    const small = { ...steady, sentBytesPerSec: 2000, goodputBytesPerSec: 2000 };
+    tiny.decide({ peerId: 't', nowMs: 0, link: small, stream: s });
+    expect(
+      tiny.decide({
+        peerId: 't',
+        nowMs: 500,
+        link: { ...small, queue: { riseMs: 300, rateBytesPerSec: 500 } },
+        stream: s,
+      }).changed,
+    ).toBe(false);
     // During warm-up (connection set-up fills queues too): nothing.
     const w = createDefaultAdaptationPolicy({ warmupMs: 3000 });
     w.decide({ peerId: 'w', nowMs: 0, link: steady, stream: s });

@@ -412,7 +412,9 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       (draining && !regrowing) ||
       !warm ||
       pathRise < ageRiseMs ||
-      !(link.sentBytesPerSec > 0 && q.rateBytesPerSec < queueRateRatio * link.sentBytesPerSec)
+      !(link.sentBytesPerSec > 0 && q.rateBytesPerSec < queueRateRatio * link.sentBytesPerSec) ||
+      // A deficit of a few kbit/s (a private stream of small samples, the rate figures' noise) fills no queue.
+      link.sentBytesPerSec - q.rateBytesPerSec <= goodputMinDeficit
     )
       return hold();
     const from = s.level;
@@ -643,7 +645,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
               ? ((sent - goodput) / goodput) * figuresIntervalMs
               : 0;
           const queued = Math.max(ageRise, excessMs) - (ctx.senderDelayRiseMs ?? 0);
-          if (queued >= ageRiseMs / 2) {
+          // Only where this receiver's own stream can fill a queue: not a few kbit/s of private samples.
+          if (queued >= ageRiseMs / 2 && link.sentBytesPerSec > goodputMinDeficit) {
             pauseMs = Math.min(maxPauseMs, queued + pausePadMs);
             s.pauseEndMs = nowMs + pauseMs;
           }
