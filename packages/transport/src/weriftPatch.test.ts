@@ -255,16 +255,19 @@ describe('werift patch', () => {
     for (const b of r.buffered) expect(b.bufferedAmount).toBeGreaterThanOrEqual(b.queuedBytes);
     expect(r.dropped).toBe(0);
     expect(r.latenciesMs.length).toBe(200);
-    // 200 KB at ~80 KB/s: the last messages waited ~1.5 s (measured p95 1.7 s on an idle host).
-    expect(r.latenciesMs[Math.floor(0.95 * r.latenciesMs.length)]).toBeGreaterThan(800);
+    // 200 KB at ~80 KB/s: the last messages waited ~1.5 s (measured p95 1.7 s on an idle host, 707 ms once at load
+    // ~8, where the sender's own turns come slower). Asserted: above 600 ms, beyond anything the cap lets through
+    // (the next test: < 500 ms).
+    expect(r.latenciesMs[Math.floor(0.95 * r.latenciesMs.length)]).toBeGreaterThan(600);
     expect(r.control).toEqual([...Array(20).keys()]);
     expect(r.allAcked).toBe(true);
   }, 30_000);
 
   it('drops unreliable messages that waited over unreliableMaxQueueMs in the SCTP send queue, never reliable ones, with no TSN left unacknowledged', async () => {
     const r = await constrainedBurst(150);
-    // Measured: ~120 of 200 dropped, the rest at ≤ 150 ms of queue + 50 ms of wire (p95 ~200 ms).
-    expect(r.dropped).toBeGreaterThan(50);
+    // Measured: ~120 of 200 dropped on an idle host (45 once at load ~8), the rest at ≤ 150 ms of queue + 50 ms
+    // of wire (p95 ~200 ms).
+    expect(r.dropped).toBeGreaterThan(25);
     // Nothing else was lost: each public message was delivered or dropped unsent.
     expect(r.latenciesMs.length + r.dropped).toBe(200);
     // Margin over 150 + 50 ms: the time between two transmissions from the queue (one round trip, ~100 ms)
