@@ -158,8 +158,15 @@ describe.skipIf(skip !== undefined)('the public stream through Janus', () => {
     expect(rl.filter((x) => x.seq > since).length).toBeGreaterThan(10);
     const last = s[s.length - 1]!.relay!;
     expect(last.state).toBe('up');
-    // One publish per layer of each encoded sample (progressive layers: 2 here), whatever the receivers.
-    expect(last.samples / s[s.length - 1]!.samples).toBeLessThan(2.5);
+    // One publish per layer of each encoded sample, whatever the receivers: handed layer samples per sample at most
+    // the layer count the reconstruct receiver was told to subscribe to (3 with the default bounds; the test said
+    // "2 here" and compared with a fixed 2.5, which a quiet host, connecting every receiver quickly, exceeds:
+    // 2.51 in CI). Publishing per receiver would multiply it.
+    const n = Math.max(
+      ...[...recon.stderr().matchAll(/relay layers from=\d+ to=(\d+)/g)].map((m) => Number(m[1])),
+    );
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect((last.samples + last.droppedNotUp) / s[s.length - 1]!.samples).toBeLessThan(n + 0.5);
 
     // The relay adds nothing: results equal the local decode of the same scene.
     for (const x of cl.slice(-5)) expect(x.result).toBe(await local(x.seq, 'caption'));
