@@ -36,15 +36,29 @@ const until = async (cond: () => boolean, timeoutMs: number) => {
   while (!cond() && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
 };
 
-const pairOf = (
+const pairOf = async (
   offerer: Backend,
   answerer: Backend,
   options: Parameters<typeof createLoopbackLinkPair>[0] = {},
-) =>
-  createLoopbackLinkPair({
-    ...options,
-    createPeerConnection: (side, o) => FACTORIES[side === 'offerer' ? offerer : answerer](o),
-  });
+): Promise<LoopbackLinkPair> => {
+  const create = () =>
+    createLoopbackLinkPair({
+      ...options,
+      createPeerConnection: (side, o) => FACTORIES[side === 'offerer' ? offerer : answerer](o),
+    });
+  try {
+    return await create();
+  } catch (err) {
+    // libdatachannel now and then refuses the answer of a loopback pair set up while the whole suite runs in
+    // parallel ("Got a remote candidate without ICE transport", 2 of 3 CI runs on 2026-11-29 evening, never
+    // alone in 5 runs): a set-up race in the library, not what these tests are about. The CLIs retry a failed
+    // link on their own; so does this helper, once, and says so.
+    const cause = String((err as { cause?: unknown }).cause ?? '');
+    if (!cause.includes('without ICE transport')) throw err;
+    console.warn(`backends: pair set-up refused by libdatachannel (${cause}); retrying once`);
+    return create();
+  }
+};
 
 let pair: LoopbackLinkPair | undefined;
 afterEach(async () => {
