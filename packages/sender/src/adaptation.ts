@@ -353,6 +353,27 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     return publicBytes + priv;
   };
 
+  /** The highest level up to `upTo` whose estimated rate × `pace` fits `budget` bytes/s; 0 if none. */
+  const fitLevel = (upTo: number, from: number, ctx: AdaptationContext, budget: number, pace = 1) => {
+    let fit = 0;
+    for (let l = 0; l <= upTo; l++) if (estimate(l, from, ctx) * pace <= budget) fit = l;
+    return fit;
+  };
+
+  /**
+   * One level down that this receiver would feel, from `from` whose rate is `now`: levels that differ only in the
+   * private stream's bits cost a public-only receiver the same (levels 2 and 3 both take two public layers).
+   */
+  const feltStepDown = (from: number, now: number, ctx: AdaptationContext) => {
+    let target = from - 1;
+    while (target > 0 && now > 0 && estimate(target, from, ctx) >= 0.99 * now) target--;
+    return target;
+  };
+
+  /** A probe up to `level` failed: double the hold before the next probe of it (up to `maxUpHoldMs`). */
+  const backOff = (s: PeerState, level: number) =>
+    s.holdMs.set(level, Math.min(maxUpHoldMs, 2 * (s.holdMs.get(level) ?? upHoldMs)));
+
   const snapLoss = (current: number, ewma: number): number => {
     // Hysteresis: leave the current grid point only when the smoothed loss is past the midpoint to a
     // neighbour by a quarter of the gap, so noise around a midpoint does not flip it.
@@ -420,16 +441,12 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     )
       return hold();
     const from = s.level;
-    const now = estimate(from, from, ctx);
-    let target = from - 1;
-    while (target > 0 && now > 0 && estimate(target, from, ctx) >= 0.99 * now) target--;
     // Fitted at the nominal rates (a sender slowed by its host now may not be in a second), to the rate that
     // arrived (which can include samples from before the path narrowed: an upper bound).
-    let fit = 0;
-    for (let l = 0; l <= from; l++) if (estimate(l, from, ctx) <= q.rateBytesPerSec * fitFraction) fit = l;
-    target = Math.max(0, Math.min(target, fit));
+    const fit = fitLevel(from, from, ctx, q.rateBytesPerSec * fitFraction);
+    let target = Math.max(0, Math.min(feltStepDown(from, estimate(from, from, ctx), ctx), fit));
     if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
-      s.holdMs.set(from, Math.min(maxUpHoldMs, 2 * (s.holdMs.get(from) ?? upHoldMs)));
+      backOff(s, from);
       target = Math.min(target, s.probe.from);
     }
     s.probe = undefined;
@@ -597,17 +614,15 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         goodput !== undefined &&
         goodput > 0 &&
         s.level > 0 &&
-        goodput < estimate(s.level, s.level, ctx) * pace * goodputRatio;
+        goodput < nominal * pace * goodputRatio;
       if (signals.length > 0 && draining && !shortOfLevel) {
         // The queue built before the last step down is still draining: neither step again nor probe.
         s.cleanSinceMs = nowMs;
       } else if (shortOfLevel) {
         s.cleanSinceMs = nowMs;
-        const budget = goodput * fitFraction;
-        let fit = 0;
-        for (let l = 0; l < s.level; l++) if (estimate(l, s.level, ctx) * pace <= budget) fit = l;
+        const fit = fitLevel(s.level - 1, s.level, ctx, goodput * fitFraction, pace);
         reasons.unshift(
-          `goodput ${fmtRate(goodput)} < level ${s.level}'s ${fmtRate(estimate(s.level, s.level, ctx) * pace)}: down ${s.level} → ${fit}`,
+          `goodput ${fmtRate(goodput)} < level ${s.level}'s ${fmtRate(nominal * pace)}: down ${s.level} → ${fit}`,
         );
         s.level = fit;
         s.downAtMs = nowMs;
@@ -615,21 +630,12 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         s.probe = undefined;
       } else if (signals.length > 0) {
         s.cleanSinceMs = nowMs;
-        // At least one level down that this receiver would feel: levels that differ only in the private stream's
-        // bits cost a public-only receiver the same (levels 2 and 3 both take two public layers).
-        const now = estimate(s.level, s.level, ctx);
-        let target = s.level - 1;
-        while (target > 0 && now > 0 && estimate(target, s.level, ctx) >= 0.99 * now) target--;
-        if ((capacityShown || strong.length > 0) && goodput !== undefined && goodput > 0 && !pauseAffected) {
-          const budget = goodput * fitFraction;
-          let fit = 0;
-          for (let l = 0; l <= s.level; l++) if (estimate(l, s.level, ctx) * pace <= budget) fit = l;
-          target = Math.min(target, fit);
-        }
+        let target = feltStepDown(s.level, nominal, ctx);
+        if ((capacityShown || strong.length > 0) && goodput !== undefined && goodput > 0 && !pauseAffected)
+          target = Math.min(target, fitLevel(s.level, s.level, ctx, goodput * fitFraction, pace));
         if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
           // The probe failed: back off before trying that level again.
-          const failed = s.level;
-          s.holdMs.set(failed, Math.min(maxUpHoldMs, 2 * (s.holdMs.get(failed) ?? upHoldMs)));
+          backOff(s, s.level);
           // The level it came from was fine, and a goodput measured while probing says nothing more — unless it
           // collapsed: then the path itself fell (a drop during the probe) and the goodput fit stands.
           target = goodputCollapsed ? Math.min(s.probe.from, target) : s.probe.from;
