@@ -280,8 +280,7 @@ export class QueueTrend {
       return undefined;
     // The rate: what arrived from the last sample before the queue (age still near the base) to this one, i.e.
     // every sample from there but this one. Earlier samples of the run crossed the path before it narrowed.
-    let start = run.findIndex((x) => x.ageMs > base + this.#minRiseMs / 4);
-    start = Math.max(0, start - 1);
+    let start = Math.max(0, run.indexOf(queued[0]!) - 1);
     if (arrivalMs - run[start]!.atMs < this.#minSpanMs) start = 0;
     let bytesIn = 0;
     for (let i = start; i < run.length - 1; i++) bytesIn += run[i]!.bytes;
