@@ -14,8 +14,8 @@ def instr_ids(V, task, queries):
 
 
 def text_ids(V, texts, pad_to=None):
-    """Words, then <eos>, padded with <pad> to the longest in the batch (or pad_to)."""
-    rows = [V["text"].encode(split(t), pad=False) for t in texts]
+    """Tokens (words, or word pieces), then <eos>, padded with <pad> to the longest in the batch (or pad_to)."""
+    rows = [V["text"].encode(V["text"].tokenize(split(t)), pad=False) for t in texts]
     L = pad_to or max(map(len, rows))
     return torch.tensor([r + [PAD] * (L - len(r)) for r in rows])
 
@@ -53,8 +53,8 @@ def evaluate(model, tests: dict, V, chan: dict, seed=1234, bs=256) -> dict:
             res[task] = {"psnr": psnr(out, batch["image"]), "ssim": ssim(out, batch["image"])}
             continue
         if task == "transmit":
-            hyp = [V["text"].decode(o.argmax(-1)) for out in outs for o in out]
-            ref_unk = [V["text"].decode(r) for r in batch["ids"]]
+            hyp = [V["text"].detokenize(V["text"].decode(o.argmax(-1))) for out in outs for o in out]
+            ref_unk = [V["text"].detokenize(V["text"].decode(r)) for r in batch["ids"]]
             ref = [split(t) for t in raw["text"]]
             res[task] = {"bleu1": bleu(hyp, ref, 1), "bleu4": bleu(hyp, ref, 4),
                          "bleu1_invocab": bleu(hyp, ref_unk, 1), "bleu4_invocab": bleu(hyp, ref_unk, 4)}

@@ -48,10 +48,13 @@ def pipeline_cases(model, tok, V) -> dict:
         cases.append({"kind": "fashion-mnist-t10k", "index": i, "task": "classify", "instr": ins[0].tolist(),
                       "outputIds": out.tolist(), "output": " ".join(V["output"].decode(out)),
                       "groundTruth": LABELS[int(fm["label"][i])]})
-    for sent in ["The quick brown fox jumps over the lazy dog.", "Don't panic!"]:
+    # the last one has words a word-level vocabulary lacks and a word-piece one spells in pieces
+    for sent in ["The quick brown fox jumps over the lazy dog.", "Don't panic!",
+                 "Zygomorphic quasars unfurl xylophones, 1729 times."]:
         ids = text_ids(V, [sent])
         lg = model.text_decoder(chan(model.public_encoder(model.text_encoder(ids))))[0]
         out = lg.argmax(-1)
-        cases.append({"maxLogits": lg.max(-1).values.tolist(),"kind": "text", "task": "transmit", "text": sent, "words": split(sent), "ids": ids[0].tolist(),
-                      "outputIds": out.tolist(), "output": " ".join(V["text"].decode(out))})
+        cases.append({"maxLogits": lg.max(-1).values.tolist(), "kind": "text", "task": "transmit", "text": sent,
+                      "words": split(sent), "tokens": V["text"].tokenize(split(sent)), "ids": ids[0].tolist(),
+                      "outputIds": out.tolist(), "output": " ".join(V["text"].detokenize(V["text"].decode(out)))})
     return {"channel": "noiseless: state [40, 0], mask all ones, no quantiser", "cases": cases}

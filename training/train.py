@@ -37,6 +37,27 @@ def object_targets(captions, P):
     return col, shp
 
 
+def remap_text(sd: dict, old: list[str], new: list[str], fresh: dict) -> dict:
+    """A state dict for another text vocabulary: the text stages' per-token rows (embedding, output head) of
+    tokens in both vocabularies are copied, and position rows up to the shorter length; the rest keep `fresh`'s
+    initial values."""
+    sd = dict(sd)
+    index = {w: i for i, w in enumerate(old)}
+    pairs = [(j, index[w]) for j, w in enumerate(new) if w in index]
+    dst, src = torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs])
+    for k in ("stages.text_encoder.emb.weight", "stages.text_decoder.head.weight", "stages.text_decoder.head.bias"):
+        t = fresh[k].clone()
+        t[dst] = sd[k][src]
+        sd[k] = t
+    k = "stages.text_encoder.pos.weight"
+    t = fresh[k].clone()
+    n = min(t.shape[0], sd[k].shape[0])
+    t[:n] = sd[k][:n]
+    sd[k] = t
+    print(f"text vocabulary {len(old)} -> {len(new)} tokens: {len(pairs)} rows copied", flush=True)
+    return sd
+
+
 def load_tests(tasks, V, n):
     tests = {}
     for t in tasks:
@@ -75,6 +96,9 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=200, help="linear lr warm-up steps")
     ap.add_argument("--private-rate-min", type=int, default=1, help="private stream: random rate U{min..C} ...")
     ap.add_argument("--private-full-p", type=float, default=0.5, help="... unless full rate (this probability)")
+    ap.add_argument("--text-pieces", type=int, default=0,
+                    help="text vocabulary of this many word pieces (0: the 4000-word vocabulary); with --init from a "
+                         "checkpoint with another text vocabulary, rows of tokens both have are copied, the rest start fresh")
     ap.add_argument("--test-frac", type=float, default=1.0, help="shrink the periodic held-out check (smoke)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -90,14 +114,17 @@ def main(argv=None):
     print(json.dumps({"cmd": " ".join(sys.argv), "seed": a.seed, "args": vars(a)}), flush=True)
 
     fort = build("data", "transmit")
-    tok = data.build_tokenizer(fort)
+    tok = data.build_tokenizer(fort, pieces=a.text_pieces)
     V = vocabs(tok)
     srcs = {t: (fort if t == "transmit" else build("data", t, n_train=a.photos) if t == "reconstruct" else build("data", t))
             for t in tasks}
     scene_src = build("data", "caption")
     model = M4SC(tok, projector=a.projector, private_coder=a.private_coder)
     if a.init:
-        sd = torch.load(a.init)["model"]
+        ck = torch.load(a.init)
+        sd = ck["model"]
+        if ck["tok"]["text"] != tok["text"]:
+            sd = remap_text(sd, ck["tok"]["text"]["vocab"], tok["text"]["vocab"], model.state_dict())
         if a.private_coder and a.private_coder_init == "fresh":
             sd.update({k: v for k, v in model.state_dict().items() if k.startswith("stages.private_channel_")})
         elif a.private_coder and not any(k.startswith("stages.private_channel_") for k in sd):

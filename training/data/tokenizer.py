@@ -1,22 +1,67 @@
 """Tokenizer shared with TypeScript (docs/BUNDLE.md): lower-case, regex words-and-punct, ids = vocab
-positions, <pad>=0 <bos>=1 <eos>=2 <unk>=3."""
+positions, <pad>=0 <bos>=1 <eos>=2 <unk>=3. A vocabulary with `pieces` ("wordpiece") cuts each word into its
+longest vocabulary prefix, then the longest `##`-prefixed continuation, and so on (greedy longest match, as
+BERT's WordPiece); a word it cannot cut (a character outside the vocabulary) is one <unk>."""
 
 import re
 
 WORD_RE = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
+CONT = "##"  # prefix of a word piece that continues the word before it
 
 
 def split(text: str) -> list[str]:
     return WORD_RE.findall(text.lower())
 
 
+def word_pieces(word: str, index) -> list[str] | None:
+    """Greedy longest match: `word` as vocabulary pieces (continuations prefixed ##), or None if it cannot be cut."""
+    out, s = [], 0
+    while s < len(word):
+        for e in range(len(word), s, -1):
+            p = word[s:e] if s == 0 else CONT + word[s:e]
+            if p in index:
+                out.append(p)
+                s = e
+                break
+        else:
+            return None
+    return out
+
+
+def join_pieces(tokens: list[str]) -> list[str]:
+    """Word pieces -> words: a `##` piece continues the word before it (or starts one when there is none)."""
+    words = []
+    for t in tokens:
+        if t.startswith(CONT) and len(t) > len(CONT):
+            if words:
+                words[-1] += t[len(CONT):]
+            else:
+                words.append(t[len(CONT):])
+        else:
+            words.append(t)
+    return words
+
+
 class Vocab:
-    def __init__(self, words: list[str], max_len: int):
+    def __init__(self, words: list[str], max_len: int, pieces: bool = False):
         self.words = list(SPECIALS) + [w for w in words if w not in SPECIALS]
         self.index = {w: i for i, w in enumerate(self.words)}
         self.max_len = max_len
+        self.pieces = pieces
+
+    def tokenize(self, words: list[str]) -> list[str]:
+        """Words -> tokens: the words themselves, or their pieces (a word that cannot be cut stays one token)."""
+        if not self.pieces:
+            return list(words)
+        out = []
+        for w in words:
+            out += word_pieces(w, self.index) or [w]
+        return out
+
+    def detokenize(self, tokens: list[str]) -> list[str]:
+        return join_pieces(tokens) if self.pieces else list(tokens)
 
     def __len__(self):
         return len(self.words)

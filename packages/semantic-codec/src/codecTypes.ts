@@ -58,6 +58,8 @@ export interface ChannelState {
 export interface TextResult {
   readonly text: string;
   readonly words: readonly string[];
+  /** The tokens before word pieces are joined (= `words` for a word-level vocabulary); literals index these. */
+  readonly tokens: readonly string[];
   /** Argmax ids, all positions (before cutting at `<eos>`). */
   readonly ids: readonly number[];
 }

@@ -118,9 +118,14 @@ export type { EncodeTextOptions, Tokenizer, Vocab } from './tokenizer.js';
 export {
   applyLiterals,
   createTokenizer,
+  DEFAULT_CONTINUATION,
   decodeIds,
   encodeText,
+  joinPieces,
   joinWords,
   splitWords,
   textLiterals,
+  textTokens,
+  vocabularyWords,
+  wordPieces,
 } from './tokenizer.js';

@@ -14,7 +14,7 @@ import type { RgbImage } from './image.js';
 import { encodeInstruction } from './instruction.js';
 import { mse } from './metrics.js';
 import { createOperatingPoint } from './operatingPoint.js';
-import { encodeText, splitWords } from './tokenizer.js';
+import { encodeText, splitWords, textTokens } from './tokenizer.js';
 
 const BUNDLE =
   process.env.M4SC_BUNDLE_DIR ?? fileURLToPath(new URL('../../../models/default', import.meta.url));
@@ -31,6 +31,7 @@ interface Case {
   text?: string;
   words?: string[];
   ids?: number[];
+  tokens?: string[];
 }
 
 let codec: SemanticCodec;
@@ -86,6 +87,7 @@ describe('pipeline reference cases (ONNX in TypeScript vs PyTorch)', () => {
   it('builds the same text ids and words', () => {
     for (const c of cases.filter((c) => c.kind === 'text')) {
       expect(splitWords(c.text!)).toEqual(c.words);
+      if (c.tokens) expect(textTokens(codec.tokenizer, c.text!)).toEqual(c.tokens);
       expect(Array.from(encodeText(codec.tokenizer, c.text!), Number)).toEqual(c.ids);
     }
   });

@@ -246,7 +246,7 @@ export async function decodeSample(codec: SemanticCodec, input: DecodeSampleInpu
     const tokens = await codec.channelDecode(received, state, 'public');
     const [text] = await codec.decodeText(tokens);
     if (received.literals.length === 0) return { kind: 'text', text: text!, received };
-    const { words, text: restored } = applyLiterals(text!.words, received.literals);
+    const { words, text: restored } = applyLiterals(codec.tokenizer.text, text!.tokens, received.literals);
     return { kind: 'text', text: { ...text!, words, text: restored }, received };
   }
   throw new UnsupportedError(`unsupported modality '${String((input as { modality: unknown }).modality)}'`);

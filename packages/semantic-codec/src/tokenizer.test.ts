@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { UnsupportedError } from './errors.js';
 import { encodeInstruction, instructionKey, parseInstruction } from './instruction.js';
-import { createTokenizer, decodeIds, encodeText, splitWords } from './tokenizer.js';
+import {
+  applyLiterals,
+  createTokenizer,
+  decodeIds,
+  encodeText,
+  splitWords,
+  textLiterals,
+  textTokens,
+  vocabularyWords,
+  wordPieces,
+} from './tokenizer.js';
 
 const specials = ['<pad>', '<bos>', '<eos>', '<unk>'];
 const json = {
@@ -69,6 +79,7 @@ describe('tokenizer', () => {
 
   it('decodes up to <eos> or <pad>, skipping <bos>, without a space before punctuation', () => {
     expect(decodeIds(tok.output, [1, 4, 5, 6, 2, 4])).toEqual({
+      tokens: ['red', 'circle', '.'],
       words: ['red', 'circle', '.'],
       text: 'red circle.',
     });
@@ -105,5 +116,72 @@ describe('instruction template', () => {
 
   it('refuses to encode a task whose token the vocabulary lacks', () => {
     expect(() => encodeInstruction(tok, parseInstruction({ task: 'caption' }))).toThrow(UnsupportedError);
+  });
+});
+
+describe('word pieces', () => {
+  const pieces = createTokenizer({
+    ...json,
+    text: {
+      vocab: [
+        ...specials,
+        'un',
+        'under',
+        'stand',
+        '##stand',
+        '##ing',
+        '##s',
+        's',
+        't',
+        '##t',
+        '##a',
+        '##n',
+        '##d',
+        '.',
+      ],
+      maxLen: 8,
+      lowercase: true,
+      split: 'words-and-punct',
+      pieces: 'wordpiece',
+      continuation: '##',
+    },
+  });
+
+  it('cuts a word by greedy longest match, and refuses one with a character the vocabulary lacks', () => {
+    expect(wordPieces(pieces.text, 'understanding')).toEqual(['under', '##stand', '##ing']);
+    expect(wordPieces(pieces.text, 'stands')).toEqual(['stand', '##s']);
+    expect(wordPieces(pieces.text, 'stant')).toEqual(['s', '##t', '##a', '##n', '##t']);
+    expect(wordPieces(pieces.text, 'unx')).toBeNull();
+    expect(wordPieces(tok.text, 'hello')).toEqual(['hello']);
+    expect(wordPieces(tok.text, 'planet')).toBeNull();
+  });
+
+  it('encodes pieces, a word it cannot spell as one <unk>, and counts tokens against maxLen', () => {
+    expect(textTokens(pieces, 'Understanding unx.')).toEqual(['under', '##stand', '##ing', 'unx', '.']);
+    expect(Array.from(encodeText(pieces, 'Understanding unx.'))).toEqual([5n, 7n, 8n, 3n, 16n, 2n]);
+    // 2 words but 8 tokens: more than maxLen − 1 = 7
+    expect(() => encodeText(pieces, 'stant stant')).toThrow(/10 tokens; the bundle takes at most 7/);
+    expect(textTokens(pieces, 'stant stant', { truncate: true })).toHaveLength(7);
+  });
+
+  it('joins pieces into words when decoding; a leading continuation starts a word', () => {
+    expect(decodeIds(pieces.text, [5, 7, 8, 16, 2])).toEqual({
+      tokens: ['under', '##stand', '##ing', '.'],
+      words: ['understanding', '.'],
+      text: 'understanding.',
+    });
+    expect(decodeIds(pieces.text, [9, 4]).words).toEqual(['s', 'un']);
+  });
+
+  it('sends a word it cannot spell as a literal at its token position, and puts it back before joining', () => {
+    const lits = textLiterals(pieces, 'understanding unx stands');
+    expect(lits).toEqual([{ t: 3, word: 'unx' }]);
+    const decoded = decodeIds(pieces.text, [5, 7, 8, 3, 6, 9, 2]);
+    expect(decoded.words).toEqual(['understanding', '<unk>', 'stands']);
+    expect(applyLiterals(pieces.text, decoded.tokens, lits)).toEqual({
+      words: ['understanding', 'unx', 'stands'],
+      text: 'understanding unx stands',
+    });
+    expect(vocabularyWords(pieces, 'understanding unx stands')).toEqual(['understanding', '<unk>', 'stands']);
   });
 });

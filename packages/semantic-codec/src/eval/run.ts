@@ -9,7 +9,7 @@ import type { SemanticCodec } from '../codecTypes.js';
 import { DEFAULT_MAX_PACKET_BYTES } from '../defaults.js';
 import type { Task } from '../instruction.js';
 import type { OperatingPoint } from '../operatingPoint.js';
-import { splitWords } from '../tokenizer.js';
+import { splitWords, textTokens } from '../tokenizer.js';
 import { FASHION_LABELS, fashionTest } from './fashion.js';
 import { heldOutSentences } from './fortunes.js';
 import type { EvalOptions, EvalPlan } from './options.js';
@@ -32,6 +32,16 @@ import {
   vocabularyCeiling,
 } from './suites.js';
 import { measureTiming, type TimingResult } from './timing.js';
+
+/** Whether a sentence goes whole: at most the bundle's `text.maxLen − 1` tokens (textTokens refuses more). */
+function fitsText(codec: SemanticCodec, s: string): boolean {
+  try {
+    textTokens(codec.tokenizer, s);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Side of the reconstruction crops (training's photo size). */
 export const IMAGE_SIZE = 32;
@@ -155,8 +165,7 @@ async function buildSuite(
     };
   }
   // Sentences longer than the bundle's text length cannot be sent whole (training's filter keeps ≤ 31 words).
-  const room = codec.tokenizer.text.maxLen - 1;
-  const all = data.sentences!.filter((s) => splitWords(s).length <= room);
+  const all = data.sentences!.filter((s) => fitsText(codec, s));
   const idx = spread(all.length, n);
   const sentences = idx.map((i) => all[i]!);
   return {
@@ -274,8 +283,7 @@ export async function runEvaluation(
       mutable.classify64 = { rateSymbols: rate, symbols: rate * T, m };
     }
     if (task === 'transmit') {
-      const room = codec.tokenizer.text.maxLen - 1;
-      const all = data.sentences!.filter((s) => splitWords(s).length <= room);
+      const all = data.sentences!.filter((s) => fitsText(codec, s));
       mutable.transmitCeiling = vocabularyCeiling(
         codec,
         spread(all.length, plan.samples.transmit).map((i) => all[i]!),

@@ -10,7 +10,7 @@ import { corpusBleu, psnr, ssim } from '../metrics.js';
 import type { TextLiteral } from '../packet.js';
 import { encodeLiterals } from '../packet.js';
 import { createRng } from '../rng.js';
-import { applyLiterals, splitWords, textLiterals } from '../tokenizer.js';
+import { applyLiterals, splitWords, textLiterals, textTokens, vocabularyWords } from '../tokenizer.js';
 import {
   BASELINE_MTU_BYTES,
   ClassicalImage,
@@ -202,7 +202,7 @@ export async function transmitSuite(codec: SemanticCodec, sentences: readonly st
   const room = codec.tokenizer.text.maxLen - 1;
   const groups = new Map<number, number[]>();
   sentences.forEach((s, i) => {
-    const T = Math.min(splitWords(s).length, room) + 1;
+    const T = textTokens(codec.tokenizer, s, { truncate: true }).length + 1;
     groups.set(T, [...(groups.get(T) ?? []), i]);
   });
   const encoded: { idx: number[]; tokens: Tokens }[] = [];
@@ -219,7 +219,7 @@ export async function transmitSuite(codec: SemanticCodec, sentences: readonly st
   const literals = sentences.map((s) => textLiterals(codec.tokenizer, s, { truncate: true }));
   const literalBytes = literals.map((l) => (l.length ? encodeLiterals(l, room + 1).length : 0));
   const vocab = codec.tokenizer.text;
-  const refsUnk = refs.map((r) => r.slice(0, room).map((w) => (vocab.has(w) ? w : '<unk>')));
+  const refsUnk = sentences.map((s) => vocabularyWords(codec.tokenizer, s));
   const C = codec.manifest.dims.C;
   const tokensOf = sentences.map(() => 0);
   for (const g of encoded) for (const i of g.idx) tokensOf[i] = g.tokens.T;
@@ -229,6 +229,7 @@ export async function transmitSuite(codec: SemanticCodec, sentences: readonly st
     symbolsPerSample: mean(tokensOf) * C,
     async evaluate(condition, seed) {
       const hyps: (readonly string[])[] = sentences.map(() => []);
+      const hypTokens: (readonly string[])[] = sentences.map(() => []);
       const hypsLit: (readonly string[])[] = sentences.map(() => []);
       const bytes: number[] = [];
       const bytesLit: number[] = [];
@@ -243,7 +244,8 @@ export async function transmitSuite(codec: SemanticCodec, sentences: readonly st
           const n = Math.min(128, out.batch - s);
           const res = await codec.decodeText(sliceTokens(out, s, n));
           res.forEach((r, j) => {
-            into[idx[s + j]!] = lit ? applyLiterals(r.words, lit(s + j)).words : r.words;
+            into[idx[s + j]!] = lit ? applyLiterals(vocab, r.tokens, lit(s + j)).words : r.words;
+            if (!lit) hypTokens[idx[s + j]!] = r.tokens;
           });
         }
       };
@@ -255,7 +257,7 @@ export async function transmitSuite(codec: SemanticCodec, sentences: readonly st
         bytes.push(...stats.bytes);
         if (condition.path === 'symbols') {
           // The literals go over a digital side channel at capacity (its cost: `literal.overhead`).
-          for (const i of idx) hypsLit[i] = applyLiterals(hyps[i]!, literals[i]!).words;
+          for (const i of idx) hypsLit[i] = applyLiterals(vocab, hypTokens[i]!, literals[i]!).words;
         } else {
           // Over packets they ride in every packet of the sentence: the real bytes, lost only with them all.
           const withLit = await transmit(
@@ -337,9 +339,8 @@ export function vocabularyCeiling(
   codec: SemanticCodec,
   sentences: readonly string[],
 ): { bleu1: number; bleu4: number } {
-  const v = codec.tokenizer.text;
   const refs = sentences.map((s) => splitWords(s));
-  const hyps = refs.map((r) => r.slice(0, v.maxLen - 1).map((w) => (v.has(w) ? w : '<unk>')));
+  const hyps = sentences.map((s) => vocabularyWords(codec.tokenizer, s));
   const b = (order: number) =>
     corpusBleu(
       refs.map((r) => [r]),
