@@ -90,6 +90,9 @@ def main(argv=None):
     ap.add_argument("--aux-objects", type=float, default=0,
                     help="weight of a training-only loss: caption private token k predicts the colour and shape of "
                          "the k-th shape from the left (a linear head, not exported)")
+    ap.add_argument("--aux-answer", type=float, default=0,
+                    help="weight of the same object loss on answer batches (the private tokens under a question; "
+                         "the head is shared with --aux-objects)")
     ap.add_argument("--stop-step", type=int, default=0, help="stop at this step (the lr schedule is unchanged)")
     ap.add_argument("--freeze", default="", help="stages not to train, e.g. image_encoder,public_encoder")
     ap.add_argument("--weights", default="", help="loss weight overrides, e.g. caption=2,answer=2")
@@ -141,7 +144,8 @@ def main(argv=None):
     print(f"params {nparam} (trained {ntrain})", flush=True)
     NC = len(COLOUR_NAMES) + 1
     aux = torch.nn.Linear(model.cfg["D"], NC + len(SHAPES) + 1)
-    params = [p for p in model.parameters() if p.requires_grad] + (list(aux.parameters()) if a.aux_objects else [])
+    params = [p for p in model.parameters() if p.requires_grad]
+    params += list(aux.parameters()) if a.aux_objects or a.aux_answer else []
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=1e-4)
     small = {"reconstruct": 256, "classify": 1000, "caption": 300, "answer": 500, "transmit": 300}
     small = {k: max(8, int(v * a.test_frac)) for k, v in small.items()}
@@ -163,16 +167,18 @@ def main(argv=None):
             if t == "reconstruct" and a.scene_recon:
                 sc = prepare(t, scene_src.batch(rng, a.scene_recon), V, LABELS)["image"]
                 b["image"] = torch.cat([b["image"], sc])
-            if t == "caption" and a.aux_objects:
+            aw = a.aux_objects if t == "caption" else a.aux_answer if t == "answer" else 0
+            if aw:
                 priv = model.private_encoder(model.public_encoder(model.image_encoder(b["image"])), b["instr"])
                 out = model.task_decoder(model.transmit(priv, gen, private=True, **priv_chan), b["instr"])
-                lc, ls = object_targets(raw["target"], model.cfg["P"])
+                lc, ls = object_targets(raw["caption" if t == "answer" else "target"], model.cfg["P"])
                 al = aux(priv)
                 aux_loss = F.cross_entropy(al[..., :NC].flatten(0, 1), lc.flatten()) + F.cross_entropy(
                     al[..., NC:].flatten(0, 1), ls.flatten())
                 loss = model.loss(t, b, out)
-                (a.aux_objects * aux_loss).backward(retain_graph=True)
-                run["aux"] = 0.98 * run.get("aux", aux_loss.item()) + 0.02 * aux_loss.item()
+                (aw * aux_loss).backward(retain_graph=True)
+                k = "aux" if t == "caption" else "aux_answer"
+                run[k] = 0.98 * run.get(k, aux_loss.item()) + 0.02 * aux_loss.item()
             else:
                 out = model.forward_task(t, b, gen, **({} if t in ("reconstruct", "transmit") else priv_chan))
                 loss = model.loss(t, b, out)

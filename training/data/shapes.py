@@ -45,13 +45,14 @@ class Questions(Source):
     task = "answer"
 
     def batch(self, rng, n):
-        img, q, a = [], [], []
+        """Images, questions, answers, and each scene's caption (the object targets of train.py --aux-answer)."""
+        img, q, a, cap = [], [], [], []
         for _ in range(n):
             s = scenes.generate(_train_seed(rng))
             qa = scenes.questions(s)
             qq, aa = qa[int(rng.integers(0, len(qa)))]
-            img.append(_img(s)), q.append(qq), a.append(aa)
-        return {"image": np.stack(img), "query": q, "target": a}
+            img.append(_img(s)), q.append(qq), a.append(aa), cap.append(scenes.caption(s))
+        return {"image": np.stack(img), "query": q, "target": a, "caption": cap}
 
     def test(self, n=None):
         img, q, a = [], [], []
