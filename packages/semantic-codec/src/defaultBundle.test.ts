@@ -17,6 +17,7 @@ import type { SemanticCodec } from './codecTypes.js';
 import type { RgbImage } from './image.js';
 import { psnr } from './metrics.js';
 import { createRng } from './rng.js';
+import { textTokens, wordPieces } from './tokenizer.js';
 
 const BUNDLE =
   process.env.M4SC_BUNDLE_DIR ?? fileURLToPath(new URL('../../../models/default', import.meta.url));
@@ -205,11 +206,15 @@ describe(`model bundle ${BUNDLE}`, () => {
     if (dec.kind === 'text') for (const w of dec.text.words) expect(codec.tokenizer.text.tokens).toContain(w);
   });
 
-  it('out-of-vocabulary words travel as literals and come back at their places (not <unk>)', async () => {
+  it('words the vocabulary cannot spell travel as literals and come back at their places (not <unk>)', async () => {
     const op = codec.operatingPoints[0]!;
-    const text = 'we meet at schiphol at one , said zyxwvut .';
-    const oov = ['schiphol', 'zyxwvut'];
-    for (const w of oov) expect(codec.tokenizer.text.has(w)).toBe(false);
+    // Word pieces spell any ASCII word ('schiphol' in pieces); a character outside them (€, ø) cannot be.
+    const text = 'we pay 5 € at schiphol , said ø .';
+    const oov = ['€', 'ø'];
+    for (const w of oov) expect(wordPieces(codec.tokenizer.text, w)).toBeNull();
+    expect(wordPieces(codec.tokenizer.text, 'schiphol')!.length).toBeGreaterThan(1);
+    const tokens = textTokens(codec.tokenizer, text);
+    const at = oov.map((w) => tokens.indexOf(w));
     const decode = async (literals: boolean) => {
       const enc = await codec.encodeSample({ text }, op, { literals });
       const dec = await codec.decodeSample({
@@ -223,18 +228,18 @@ describe(`model bundle ${BUNDLE}`, () => {
     };
     const plain = await decode(false);
     const withLit = await decode(true);
-    expect(plain.dec.text.words).not.toContain('schiphol');
+    expect(plain.dec.text.words).not.toContain('€');
     expect(withLit.dec.received.literals).toEqual([
-      { t: 3, word: 'schiphol' },
-      { t: 8, word: 'zyxwvut' },
+      { t: at[0], word: '€' },
+      { t: at[1], word: 'ø' },
     ]);
-    expect(withLit.dec.text.words[3]).toBe('schiphol');
-    expect(withLit.dec.text.words[8]).toBe('zyxwvut');
-    expect(withLit.dec.text.text).toContain('schiphol');
-    // The words' bytes (+ 3 each + 1) are the whole cost, in each packet.
+    expect(withLit.dec.text.words[3]).toBe('€');
+    expect(withLit.dec.text.words).toContain('ø');
+    expect(withLit.dec.text.text).toContain('€');
+    // The words' bytes (+ 2 each + 1) are the whole cost, in each packet: € is 3 UTF-8 bytes, ø 2.
     const bytes = (e: typeof plain.enc) => e.public.packets.reduce((n, p) => n + p.byteLength, 0);
     expect(bytes(withLit.enc) - bytes(plain.enc)).toBe(
-      withLit.enc.public.packets.length * (1 + 2 * 2 + 8 + 7),
+      withLit.enc.public.packets.length * (1 + 2 * 2 + 3 + 2),
     );
     // One surviving packet restores every literal (each packet carries them).
     const spread = await codec.encodeSample({ text }, op, { minPackets: 4 });
