@@ -20,7 +20,7 @@ def main(start: str, private: str, text: str, out: str) -> None:
             assert torch.equal(st["model"][k], v), f"{text} changed {k}: not a text-only fine-tune of {start}"
         if k.startswith(TEXT) or k.startswith(("stages.public_encoder.", "stages.channel_")):
             assert torch.equal(sp["model"][k], v), f"{private} changed {k}: the text path must stay frozen"
-    model = {k: (st["model"][k] if k.startswith(TEXT) else v) for k, v in sp["model"].items() if not k.startswith(TEXT)}
+    model = {k: v for k, v in sp["model"].items() if not k.startswith(TEXT)}
     model.update({k: v for k, v in st["model"].items() if k.startswith(TEXT)})
     assert set(model) == set(st["model"]), "the two checkpoints have different stages"
     args = {**st["args"], "merged": {"start": start, "private": private, "private_step": sp["step"], "text": text}}
