@@ -75,7 +75,7 @@ def sha256(path):
 
 
 def export(ckpt_path, out, evaluation=None, extra=None):
-    ck = torch.load(ckpt_path)
+    ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     extra = dict(extra or {})
     if "ablation" in extra:
         evaluation = dict(evaluation or {}, ablation=extra.pop("ablation"))

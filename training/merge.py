@@ -14,7 +14,7 @@ TEXT = ("stages.text_encoder.", "stages.text_decoder.")
 
 
 def main(start: str, private: str, text: str, out: str) -> None:
-    s0, sp, st = torch.load(start), torch.load(private), torch.load(text)
+    s0, sp, st = (torch.load(p, map_location="cpu", weights_only=False) for p in (start, private, text))
     for k, v in s0["model"].items():
         if not k.startswith(TEXT):
             assert torch.equal(st["model"][k], v), f"{text} changed {k}: not a text-only fine-tune of {start}"

@@ -40,14 +40,15 @@ def prepare(task, raw, V, fashion_labels=None):
 def evaluate(model, tests: dict, V, chan: dict, seed=1234, bs=256) -> dict:
     """Held-out metrics of every task in `tests` ({task: prepared batch + raw}) under the channel `chan`."""
     model.eval()
-    gen = torch.Generator().manual_seed(seed)
+    dev = next(model.parameters()).device
+    gen = torch.Generator(device=dev).manual_seed(seed)
     res = {}
     for task, (batch, raw) in tests.items():
         n = len(next(iter(batch.values())))
         outs = []
         for i in range(0, n, bs):
-            sub = {k: v[i : i + bs] for k, v in batch.items()}
-            outs.append(model.forward_task(task, sub, gen, **chan))
+            sub = {k: v[i : i + bs].to(dev) for k, v in batch.items()}
+            outs.append(model.forward_task(task, sub, gen, **chan).cpu())
         if task == "reconstruct":
             out = torch.cat(outs)
             res[task] = {"psnr": psnr(out, batch["image"]), "ssim": ssim(out, batch["image"])}

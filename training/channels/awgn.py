@@ -14,6 +14,6 @@ class AWGN(Channel):
         self.snr_db = snr_db
 
     def forward(self, x, gen=None):
-        snr = torch.as_tensor(self.snr_db, dtype=x.dtype).reshape(-1, *([1] * (x.dim() - 1)))
+        snr = torch.as_tensor(self.snr_db, dtype=x.dtype, device=x.device).reshape(-1, *([1] * (x.dim() - 1)))
         std = torch.sqrt(10 ** (-snr / 10))
-        return x + std * torch.randn(x.shape, generator=gen)
+        return x + std * torch.randn(x.shape, generator=gen, device=x.device)

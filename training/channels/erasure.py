@@ -19,13 +19,13 @@ class Erasure(Channel):
         n = T * C
         p = max(1, self.packet)
         npk = (n + p - 1) // p
-        rate = torch.as_tensor(self.loss_rate, dtype=x.dtype).reshape(-1, 1)
-        keep = (torch.rand(B, npk, generator=gen) >= rate).to(x.dtype)
+        rate = torch.as_tensor(self.loss_rate, dtype=x.dtype, device=x.device).reshape(-1, 1)
+        keep = (torch.rand(B, npk, generator=gen, device=x.device) >= rate).to(x.dtype)
         keep = keep.repeat_interleave(p, dim=1)[:, :n]
         return token_major(keep, T)
 
 
 def prefix_mask(B: int, T: int, C: int, rate: torch.Tensor) -> torch.Tensor:
     """mask [B,T,C] keeping symbols c < rate[b] of every token (a symbol-major prefix of rate*T)."""
-    c = torch.arange(C).reshape(1, 1, C)
+    c = torch.arange(C, device=rate.device).reshape(1, 1, C)
     return (c < rate.reshape(-1, 1, 1)).float().expand(B, T, C)

@@ -19,14 +19,14 @@ class Rayleigh(Channel):
         n = s.shape[1]
         blk = n if self.block <= 0 else self.block
         nb = (n + blk - 1) // blk
-        h = torch.randn(B, nb, 2, generator=gen) * (0.5**0.5)
+        h = torch.randn(B, nb, 2, generator=gen, device=x.device) * (0.5**0.5)
         h = h.repeat_interleave(blk, dim=1)[:, :n]
         hr, hi = h[..., 0], h[..., 1]
         xr, xi = s[..., 0], s[..., 1]
-        snr = torch.as_tensor(self.snr_db, dtype=x.dtype).reshape(-1, 1)
+        snr = torch.as_tensor(self.snr_db, dtype=x.dtype, device=x.device).reshape(-1, 1)
         std = torch.sqrt(10 ** (-snr / 10))
-        yr = hr * xr - hi * xi + std * torch.randn(B, n, generator=gen)
-        yi = hr * xi + hi * xr + std * torch.randn(B, n, generator=gen)
+        yr = hr * xr - hi * xi + std * torch.randn(B, n, generator=gen, device=x.device)
+        yi = hr * xi + hi * xr + std * torch.randn(B, n, generator=gen, device=x.device)
         den = (hr * hr + hi * hi).clamp_min(1e-4)
         er, ei = (yr * hr + yi * hi) / den, (yi * hr - yr * hi) / den  # y / h
         return token_major(torch.stack([er, ei], -1).reshape(B, -1), T)

@@ -14,12 +14,13 @@ def draw(B, C, T, gen, *, snr_db=None, loss=None, kind=None, bits=None, rate=Non
     8-bit 40% / 4-bit 20%; rate C (50%) else U{1..C} per sample; packets of one symbol (50%) else of
     T*U{1..4}/2 symbols. `rate_min` and `full_p` change the random rate: full with probability full_p,
     else U{rate_min..C} (training uses them for the private stream)."""
-    r = lambda: torch.rand((), generator=gen).item()  # noqa: E731
-    snr = torch.rand(B, generator=gen) * 20 if snr_db is None else torch.full((B,), float(snr_db))
+    dev = gen.device if gen is not None else torch.device("cpu")  # the draw lives where the generator does
+    r = lambda: torch.rand((), generator=gen, device=dev).item()  # noqa: E731
+    snr = torch.rand(B, generator=gen, device=dev) * 20 if snr_db is None else torch.full((B,), float(snr_db), device=dev)
     if loss is None:
-        lr = torch.rand(B, generator=gen) * 0.5 * (torch.rand(B, generator=gen) > 0.4).float()
+        lr = torch.rand(B, generator=gen, device=dev) * 0.5 * (torch.rand(B, generator=gen, device=dev) > 0.4).float()
     else:
-        lr = torch.full((B,), float(loss))
+        lr = torch.full((B,), float(loss), device=dev)
     if bits is None:
         u = r()
         bits = 0 if u < 0.4 else (8 if u < 0.8 else 4)
@@ -29,10 +30,10 @@ def draw(B, C, T, gen, *, snr_db=None, loss=None, kind=None, bits=None, rate=Non
     if packet is None:
         packet = 0 if r() < 0.5 else max(1, T * int(1 + 4 * r()) // 2)
     if rate is None:
-        rt = torch.where(torch.rand(B, generator=gen) < full_p, torch.full((B,), C),
-                         torch.randint(rate_min, C + 1, (B,), generator=gen))
+        rt = torch.where(torch.rand(B, generator=gen, device=dev) < full_p, torch.full((B,), C, device=dev),
+                         torch.randint(rate_min, C + 1, (B,), generator=gen, device=dev))
     else:
-        rt = torch.full((B,), int(rate))
+        rt = torch.full((B,), int(rate), device=dev)
     return {"snr": snr, "loss": lr, "bits": bits, "kind": kind, "packet": packet, "rate": rt,
             "state": torch.stack([snr, lr], dim=1)}
 

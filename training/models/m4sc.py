@@ -45,11 +45,12 @@ class M4SC(nn.Module):
         except AttributeError:
             return self._modules["stages"][name]
 
-    def transmit(self, tokens, gen, private=False, **chan):
-        """channel_encoder(state) -> simulated channel -> channel_decoder(state)."""
+    def transmit(self, tokens, gen, private=False, valid=None, **chan):
+        """channel_encoder(state) -> simulated channel -> channel_decoder(state). `valid` [B,T] marks the real
+        tokens of a padded batch (the power is normalised over them)."""
         d = draw(tokens.shape[0], self.cfg["C"], tokens.shape[1], gen, **chan)
         pre = "private_" if private and self.cfg.get("private_coder") else ""
-        x = self.stages[pre + "channel_encoder"](tokens, d["state"])
+        x = self.stages[pre + "channel_encoder"](tokens, d["state"], valid)
         y, mask = apply(x, d, gen)
         return self.stages[pre + "channel_decoder"](y, mask, d["state"])
 
@@ -63,7 +64,7 @@ class M4SC(nn.Module):
             return self.image_decoder(tok, torch.tensor([h, w]))
         if task == "transmit":
             pub = self.public_encoder(self.text_encoder(batch["ids"]))
-            return self.text_decoder(self.transmit(pub, gen, **chan))
+            return self.text_decoder(self.transmit(pub, gen, valid=batch["ids"] != PAD, **chan))
         pub = self.public_encoder(self.image_encoder(batch["image"]))
         priv = self.private_encoder(pub, batch["instr"])
         return self.task_decoder(self.transmit(priv, gen, private=True, **chan), batch["instr"])

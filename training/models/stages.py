@@ -104,7 +104,9 @@ class StateFiLM(nn.Module):
 @register("model", "channel_encoder")
 class ChannelEncoder(nn.Module):
     """tokens [B,T,D], state [B,2] -> symbols [B,T,C]. Each symbol index c is normalised to mean power
-    1 over the tokens, so every rate prefix (symbol-major) also has mean power 1."""
+    1 over the tokens, so every rate prefix (symbol-major) also has mean power 1. Training passes `valid`
+    [B,T] (1 = a real token) for padded text batches, so that the power is that of the real tokens, as at
+    run time, where no padding is sent; the export has no `valid`."""
 
     def __init__(self, D=64, C=16, hidden=128):
         super().__init__()
@@ -112,9 +114,13 @@ class ChannelEncoder(nn.Module):
         self.film = StateFiLM(hidden)
         self.out = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, C))
 
-    def forward(self, tokens, state):
+    def forward(self, tokens, state, valid=None):
         x = self.out(self.film(self.inp(tokens), state))
-        return x / torch.sqrt(torch.mean(x * x, dim=1, keepdim=True) + 1e-6)
+        if valid is None:
+            return x / torch.sqrt(torch.mean(x * x, dim=1, keepdim=True) + 1e-6)
+        v = valid.unsqueeze(-1).to(x.dtype)
+        power = torch.sum(x * x * v, dim=1, keepdim=True) / v.sum(dim=1, keepdim=True).clamp_min(1.0)
+        return x / torch.sqrt(power + 1e-6)
 
 
 @register("model", "channel_decoder")
