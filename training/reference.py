@@ -50,7 +50,8 @@ def pipeline_cases(model, tok, V) -> dict:
                       "groundTruth": LABELS[int(fm["label"][i])]})
     # the last one has words a word-level vocabulary lacks and a word-piece one spells in pieces
     for sent in ["The quick brown fox jumps over the lazy dog.", "Don't panic!",
-                 "Zygomorphic quasars unfurl xylophones, 1729 times."]:
+                 "Zygomorphic quasars unfurl xylophones, 1729 times.",
+                 "Se\u00f1or \u00d8rsted's cafe\u0301_bar costs 5\u20ac."]:  # non-ASCII words; a decomposed é
         ids = text_ids(V, [sent])
         lg = model.text_decoder(chan(model.public_encoder(model.text_encoder(ids))))[0]
         out = lg.argmax(-1)

@@ -4,15 +4,19 @@ longest vocabulary prefix, then the longest `##`-prefixed continuation, and so o
 BERT's WordPiece); a word it cannot cut (a character outside the vocabulary) is one <unk>."""
 
 import re
+import unicodedata
 
-WORD_RE = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
+# A word is a run of letters, digits (any script: str.isalnum, JS [\p{L}\p{N}]) and apostrophes; any other
+# character but whitespace is a word of its own. Text is NFC-normalised first, so "café" is one word however
+# its "é" was typed. On ASCII text this is the first tokenizer's [a-z0-9']+|[^\sa-z0-9'].
+WORD_RE = re.compile(r"(?:[^\W_]|')+|[^\w\s']|_")
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 CONT = "##"  # prefix of a word piece that continues the word before it
 
 
 def split(text: str) -> list[str]:
-    return WORD_RE.findall(text.lower())
+    return WORD_RE.findall(unicodedata.normalize("NFC", text).lower())
 
 
 def word_pieces(word: str, index) -> list[str] | None:

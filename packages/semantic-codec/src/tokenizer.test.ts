@@ -56,6 +56,37 @@ describe('splitWords', () => {
     ]);
     expect(splitWords('  ')).toEqual([]);
   });
+
+  it('keeps letters of any script inside a word, composed or not; other symbols are words of their own', () => {
+    const decomposed = 'cafe\u0301';
+    expect(splitWords(`Señor Ørsted's ${decomposed}_bar costs 5€.`)).toEqual([
+      'señor',
+      "ørsted's",
+      'café',
+      '_',
+      'bar',
+      'costs',
+      '5',
+      '€',
+      '.',
+    ]);
+    expect(splitWords('Ελλάδα 東京 №7')).toEqual(['ελλάδα', '東京', '№', '7']);
+  });
+
+  it('splits any ASCII text exactly as the first, ASCII-only tokenizer did', () => {
+    const first = /[a-z0-9']+|[^\sa-z0-9']/g;
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let n = 0; n < 500; n++) {
+      const text = String.fromCharCode(
+        ...Array.from({ length: 1 + (next() % 40) }, () => 9 + (next() % 118)),
+      );
+      expect(splitWords(text)).toEqual(text.toLowerCase().match(first) ?? []);
+    }
+  });
 });
 
 describe('tokenizer', () => {

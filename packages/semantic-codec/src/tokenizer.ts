@@ -99,12 +99,17 @@ export function createTokenizer(json: unknown): Tokenizer {
 }
 
 const utf8 = new TextEncoder();
-const WORD_RE = /[a-z0-9']+|[^\sa-z0-9']/g;
+// A word is a run of letters, digits (any script) and apostrophes; any other character but whitespace is a word
+// of its own. On ASCII text this is the first tokenizer's /[a-z0-9']+|[^\sa-z0-9']/.
+const WORD_RE = /(?:[\p{L}\p{N}]|')+|[^\p{L}\p{N}\s']/gu;
 
-/** Lower-cases and splits into words and punctuation marks, exactly as the Python tokenizer does. */
+/**
+ * NFC-normalises, lower-cases and splits into words and punctuation marks, exactly as the Python tokenizer
+ * does: "Café" is one word, "café" (composed or not), and punctuation, "€" or "_" a word each.
+ */
 export function splitWords(text: string): string[] {
   if (typeof text !== 'string') throw new TypeError('text must be a string');
-  return text.toLowerCase().match(WORD_RE) ?? [];
+  return text.normalize('NFC').toLowerCase().match(WORD_RE) ?? [];
 }
 
 /**
