@@ -40,7 +40,8 @@ const QUICK_SAMPLES = 8;
 export const USAGE = `Usage: m4sc-eval [options]
 
 Measures a model bundle on held-out data across channel conditions and writes a markdown report with
-SVG and PNG plots (in <dir of --out>/eval/). Progress goes to stderr.
+SVG and PNG plots (in <dir of --out>/eval/). Progress goes to stderr. Bundles beside --bundle whose folder
+name starts with "ablat" (e.g. models/ablate-mlp) are measured too, at AWGN 10 dB, as ablations.
 
 Options:
   --bundle DIR      model bundle (default models/default)

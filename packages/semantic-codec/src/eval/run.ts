@@ -339,13 +339,17 @@ export async function runEvaluation(
   return results;
 }
 
-/** Bundles beside the main one (directories with a manifest.json), e.g. models/ablate-mlp. */
+/**
+ * Ablation bundles beside the main one: sibling directories named `ablat…` with a manifest.json, e.g.
+ * models/ablate-mlp. Other siblings are not ablations (a bundle exported to /tmp would otherwise take in
+ * whatever else /tmp holds).
+ */
 export function ablationBundleDirs(bundle: string): string[] {
   const main = resolve(bundle);
   const parent = dirname(main);
   if (!existsSync(parent)) return [];
   return readdirSync(parent, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== basename(main))
+    .filter((d) => d.isDirectory() && d.name !== basename(main) && d.name.startsWith('ablat'))
     .map((d) => join(parent, d.name))
     .filter((d) => existsSync(join(d, 'manifest.json')))
     .sort();
