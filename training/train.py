@@ -142,6 +142,9 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=200, help="linear lr warm-up steps")
     ap.add_argument("--private-rate-min", type=int, default=1, help="private stream: random rate U{min..C} ...")
     ap.add_argument("--private-full-p", type=float, default=0.5, help="... unless full rate (this probability)")
+    ap.add_argument("--public-channel", default="",
+                    help="fix parts of the public stream's channel draw (reconstruct, transmit), e.g. "
+                         "loss=0,bits=0,rate=16,kind=awgn (names of channels.draw; unnamed parts stay random)")
     ap.add_argument("--text-pieces", type=int, default=0,
                     help="text vocabulary of this many word pieces (0: the 4000-word vocabulary); with --init from a "
                          "checkpoint with another text vocabulary, rows of tokens both have are copied, the rest start fresh")
@@ -163,6 +166,12 @@ def main(argv=None):
         k, v = kv.split("=")
         weights[k] = float(v)
     priv_chan = {"rate_min": a.private_rate_min, "full_p": a.private_full_p}
+    pub_chan = {}
+    for kv in filter(None, a.public_channel.split(",")):
+        k, v = kv.split("=")
+        if k not in ("snr_db", "loss", "kind", "bits", "rate", "packet"):
+            raise SystemExit(f"--public-channel: unknown part {k!r} (snr_db, loss, kind, bits, rate, packet)")
+        pub_chan[k] = v if k == "kind" else float(v) if k in ("snr_db", "loss") else int(v)
     print(json.dumps({"cmd": " ".join(sys.argv), "seed": a.seed, "args": vars(a)}), flush=True)
 
     fort = build("data", "transmit")
@@ -236,7 +245,7 @@ def main(argv=None):
                 k = "aux" if t == "caption" else "aux_answer"
                 run[k] = 0.98 * run[k] + 0.02 * aux_loss.detach() if k in run else aux_loss.detach()
             else:
-                out = model.forward_task(t, b, gen, **({} if t in ("reconstruct", "transmit") else priv_chan))
+                out = model.forward_task(t, b, gen, **(pub_chan if t in ("reconstruct", "transmit") else priv_chan))
                 loss = model.loss(t, b, out)
             (weights[t] * loss).backward()
             run[t] = 0.98 * run[t] + 0.02 * loss.detach() if t in run else loss.detach()
