@@ -12,33 +12,23 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import data  # noqa: E402,F401  (registration)
-from data.fashion import LABELS  # noqa: E402
 from data.vocab import vocabs  # noqa: E402
-from models import M4SC  # noqa: E402
-from pipeline import evaluate, prepare  # noqa: E402
-from registry import build  # noqa: E402
+from evaluate import BASE, load  # noqa: E402
+from pipeline import evaluate  # noqa: E402
+from train import load_tests  # noqa: E402
 
-CONDITIONS = {"awgn0": {"snr_db": 0}, "awgn5": {"snr_db": 5}, "awgn10": {"snr_db": 10}, "awgn20": {"snr_db": 20},
-              "awgn10-loss20": {"snr_db": 10, "loss": 0.2}, "awgn10-rate8": {"snr_db": 10, "rate": 8},
-              "q8-20dB": {"snr_db": 20, "bits": 8}}
+CONDITIONS = {"awgn0": dict(BASE, snr_db=0), "awgn5": dict(BASE, snr_db=5), "awgn10": BASE,
+              "awgn20": dict(BASE, snr_db=20), "awgn10-loss20": dict(BASE, loss=0.2),
+              "awgn10-rate8": dict(BASE, rate=8), "q8-20dB": dict(BASE, snr_db=20, bits=8)}
 
 
 def main(paths):
     torch.set_num_threads(1)
-    raw = build("data", "reconstruct").test()
     for path in paths:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-        cfg, tok = ck["cfg"], ck["tok"]
-        model = M4SC(tok, D=cfg["D"], C=cfg["C"], P=cfg["P"], projector=cfg["projector"], kan=cfg["kan"],
-                     sizes=cfg["sizes"], private_coder=cfg.get("private_coder", False))
-        model.load_state_dict(ck["model"])
+        model, tok, _ = load(path)
         V = vocabs(tok)
-        tests = {"reconstruct": (prepare("reconstruct", raw, V, LABELS), raw)}
-        out = {}
-        for name, ch in CONDITIONS.items():
-            chan = {"snr_db": 10, "loss": 0, "kind": "awgn", "bits": 0, "rate": 16, "packet": 0, **ch}
-            out[name] = round(evaluate(model, tests, V, chan)["reconstruct"]["psnr"], 2)
+        tests = load_tests(["reconstruct"], V, {})
+        out = {name: round(evaluate(model, tests, V, chan)["reconstruct"]["psnr"], 2) for name, chan in CONDITIONS.items()}
         print(path, json.dumps(out), flush=True)
 
 
