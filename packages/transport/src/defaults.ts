@@ -79,6 +79,14 @@ export const SEND_BUFFER_HIGH_WATERMARK_BYTES = 64 * 1024;
  * which a sample is late anyway (issue #4, docs/NETLAB.md).
  */
 export const UNRELIABLE_MAX_QUEUE_MS = 150;
+/**
+ * werift only (patch item 11): the floor of the SCTP retransmission timeout, ms. werift's 1 s (RFC 4960's
+ * RTO.min) held the whole link for a second after a tail loss, a loss with too little sent behind it for three
+ * gap reports, which under a real-time source's small window is most losses (src/peerLink.loss.test.ts: p50
+ * ~245 ms in such runs). 250 ms stays above a browser's 200 ms delayed SACK, as WebRTC's own SCTP (dcSCTP, 220 ms)
+ * does, so a peer that delays its SACK does not set off spurious retransmissions.
+ */
+export const SCTP_RTO_MIN_MS = 250;
 /** `bufferedAmountLowThreshold` of every channel, bytes: sending resumes when the buffer drains below it. */
 export const SEND_BUFFER_LOW_WATERMARK_BYTES = 16 * 1024;
 /** Most bytes of samples waiting per unreliable channel before the oldest whole samples are dropped, bytes: 256 KB is ~130 ms at the default rate; older samples would arrive stale. */

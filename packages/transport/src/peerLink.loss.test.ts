@@ -94,9 +94,13 @@ describe('PeerLink under 5% packet loss', () => {
     expect(arrivals.length).toBeLessThan(onWire);
     expect(arrivals.length).toBeGreaterThan(0.85 * onWire);
     // …and none arrives late from a retransmission: no reordering on a jitter-free path, typical latency low.
-    // (The tail is not asserted: a loss that fills werift's small congestion window waits for the 1 s RTO.)
     expect(outOfOrder).toBeLessThanOrEqual(2);
     expect(percentile(latenciesMs, 50)).toBeLessThan(20);
+    // The tail: a loss that leaves too little behind it for three gap reports (a tail loss) waits for T3-rtx. At
+    // werift's 1 s RTO floor that held the whole link (p50 ~245 ms, p95 ~290-380 ms, ~190 of 400 samples dropped
+    // unsent in about half the runs); at the patched 250 ms floor (item 11), what waits longer than 150 ms is
+    // dropped unsent (item 10) and the rest goes: measured p95 67-111 ms, max <= 163 ms, also with both cores busy.
+    expect(percentile(latenciesMs, 95)).toBeLessThan(250);
     // Control is reliable and ordered through the same loss.
     expect(control).toEqual([...Array(CONTROLS).keys()]);
     // The sender learns the receiver's loss through link reports.

@@ -1,5 +1,5 @@
 import { RTCPeerConnection, type RTCPeerConnectionConfig } from 'werift';
-import { SCTP_DATA_OVERHEAD_BYTES, UNRELIABLE_MAX_QUEUE_MS } from './defaults.js';
+import { SCTP_DATA_OVERHEAD_BYTES, SCTP_RTO_MIN_MS, UNRELIABLE_MAX_QUEUE_MS } from './defaults.js';
 import { checkPeerConnectionOptions } from './peerOptions.js';
 import type { PeerConnectionLike } from './types.js';
 
@@ -30,6 +30,8 @@ export interface WeriftPeerConnectionOptions {
   mtuBytes?: number;
   /** Unreliable messages that waited longer than this in werift's SCTP send queue, held back by the congestion window, are dropped unsent, ms; 0 never. Default {@link UNRELIABLE_MAX_QUEUE_MS} (150). */
   unreliableMaxQueueMs?: number;
+  /** Floor of werift's SCTP retransmission timeout, ms (patch item 11; werift's own is 1000). Keep it above the peer's delayed-SACK time (browsers: 200 ms). Default {@link SCTP_RTO_MIN_MS} (250). */
+  rtoMinMs?: number;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -38,7 +40,7 @@ const LOOPBACK = '127.0.0.1';
  * A werift RTCPeerConnection for Node, configured for the link. This is the only module that imports werift;
  * browsers pass their native RTCPeerConnection to `createPeerLink` instead.
  *
- * Requires the werift patch in `patches/` (partial reliability, the STUN default and the send-queue age cap; see the README).
+ * Requires the werift patch in `patches/` (partial reliability, the STUN default, the send-queue age cap and the RTO floor; see the README).
  */
 export function createWeriftPeerConnection(options: WeriftPeerConnectionOptions = {}): PeerConnectionLike {
   const { mode, mtuBytes, iceServers } = checkPeerConnectionOptions(options);
@@ -46,9 +48,13 @@ export function createWeriftPeerConnection(options: WeriftPeerConnectionOptions 
   if (!Number.isFinite(unreliableMaxQueueMs) || unreliableMaxQueueMs < 0) {
     throw new TypeError(`unreliableMaxQueueMs must be a non-negative number, got ${unreliableMaxQueueMs}`);
   }
+  const rtoMinMs = options.rtoMinMs ?? SCTP_RTO_MIN_MS;
+  if (!Number.isFinite(rtoMinMs) || rtoMinMs < 10 || rtoMinMs > 60_000) {
+    throw new TypeError(`rtoMinMs must be a number of milliseconds in [10, 60000], got ${rtoMinMs}`);
+  }
   const config: RTCPeerConnectionConfig = {
     iceServers,
-    sctp: { mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES, unreliableMaxQueueMs },
+    sctp: { mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES, unreliableMaxQueueMs, rtoMinMs },
     icePortRange: options.portRange,
   };
   if (mode === 'loopback') {

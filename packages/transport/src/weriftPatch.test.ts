@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RTCPeerConnection, RTCSctpTransport } from 'werift';
-import { createWeriftPeerConnection } from './werift.js';
+import { createWeriftPeerConnection, type WeriftPeerConnectionOptions } from './werift.js';
 
 const require = createRequire(import.meta.url);
 const lib = join(dirname(require.resolve('werift')), '../..');
@@ -42,6 +42,8 @@ interface SctpInternals {
   lastSackedTsn: number;
   advertisedRwnd: number;
   staleMessagesDropped: number;
+  rto: number;
+  rtoMin: number;
   transport: { send(buf: Buffer): Promise<void> };
 }
 interface Channel {
@@ -68,18 +70,20 @@ interface Pc {
  * sender takes 50 ms, ~80 KB/s. 200 public messages of 1000 B are written at 200 KB/s (and one control message
  * per ten), so most of them wait in the sender's SCTP send queue.
  */
-async function constrainedBurst(unreliableMaxQueueMs: number) {
+/** Two connected werift peers on loopback with the link's control and public channels; the caller closes them. */
+async function connectedPair(options: Omit<WeriftPeerConnectionOptions, 'mode'>) {
   const peers = [0, 1].map(
-    () => createWeriftPeerConnection({ mode: 'loopback', unreliableMaxQueueMs }) as unknown as Pc,
+    () => createWeriftPeerConnection({ mode: 'loopback', ...options }) as unknown as Pc,
   );
   const [a, b] = peers as [Pc, Pc];
+  const channels = (pc: Pc) => ({
+    control: pc.createDataChannel('control', { negotiated: true, id: 0, ordered: true }),
+    pub: pc.createDataChannel('public', { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 }),
+  });
+  const tx = channels(a);
+  const rx = channels(b);
+  const close = () => Promise.all(peers.map((pc) => pc.close()));
   try {
-    const channels = (pc: Pc) => ({
-      control: pc.createDataChannel('control', { negotiated: true, id: 0, ordered: true }),
-      pub: pc.createDataChannel('public', { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 }),
-    });
-    const tx = channels(a);
-    const rx = channels(b);
     const gathered = async (pc: Pc) => {
       while (pc.iceGatheringState !== 'complete') await sleep(10);
       return pc.localDescription;
@@ -91,6 +95,16 @@ async function constrainedBurst(unreliableMaxQueueMs: number) {
     for (let t0 = Date.now(); tx.pub.readyState !== 'open' || rx.pub.readyState !== 'open'; await sleep(10)) {
       if (Date.now() - t0 > 10_000) throw new Error('peers did not connect');
     }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { a, b, tx, rx, close };
+}
+
+async function constrainedBurst(unreliableMaxQueueMs: number) {
+  const { a, b, tx, rx, close } = await connectedPair({ unreliableMaxQueueMs });
+  try {
     const sender = a.sctpTransport.sctp;
     b.sctpTransport.sctp.advertisedRwnd = 4000;
     const wire = sender.transport.send.bind(sender.transport);
@@ -131,7 +145,44 @@ async function constrainedBurst(unreliableMaxQueueMs: number) {
       allAcked: sender.sentQueue.length === 0 && (sender.lastSackedTsn + 1) % 2 ** 32 === sender.localTsn,
     };
   } finally {
-    await Promise.all(peers.map((pc) => pc.close()));
+    await close();
+  }
+}
+
+/**
+ * A tail loss: the packet carrying one control message is lost and nothing follows it, so no SACK can report
+ * the gap and only T3-rtx brings it back. Returns how long the message took, the sender's RTO (s) and its floor.
+ */
+async function tailLoss(options: Omit<WeriftPeerConnectionOptions, 'mode'>) {
+  const { a, tx, rx, close } = await connectedPair(options);
+  try {
+    const sender = a.sctpTransport.sctp;
+    // RTT samples first (the RTO starts at rtoInitialMs until one is taken), then a quiet association.
+    for (let i = 0; i < 5; i++) {
+      tx.control.send(Buffer.from([0]));
+      await sleep(20);
+    }
+    let arrivedAt = 0;
+    rx.control.onmessage = () => {
+      arrivedAt = Date.now();
+    };
+    const rto = sender.rto;
+    const wire = sender.transport.send.bind(sender.transport);
+    let lost = 0;
+    sender.transport.send = (buf) => {
+      // The first packet whose first chunk is DATA (type 0, after the 12-byte common header) is lost.
+      if (lost === 0 && buf[12] === 0) {
+        lost++;
+        return Promise.resolve();
+      }
+      return wire(buf);
+    };
+    const t0 = Date.now();
+    tx.control.send(Buffer.from([1]));
+    while (!arrivedAt && Date.now() - t0 < 5_000) await sleep(5);
+    return { lost, ms: arrivedAt - t0, rto, rtoMin: sender.rtoMin };
+  } finally {
+    await close();
   }
 }
 
@@ -277,6 +328,24 @@ describe('werift patch', () => {
     expect(r.control).toEqual([...Array(20).keys()]);
     expect(r.allAcked).toBe(true);
   }, 30_000);
+
+  it("brings back a tail loss after the 250 ms RTO floor, not werift's 1 s; rtoMinMs sets the floor", async () => {
+    // Unpatched werift floors the RTO at 1 s (and starts it at 3 s): a loss with too little behind it for three
+    // gap reports held a real-time link for a second (src/peerLink.loss.test.ts: p50 ~245 ms in such runs).
+    const fast = await tailLoss({});
+    expect(fast.lost).toBe(1);
+    expect(fast.rtoMin).toBe(0.25);
+    expect(fast.rto).toBe(0.25); // loopback RTT ~1 ms: the floor holds
+    expect(fast.ms).toBeGreaterThanOrEqual(240);
+    expect(fast.ms).toBeLessThan(800);
+    const slow = await tailLoss({ rtoMinMs: 600 });
+    expect(slow.lost).toBe(1);
+    expect(slow.rto).toBe(0.6);
+    expect(slow.ms).toBeGreaterThanOrEqual(590);
+    for (const rtoMinMs of [0, Number.NaN, 1e6]) {
+      expect(() => createWeriftPeerConnection({ mode: 'loopback', rtoMinMs })).toThrow(/rtoMinMs must be/);
+    }
+  });
 
   it('delivers every complete ordered message when other streams interleave TSNs (#706)', () => {
     const s = new InboundStream();
