@@ -24,6 +24,8 @@ export const MAX_SEQ = 0xffff_ffff;
 
 /** How long a sample waits for its missing packets after its first packet arrived, milliseconds. 150 ms is about five frames at 30 fps: later than that a hole is cheaper than a stall. */
 export const DEFAULT_REASSEMBLY_TIMEOUT_MS = 150;
+/** A pending sample whose newer neighbour has begun to arrive goes out with holes once its own packets have stopped for this long, milliseconds: longer than a sample's packets spread in one burst, shorter than a frame interval at 30 fps. */
+export const DEFAULT_HOLE_GRACE_MS = 30;
 /** Freshness limit: samples older than this (capture time vs. now, corrected by the estimated clock offset) are dropped, milliseconds. */
 export const DEFAULT_MAX_AGE_MS = 1000;
 /** A pending sample is emitted with holes as soon as a sample this many sequence numbers newer arrives: its packets would have arrived by now. */

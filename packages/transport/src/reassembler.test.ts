@@ -54,6 +54,40 @@ describe('Reassembler', () => {
     expect(r.counters).toMatchObject({ complete: 4, incomplete: 1 });
   });
 
+  it('emits a sample with holes once a newer one has begun and its own packets stopped holeGraceMs ago', () => {
+    const r = new Reassembler({ channel: 'public', holeGraceMs: 30 });
+    r.process(pkt(1, 0, 3), T0); // packets 1 and 2 of sample 1 are lost
+    expect(r.process(pkt(2, 0, 2), T0 + 10)).toEqual([]); // sample 2 begins, but only 10 ms after sample 1's last
+    expect(r.tick(T0 + 29)).toEqual([]);
+    const [s] = r.tick(T0 + 30);
+    expect(s).toMatchObject({ seq: 1, complete: false, received: 1 });
+    // Sample 2 lost its second packet; sample 3 begins a frame interval later: 2 goes out at once, before 3.
+    const out = r.process(pkt(3, 0, 1), T0 + 77);
+    expect(out.map((x) => [x.seq, x.complete])).toEqual([
+      [2, false],
+      [3, true],
+    ]);
+    // Without a newer sample only the deadline emits it.
+    r.process(pkt(4, 0, 2), T0 + 100);
+    expect(r.tick(T0 + 249)).toEqual([]);
+    expect(r.tick(T0 + 250)).toHaveLength(1);
+  });
+
+  it('widens the hole grace when a packet it called lost arrives after all, and narrows it back slowly', () => {
+    const r = new Reassembler({ channel: 'public', holeGraceMs: 30 });
+    r.process(pkt(1, 0, 2), T0);
+    expect(r.process(pkt(2, 0, 2), T0 + 40).map((x) => x.seq)).toEqual([1]);
+    expect(r.process(pkt(1, 1, 2), T0 + 50)).toEqual([]); // reordered by 50 ms, not lost
+    expect(r.counters.late).toBe(1);
+    expect(r.holeGraceMs).toBe(75);
+    // Sample 2 now waits 75 ms after its last packet for the rest, then goes out; each such emission narrows the grace by 2%.
+    r.process(pkt(3, 0, 1), T0 + 100);
+    expect(r.tick(T0 + 114)).toEqual([]);
+    expect(r.tick(T0 + 115).map((x) => x.seq)).toEqual([2]);
+    expect(r.holeGraceMs).toBeCloseTo(73.5);
+    expect(() => new Reassembler({ channel: 'public', holeGraceMs: 0 })).toThrow(TypeError);
+  });
+
   it('drops and counts late packets of an emitted sample and duplicates', () => {
     const r = new Reassembler({ channel: 'public', reassemblyTimeoutMs: 50 });
     r.process(pkt(1, 0, 2), T0);
