@@ -6,6 +6,7 @@ export { decodeControl, encodeControl } from './controlCodec.js';
 export {
   CONTROL_QUEUE_MAX_MESSAGES,
   DEFAULT_DISCONNECTED_TIMEOUT_MS,
+  DEFAULT_HOLE_GRACE_MS,
   DEFAULT_MAX_AGE_MS,
   DEFAULT_MTU_BYTES,
   DEFAULT_OP_BUDGET_BYTES,
