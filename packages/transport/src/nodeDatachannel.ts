@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { SCTP_DATA_OVERHEAD_BYTES } from './defaults.js';
-import { checkPeerConnectionOptions } from './peerOptions.js';
+import { answerAsDtlsServer, checkPeerConnectionOptions } from './peerOptions.js';
 import type { PeerConnectionLike } from './types.js';
 import type { IceServer } from './werift.js';
 
@@ -171,21 +171,4 @@ function adapt(pc: PeerConnectionLike, native: NativePeerConnection): PeerConnec
     setLocalDescription: { value: async () => {} },
   });
   return pc;
-}
-
-/**
- * An offer's `a=setup:actpass` read as `a=setup:active`, so that libdatachannel answers `a=setup:passive`: the
- * answerer is the DTLS server and the offerer, which the answer itself tells to be active, the client.
- *
- * libdatachannel's answerer otherwise takes the client's part. Its ICE usually connects first (it has the
- * offer's candidates at once; the offerer waits for the answer), so its ClientHello reached an offerer whose DTLS
- * transport did not exist yet, was dropped, and went again only after OpenSSL's 1 s retransmission timer: about
- * one connection in three took ~1005 ms instead of ~5 ms (bench/lib/connectTime.mjs, loopback). As the server it
- * waits for the offerer's ClientHello, which the offerer sends only when its own ICE and DTLS are up, and the
- * answerer's DTLS started first. It still loses the race when the answerer's own ICE comes up last (a failed first
- * check): ~1 in 100 connects, was ~1 in 3. The offerer (werift, libdatachannel or a browser) sees a standard
- * passive answer.
- */
-function answerAsDtlsServer(sdp: string): string {
-  return sdp.replace(/^a=setup:actpass(\r?)$/gm, 'a=setup:active$1');
 }

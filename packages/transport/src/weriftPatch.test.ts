@@ -347,6 +347,21 @@ describe('werift patch', () => {
     }
   });
 
+  it('waits dtlsClientDelayMs before the ClientHello (werift: a fixed 100 ms; the link: none)', async () => {
+    // A lower bound is deterministic: with a 400 ms wait the channels cannot open sooner. Unpatched werift waits
+    // 100 ms whatever the option says, and the pair opens in ~135 ms.
+    const t0 = Date.now();
+    const slow = await connectedPair({ dtlsClientDelayMs: 400 });
+    const slowMs = Date.now() - t0;
+    await slow.close();
+    expect(slowMs).toBeGreaterThanOrEqual(400);
+    for (const dtlsClientDelayMs of [-1, Number.NaN, 1e6]) {
+      expect(() => createWeriftPeerConnection({ mode: 'loopback', dtlsClientDelayMs })).toThrow(
+        /dtlsClientDelayMs must be/,
+      );
+    }
+  });
+
   it('never resends a chunk a gap report acknowledged after T3-rtx marked it; nothing outstanding is nothing in flight', async () => {
     // T3-rtx marks every outstanding chunk for retransmission, also one the peer has since reported in a gap.
     // Unpatched werift resent it and added it to the flight size, which a SACK never takes out again (the chunk
