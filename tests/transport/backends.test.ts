@@ -40,11 +40,16 @@ const pairOf = async (
   offerer: Backend,
   answerer: Backend,
   options: Parameters<typeof createLoopbackLinkPair>[0] = {},
+  onPeerConnection?: (side: 'offerer' | 'answerer', pc: PeerConnectionLike) => void,
 ): Promise<LoopbackLinkPair> => {
   const create = () =>
     createLoopbackLinkPair({
       ...options,
-      createPeerConnection: (side, o) => FACTORIES[side === 'offerer' ? offerer : answerer](o),
+      createPeerConnection: (side, o) => {
+        const pc = FACTORIES[side === 'offerer' ? offerer : answerer](o);
+        onPeerConnection?.(side, pc);
+        return pc;
+      },
     });
   try {
     return await create();
@@ -188,12 +193,8 @@ describe('DTLS roles', () => {
     for (const offerer of ['werift', 'node-datachannel'] as const) {
       for (const answerer of ['werift', 'node-datachannel'] as const) {
         const pcs: PeerConnectionLike[] = [];
-        pair = await createLoopbackLinkPair({
-          createPeerConnection: (side, o) => {
-            const pc = FACTORIES[side === 'offerer' ? offerer : answerer](o);
-            pcs[side === 'offerer' ? 0 : 1] = pc;
-            return pc;
-          },
+        pair = await pairOf(offerer, answerer, {}, (side, pc) => {
+          pcs[side === 'offerer' ? 0 : 1] = pc;
         });
         const sdp = (d: unknown) => (d as { sdp: string }).sdp;
         const [offererPc, answererPc] = pcs as [PeerConnectionLike, PeerConnectionLike];
