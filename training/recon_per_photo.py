@@ -14,27 +14,29 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from data.fashion import LABELS  # noqa: E402
 from data.photos import STDLIB_TRAIN, TEST, TRAIN, crops  # noqa: E402
+from data.vocab import vocabs  # noqa: E402
 from evaluate import BASE, load  # noqa: E402
+from pipeline import evaluate, prepare  # noqa: E402
 
 
-def per_photo(model, paths, n=128, seed=2):
+def per_photo(model, V, paths, n=128, seed=2):
+    """{photo: PSNR} through pipeline.evaluate, the held-out check's own forward pass and metric."""
     out = {}
     for p in paths:
-        x = torch.from_numpy(crops([p], n, seed).transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
-        with torch.no_grad():
-            y = model.forward_task("reconstruct", {"image": x}, torch.Generator().manual_seed(0), **BASE)
-        mse = ((y - x) ** 2).flatten(1).mean(1)
-        out[os.path.basename(p)] = round(float((10 * torch.log10(1 / mse)).mean()), 2)
+        raw = {"image": crops([p], n, seed).transpose(0, 3, 1, 2).astype(np.float32) / 255.0}
+        tests = {"reconstruct": (prepare("reconstruct", raw, V, LABELS), raw)}
+        out[os.path.basename(p)] = round(evaluate(model, tests, V, BASE)["reconstruct"]["psnr"], 2)
     return out
 
 
 def main(path):
     torch.set_num_threads(1)
-    model, _, _ = load(path)
-    model.eval()
-    train = per_photo(model, [p for p in TRAIN + STDLIB_TRAIN if os.path.exists(p)])
-    test = per_photo(model, TEST)
+    model, tok, _ = load(path)
+    V = vocabs(tok)
+    train = per_photo(model, V, [p for p in TRAIN + STDLIB_TRAIN if os.path.exists(p)])
+    test = per_photo(model, V, TEST)
     print(json.dumps({"train": train, "trainMean": round(float(np.mean(list(train.values()))), 2),
                       "test": test, "testMean": round(float(np.mean(list(test.values()))), 2)}))
 
