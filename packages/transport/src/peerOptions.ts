@@ -27,20 +27,3 @@ export function checkPeerConnectionOptions(options: {
   }
   return { mode, mtuBytes, iceServers };
 }
-
-/**
- * An offer's `a=setup:actpass` read as `a=setup:active`, so that libdatachannel answers `a=setup:passive`: the
- * answerer is the DTLS server and the offerer, which the answer itself tells to be active, the client. Used by
- * the node-datachannel factory on the offers it is given (werift answers `active` whatever the offer says).
- *
- * libdatachannel's answerer otherwise takes the client's part. Its ICE usually comes up first (it has the offer's
- * candidates at once; the offerer waits for the answer), so its ClientHello reached an offerer whose DTLS transport
- * did not exist yet, was dropped, and went again only after OpenSSL's 1 s retransmission timer: about one connect
- * in three took ~1005 ms instead of ~5 ms (bench/lib/connectTime.mjs, loopback). As the server it waits for the
- * offerer's ClientHello, which comes only once the offerer's own ICE and DTLS are up. It still loses the race when
- * the answerer's ICE comes up last (a failed first check): ~1 in 100 connects. The offerer (werift, libdatachannel,
- * a browser or Janus) sees a standard passive answer.
- */
-export function answerAsDtlsServer(sdp: string): string {
-  return sdp.replace(/^a=setup:actpass(\r?)$/gm, 'a=setup:active$1');
-}
