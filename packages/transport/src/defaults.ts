@@ -89,6 +89,13 @@ export const UNRELIABLE_MAX_QUEUE_MS = 150;
  * does, so a peer that delays its SACK does not set off spurious retransmissions.
  */
 export const SCTP_RTO_MIN_MS = 250;
+/**
+ * werift only (patch item 13): how long werift's DTLS client waits before its ClientHello, ms. werift waits a fixed
+ * 100 ms (most of a ~135 ms loopback connect) in case the server's DTLS transport is not up yet. With no wait, ~3 % (13 of 420)
+ * of werift-to-werift loopback connects lost the ClientHello and took ~540 ms (werift resends after 500 ms); with
+ * 10 ms none of 200 did, at ~42 ms per connect (`netlab/probes/connect-loop.mjs`, `DTLS_DELAY`).
+ */
+export const DTLS_CLIENT_DELAY_MS = 10;
 /** `bufferedAmountLowThreshold` of every channel, bytes: sending resumes when the buffer drains below it. */
 export const SEND_BUFFER_LOW_WATERMARK_BYTES = 16 * 1024;
 /** Most bytes of samples waiting per unreliable channel before the oldest whole samples are dropped, bytes: 256 KB is ~130 ms at the default rate; older samples would arrive stale. */

@@ -1,5 +1,10 @@
 import { RTCPeerConnection, type RTCPeerConnectionConfig } from 'werift';
-import { SCTP_DATA_OVERHEAD_BYTES, SCTP_RTO_MIN_MS, UNRELIABLE_MAX_QUEUE_MS } from './defaults.js';
+import {
+  DTLS_CLIENT_DELAY_MS,
+  SCTP_DATA_OVERHEAD_BYTES,
+  SCTP_RTO_MIN_MS,
+  UNRELIABLE_MAX_QUEUE_MS,
+} from './defaults.js';
 import { checkPeerConnectionOptions } from './peerOptions.js';
 import type { PeerConnectionLike } from './types.js';
 
@@ -30,7 +35,7 @@ export interface WeriftPeerConnectionOptions {
   mtuBytes?: number;
   /** Unreliable messages that waited longer than this in werift's SCTP send queue, held back by the congestion window, are dropped unsent, ms; 0 never. Default {@link UNRELIABLE_MAX_QUEUE_MS} (150). */
   unreliableMaxQueueMs?: number;
-  /** How long werift's DTLS client waits before its ClientHello, ms (patch item 13; werift's own wait is 100). Default 0. */
+  /** How long werift's DTLS client waits before its ClientHello, ms (patch item 13; werift's own wait is 100). Default {@link DTLS_CLIENT_DELAY_MS} (10). */
   dtlsClientDelayMs?: number;
   /** Floor of werift's SCTP retransmission timeout, ms (patch item 11; werift's own is 1000). Keep it above the peer's delayed-SACK time (browsers: 200 ms). Default {@link SCTP_RTO_MIN_MS} (250). */
   rtoMinMs?: number;
@@ -54,7 +59,7 @@ export function createWeriftPeerConnection(options: WeriftPeerConnectionOptions 
   if (!Number.isFinite(rtoMinMs) || rtoMinMs < 10 || rtoMinMs > 60_000) {
     throw new TypeError(`rtoMinMs must be a number of milliseconds in [10, 60000], got ${rtoMinMs}`);
   }
-  const dtlsClientDelayMs = options.dtlsClientDelayMs ?? 0;
+  const dtlsClientDelayMs = options.dtlsClientDelayMs ?? DTLS_CLIENT_DELAY_MS;
   if (!Number.isFinite(dtlsClientDelayMs) || dtlsClientDelayMs < 0 || dtlsClientDelayMs > 10_000) {
     throw new TypeError(
       `dtlsClientDelayMs must be a number of milliseconds in [0, 10000], got ${dtlsClientDelayMs}`,
@@ -64,10 +69,8 @@ export function createWeriftPeerConnection(options: WeriftPeerConnectionOptions 
     iceServers,
     sctp: { mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES, unreliableMaxQueueMs, rtoMinMs },
     icePortRange: options.portRange,
-    // Patch item 13: no fixed 100 ms wait before the ClientHello (werift's guard against a server not yet up; as
-    // answerer werift is always the DTLS client, whatever the offer says). Measured on loopback: 120 connects with
-    // werift and node-datachannel offerers and answerers, none lost its ClientHello, ~35 ms each instead of ~135.
-    // Were one lost, werift resends it after 500 ms.
+    // Patch item 13: a 10 ms wait before the ClientHello instead of werift's 100 (as answerer werift is always the
+    // DTLS client, whatever the offer says); see DTLS_CLIENT_DELAY_MS.
     dtlsClientDelayMs,
   };
   if (mode === 'loopback') {

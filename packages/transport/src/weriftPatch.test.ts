@@ -347,7 +347,7 @@ describe('werift patch', () => {
     }
   });
 
-  it('waits dtlsClientDelayMs before the ClientHello (werift: a fixed 100 ms; the link: none)', async () => {
+  it('waits dtlsClientDelayMs before the ClientHello (werift: a fixed 100 ms; the link: 10 ms)', async () => {
     // A lower bound is deterministic: with a 400 ms wait the channels cannot open sooner. Unpatched werift waits
     // 100 ms whatever the option says, and the pair opens in ~135 ms.
     const t0 = Date.now();
