@@ -61,7 +61,18 @@ interface Pc {
   localDescription: object;
   iceGatheringState: string;
   sctpTransport: { sctp: SctpInternals };
+  iceTransports: { connection: { onData: { subscribe(f: (data: Buffer) => void): unknown } } }[];
   close(): Promise<void>;
+}
+
+/** Epoch and sequence number of each DTLS record in one datagram (RFC 6347 §4.1: the header is in the clear). */
+function dtlsRecords(data: Buffer): { type: number; epoch: number; seq: number }[] {
+  const out: { type: number; epoch: number; seq: number }[] = [];
+  for (let at = 0; at + 13 <= data.length && data[at]! >= 20 && data[at]! <= 63; ) {
+    out.push({ type: data[at]!, epoch: data.readUInt16BE(at + 3), seq: data.readUIntBE(at + 5, 6) });
+    at += 13 + data.readUInt16BE(at + 11);
+  }
+  return out;
 }
 
 /**
@@ -71,7 +82,11 @@ interface Pc {
  * per ten), so most of them wait in the sender's SCTP send queue.
  */
 /** Two connected werift peers on loopback with the link's control and public channels; the caller closes them. */
-async function connectedPair(options: Omit<WeriftPeerConnectionOptions, 'mode'>) {
+async function connectedPair(
+  options: Omit<WeriftPeerConnectionOptions, 'mode'>,
+  /** Called with each peer once its ICE transport exists and before it can connect (a: offerer). */
+  onIceTransport?: (side: 'a' | 'b', pc: Pc) => void,
+) {
   const peers = [0, 1].map(
     () => createWeriftPeerConnection({ mode: 'loopback', ...options }) as unknown as Pc,
   );
@@ -89,7 +104,9 @@ async function connectedPair(options: Omit<WeriftPeerConnectionOptions, 'mode'>)
       return pc.localDescription;
     };
     await a.setLocalDescription(await a.createOffer());
+    onIceTransport?.('a', a);
     await b.setRemoteDescription(await gathered(a));
+    onIceTransport?.('b', b);
     await b.setLocalDescription(await b.createAnswer());
     await a.setRemoteDescription(await gathered(b));
     for (let t0 = Date.now(); tx.pub.readyState !== 'open' || rx.pub.readyState !== 'open'; await sleep(10)) {
@@ -359,6 +376,33 @@ describe('werift patch', () => {
       expect(() => createWeriftPeerConnection({ mode: 'loopback', dtlsClientDelayMs })).toThrow(
         /dtlsClientDelayMs must be/,
       );
+    }
+  });
+
+  it('numbers epoch 1 from 0, the Finished first, and never reuses a number there (OpenSSL dropped a record as a replay)', async () => {
+    // werift gave its Finished the next epoch-0 number in epoch 1, then counted application records from 1 again:
+    // the record that reached the Finished's number was a replay to OpenSSL (Janus, libdatachannel, browsers),
+    // which dropped it silently. One record per connection, as DTLS client (flight 5) and server (flight 6):
+    // through Janus, the 4th sample of every relay publisher was lost. The receiving end sees the numbers.
+    const seen = { a: [] as ReturnType<typeof dtlsRecords>, b: [] as ReturnType<typeof dtlsRecords> };
+    const p = await connectedPair({}, (side, pc) =>
+      pc.iceTransports[0]!.connection.onData.subscribe((d) => seen[side].push(...dtlsRecords(d))),
+    );
+    try {
+      for (let i = 0; i < 20; i++) {
+        p.tx.pub.send(Buffer.alloc(100, i));
+        p.rx.pub.send(Buffer.alloc(100, i));
+        await sleep(2);
+      }
+      await sleep(100);
+    } finally {
+      await p.close();
+    }
+    for (const side of ['a', 'b'] as const) {
+      const epoch1 = seen[side].filter((r) => r.epoch === 1);
+      expect(epoch1.length, side).toBeGreaterThan(20);
+      expect(epoch1[0], side).toEqual({ type: 22, epoch: 1, seq: 0 }); // the peer's Finished
+      expect(new Set(epoch1.map((r) => r.seq)).size, side).toBe(epoch1.length);
     }
   });
 
