@@ -6,6 +6,8 @@ import {
   type PeerLink,
   type PeerSignal,
   type ReassembledSample,
+  type ReconnectRequest,
+  sdpSessionId,
 } from '@m4sc/transport';
 import type { LayeredRelaySubscriber, RelaySubscriber } from '@m4sc/transport/janus';
 import { type Observable, Subject, Subscription } from 'rxjs';
@@ -76,7 +78,7 @@ export function createSenderLink(o: SenderLinkOptions): SenderLink {
     control.reset();
   };
 
-  const newLink = (from: string) => {
+  const newLink = (from: string, offer: string | undefined) => {
     dropLink();
     const l = createPeerLink({
       pc: o.createPeerConnection(),
@@ -138,7 +140,19 @@ export function createSenderLink(o: SenderLinkOptions): SenderLink {
         emit({ type: 'connected' });
         control.linkConnected();
       },
-      (err: unknown) => log.warn('connection to sender failed', { error: String(err) }),
+      (err: unknown) => {
+        // Our side failed while connecting; the sender's may not have (ICE that failed at once here goes on
+        // trying there until its 20 s timeout): ask it for a new link, unless this one was replaced meanwhile.
+        const asked = link === l && client.state === 'joined';
+        log.warn('connection to sender failed', {
+          error: String(err),
+          ...(asked ? { next: 'asking the sender for a new link' } : {}),
+        });
+        if (asked) {
+          const request: ReconnectRequest = { type: 'reconnect', reason: String(err), offer };
+          client.signal(from, request as never);
+        }
+      },
     );
     return l;
   };
@@ -152,7 +166,11 @@ export function createSenderLink(o: SenderLinkOptions): SenderLink {
       const restart =
         data.type === 'offer' && data.restart === true && from === linkFrom && link !== undefined;
       if (restart) log.info('ice restart after path change: answering the sender', { sender: from });
-      const l = restart ? link : data.type === 'offer' || from !== linkFrom ? newLink(from) : link;
+      const l = restart
+        ? link
+        : data.type === 'offer' || from !== linkFrom
+          ? newLink(from, data.type === 'offer' ? sdpSessionId(data.sdp) : undefined)
+          : link;
       try {
         l?.handleSignal(data);
       } catch (err) {

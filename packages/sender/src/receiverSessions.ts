@@ -4,6 +4,8 @@ import {
   createPeerLink,
   type PeerConnectionLike,
   type PeerSignal,
+  type ReconnectRequest,
+  sdpSessionId,
   TokenBucket,
 } from '@m4sc/transport';
 import type { Subscription } from 'rxjs';
@@ -48,8 +50,11 @@ export interface ReceiverSessions {
   join(peerId: string): void;
   /** A receiver left the room for `reason`. */
   leave(peerId: string, reason: string): void;
-  /** Hands a signaling message from a receiver to its link. */
-  signal(from: string, data: PeerSignal): void;
+  /**
+   * Hands a signaling message from a receiver to its link; a {@link ReconnectRequest} (its side of a link
+   * still connecting failed) replaces that link with a new one, as a failure on our side would.
+   */
+  signal(from: string, data: PeerSignal | ReconnectRequest): void;
   /** Closes one session (idempotent). */
   close(peerId: string, reason: string): void;
   /** Closes every session (`sender-closed`). */
@@ -62,6 +67,8 @@ export function createReceiverSessions(o: ReceiverSessionsOptions): ReceiverSess
   const sessions = new Map<string, Session>();
   /** Failed connection attempts per receiver, for the retry backoff. */
   const connectAttempts = new Map<string, number>();
+  /** The SDP session id of each session's offers ({@link sdpSessionId}), to match a receiver's reconnect request. */
+  const offerIds = new WeakMap<Session, string>();
   let joinCounter = 0;
 
   const closeSession = (peerId: string, reason: string) => {
@@ -110,6 +117,24 @@ export function createReceiverSessions(o: ReceiverSessionsOptions): ReceiverSess
     });
   };
 
+  /** A link that never connected (on either side): closed, and offered again with backoff while the receiver is in the room. */
+  const connectFailed = (peerId: string, error: string) => {
+    closeSession(peerId, 'connect-failed');
+    // ICE can fail on a loaded host or a lossy path: offer again, with backoff, while it is in the room.
+    const attempt = (connectAttempts.get(peerId) ?? 0) + 1;
+    connectAttempts.set(peerId, attempt);
+    if (attempt > CONNECT_RETRIES || o.senderClosed()) {
+      log.warn('receiver failed to connect; giving up', { peerId, attempts: attempt, error });
+      return;
+    }
+    const delayMs = 500 * 2 ** (attempt - 1);
+    log.warn('receiver failed to connect; offering again', { peerId, attempt, delayMs, error });
+    setTimeout(() => {
+      if (!o.senderClosed() && !sessions.has(peerId) && client.peers.some((p) => p.peerId === peerId))
+        openSession(peerId);
+    }, delayMs);
+  };
+
   const openSession = (peerId: string) => {
     // A receiver we are already streaming to reappears when the signaling server restarts and both
     // sides rejoin it: the peer connection does not depend on signaling, so keep it. When its link has gone
@@ -131,6 +156,11 @@ export function createReceiverSessions(o: ReceiverSessionsOptions): ReceiverSess
       pc: o.createPeerConnection(),
       role: 'offerer',
       sendSignal: (data: PeerSignal) => {
+        if (data.type === 'offer') {
+          const id = sdpSessionId(data.sdp);
+          const s = sessions.get(peerId);
+          if (id && s?.link === link) offerIds.set(s, id);
+        }
         if (client.state === 'joined') client.signal(peerId, data as never);
       },
       opBudgetBytes: 128,
@@ -181,29 +211,7 @@ export function createReceiverSessions(o: ReceiverSessionsOptions): ReceiverSess
       },
       (err: unknown) => {
         if (sessions.get(peerId) !== s) return; // replaced or closed meanwhile
-        closeSession(peerId, 'connect-failed');
-        // ICE can fail on a loaded host or a lossy path: offer again, with backoff, while it is in the room.
-        const attempt = (connectAttempts.get(peerId) ?? 0) + 1;
-        connectAttempts.set(peerId, attempt);
-        if (attempt > CONNECT_RETRIES || o.senderClosed()) {
-          log.warn('receiver failed to connect; giving up', {
-            peerId,
-            attempts: attempt,
-            error: String(err),
-          });
-          return;
-        }
-        const delayMs = 500 * 2 ** (attempt - 1);
-        log.warn('receiver failed to connect; offering again', {
-          peerId,
-          attempt,
-          delayMs,
-          error: String(err),
-        });
-        setTimeout(() => {
-          if (!o.senderClosed() && !sessions.has(peerId) && client.peers.some((p) => p.peerId === peerId))
-            openSession(peerId);
-        }, delayMs);
+        connectFailed(peerId, String(err));
       },
     );
     log.info('receiver joined', { peerId });
@@ -227,7 +235,21 @@ export function createReceiverSessions(o: ReceiverSessionsOptions): ReceiverSess
     signal(from, data) {
       const s = sessions.get(from);
       if (!s) {
-        log.warn('signal from unknown peer dropped', { from });
+        log.warn('signal from unknown peer dropped', { from, type: String(data.type) });
+        return;
+      }
+      if (data.type === 'reconnect') {
+        // Its side of the link failed before connecting; ours may go on trying until the connect timeout.
+        const reason = String(data.reason).slice(0, 200);
+        if (s.state !== 'connecting' || offerIds.get(s) !== data.offer) {
+          log.info('reconnect request about a link already replaced or connected; ignored', {
+            peerId: from,
+            reason,
+          });
+          return;
+        }
+        log.warn('receiver link failed on its side', { peerId: from, reason });
+        connectFailed(from, `receiver: ${reason}`);
         return;
       }
       try {

@@ -62,6 +62,8 @@ export type {
   PeerConnectionLike,
   PeerSignal,
   ReassembledSample,
+  ReconnectRequest,
   SampleChannel,
   SampleInput,
 } from './types.js';
+export { sdpSessionId } from './types.js';

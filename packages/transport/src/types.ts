@@ -70,6 +70,24 @@ export type PeerSignal =
   | { type: 'answer'; sdp: string }
   | { type: 'candidate'; candidate: IceCandidateInit | null };
 
+/**
+ * What an answerer signals its offerer when its side of the link failed before it connected. The offerer's side
+ * may not see that failure (ICE that failed at once on one side goes on trying on the other, until the link's
+ * connect timeout, 20 s): on this request the offerer closes its side and offers a new link. Not a
+ * {@link PeerSignal}: the link never sees it, the application that owns the links does. `offer`: the
+ * {@link sdpSessionId} of the offer that was answered, so that a request about a link already replaced is ignored.
+ */
+export interface ReconnectRequest {
+  type: 'reconnect';
+  reason: string;
+  offer: string | undefined;
+}
+
+/** The session id of an SDP's `o=` line (RFC 8866 §5.2): the same for every offer of one peer connection. */
+export function sdpSessionId(sdp: string): string | undefined {
+  return /^o=\S+ (\d+) /m.exec(sdp)?.[1];
+}
+
 /** A W3C `RTCIceCandidateInit`. */
 export interface IceCandidateInit {
   candidate: string;
