@@ -33,6 +33,11 @@ export type Condition =
       readonly path: 'packets';
       readonly op: OperatingPoint;
       readonly lossRate: number;
+      /**
+       * Loss rate the coder is conditioned on, when it is not the path's (`lossRate`): the sender's adaptation
+       * conditions on a grid point near the loss it measured. Default `lossRate`.
+       */
+      readonly conditionLossRate?: number;
       /** Spread each sample's stream over at least this many packets. */
       readonly minPackets: number;
       readonly maxPacketBytes: number;
@@ -40,7 +45,9 @@ export type Condition =
 
 /** The state the coder is conditioned on: the true SNR (symbols) or the quantiser's SNR and the loss rate. */
 export function conditionState(c: Condition): ChannelState {
-  return c.path === 'symbols' ? { snrDb: c.snrDb, lossRate: 0 } : { snrDb: c.op.snrDb, lossRate: c.lossRate };
+  return c.path === 'symbols'
+    ? { snrDb: c.snrDb, lossRate: 0 }
+    : { snrDb: c.op.snrDb, lossRate: c.conditionLossRate ?? c.lossRate };
 }
 
 export interface Received {
