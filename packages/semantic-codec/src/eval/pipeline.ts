@@ -26,6 +26,8 @@ export type Condition =
       readonly path: 'symbols';
       readonly channel: 'awgn' | 'rayleigh';
       readonly snrDb: number;
+      /** SNR the coder is conditioned on, when it is not the channel's (`snrDb`), dB. Default `snrDb`. */
+      readonly conditionSnrDb?: number;
       /** Symbols per token kept (the rate prefix), 1..C. */
       readonly rateSymbols: number;
     }
@@ -46,7 +48,7 @@ export type Condition =
 /** The state the coder is conditioned on: the true SNR (symbols) or the quantiser's SNR and the loss rate. */
 export function conditionState(c: Condition): ChannelState {
   return c.path === 'symbols'
-    ? { snrDb: c.snrDb, lossRate: 0 }
+    ? { snrDb: c.conditionSnrDb ?? c.snrDb, lossRate: 0 }
     : { snrDb: c.op.snrDb, lossRate: c.conditionLossRate ?? c.lossRate };
 }
 
