@@ -184,6 +184,9 @@ async function main(): Promise<void> {
     fail((err as Error).message);
   }
 
+  const relay = v.relay
+    ? createLayeredJanusSubscriber({ url: v.relay, ...relayNodeOptions(v.relay), logger: log })
+    : undefined;
   const receiver = await createReceiver({
     signalUrl,
     room,
@@ -194,9 +197,7 @@ async function main(): Promise<void> {
       ? { faults: { lossPct: impairLoss, delayMs: impairDelay, seed: impairSeed } }
       : {}),
     createPeerConnection,
-    ...(v.relay
-      ? { relay: createLayeredJanusSubscriber({ url: v.relay, ...relayNodeOptions(v.relay), logger: log }) }
-      : {}),
+    ...(relay ? { relay } : {}),
     logger: log,
   });
   process.stderr.write(
@@ -320,6 +321,8 @@ async function main(): Promise<void> {
     stopping = true;
     if (statsTimer) clearInterval(statsTimer);
     const faultLostSeqs = receiver.faultLostSeqs();
+    const rs = relay?.stats();
+    const relayFigures = rs && { packetsExpected: rs.packetsExpected, lostPackets: rs.lostPackets };
     await receiver.close();
     await new Promise((r) => setTimeout(r, 100)); // pending PNG writes
     await y4m?.close();
@@ -329,10 +332,15 @@ async function main(): Promise<void> {
     process.stderr.write(
       `m4sc-recv: ${count} results${out ? `, ${written} frames written to ${out}` : ''}\n`,
     );
-    // One machine-readable line for soak tests and scripts: what was decoded, dropped, and lost to --impair-*.
-    process.stderr.write(
-      `m4sc-recv: summary ${JSON.stringify({ results: count, dropped: receiver.dropped, faultLostSeqs })}\n`,
-    );
+    // One machine-readable line for soak tests and scripts: what was decoded, dropped, lost to --impair-*, and
+    // (with --relay) the packets the relay path lost, samples lost whole included.
+    const summary = {
+      results: count,
+      dropped: receiver.dropped,
+      faultLostSeqs,
+      ...(relayFigures ? { relay: relayFigures } : {}),
+    };
+    process.stderr.write(`m4sc-recv: summary ${JSON.stringify(summary)}\n`);
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));

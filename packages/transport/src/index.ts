@@ -36,7 +36,7 @@ export {
 export type { IceRestartContext, IceRestartPolicy } from './iceRestart.js';
 export { createIceRestartBackoff } from './iceRestart.js';
 export type { MonitorExtras, QueueSignal, QueueTrendOptions } from './linkMonitor.js';
-export { AgeWindow, LinkMonitor, LossEstimator, percentile, QueueTrend } from './linkMonitor.js';
+export { AgeWindow, LinkMonitor, LossEstimator, PacketCount, percentile, QueueTrend } from './linkMonitor.js';
 export type { LogContext, Logger } from './logger.js';
 export { LOG_NAMESPACE, silentLogger } from './logger.js';
 export type { PacedSource, Pacer, PacerOptions, PacerRegistration } from './pacer.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgeWindow, LinkMonitor, LossEstimator, percentile, QueueTrend } from './linkMonitor.js';
+import { AgeWindow, LinkMonitor, LossEstimator, PacketCount, percentile, QueueTrend } from './linkMonitor.js';
 
 const extras = {
   bufferedAmountBytes: { control: 0, public: 10, private: 0 },
@@ -22,6 +22,18 @@ describe('link monitor', () => {
     expect(l.closeInterval()).toBe(0);
     expect(l.closeInterval()).toBeUndefined();
     expect(l.lostPackets).toBe(1);
+  });
+
+  it('counts numbered packets that never came, samples lost whole included; a new run is not a loss', () => {
+    const c = new PacketCount();
+    expect(c.totals()).toEqual({ expected: 0, lost: 0 });
+    for (const p of [101, 100, 102, 102, 106]) c.observe(p); // 100 came late, 102 twice, 103-105 lost whole
+    expect(c.totals()).toEqual({ expected: 7, lost: 3 });
+    c.restart(); // a new subscription: the gap to it is not counted
+    for (const p of [200, 201]) c.observe(p);
+    expect(c.totals()).toEqual({ expected: 9, lost: 3 });
+    for (const p of [0, 2]) c.observe(p); // the sender restarted: numbers from 0 again
+    expect(c.totals()).toEqual({ expected: 12, lost: 4 });
   });
 
   it('computes nearest-rank percentiles', () => {

@@ -5,6 +5,58 @@ import type { AgeStats, ChannelKind, ChannelStats, DropReason, LinkReport, LinkS
  * Loss of one unreliable channel from gaps in its packet sequence numbers (pseq), interval by interval.
  * Reordered packets that arrive within the interval are not counted as lost.
  */
+/**
+ * Packets a sender numbered and those of them that came, over a run of packet numbers (cumulative; a number
+ * far below the run's first starts a new run: the sender restarted). Unlike counting the packets missing from
+ * reassembled samples, it sees samples lost whole. Duplicates are counted once (the last
+ * {@link PacketCount.DEDUP_WINDOW} numbers are remembered).
+ */
+export class PacketCount {
+  static readonly DEDUP_WINDOW = 1024;
+  /** A number at most this far below the run's first is a reordered packet; further below, a new run. */
+  static readonly REORDER_SLACK = 64;
+  #first: number | undefined;
+  #highest = -1;
+  #received = 0;
+  #recent = new Set<number>();
+  #closed = { expected: 0, lost: 0 };
+
+  /** Records one received packet number. */
+  observe(pseq: number): void {
+    if (this.#first !== undefined && pseq < this.#first && this.#first - pseq <= PacketCount.REORDER_SLACK) {
+      this.#first = pseq; // reordered: it was sent before the first that came
+    } else if (this.#first === undefined || pseq < this.#first) {
+      this.restart();
+      this.#first = pseq;
+      this.#highest = pseq;
+    }
+    if (this.#recent.has(pseq)) return;
+    this.#recent.add(pseq);
+    if (this.#recent.size > PacketCount.DEDUP_WINDOW)
+      this.#recent.delete(this.#recent.values().next().value!);
+    if (pseq > this.#highest) this.#highest = pseq;
+    this.#received++;
+  }
+
+  /** Ends the current run (a new subscription): what is missing from it stays counted; the gap to the next is not. */
+  restart(): void {
+    this.#closed = this.totals();
+    this.#first = undefined;
+    this.#highest = -1;
+    this.#received = 0;
+    this.#recent.clear();
+  }
+
+  /** Packets numbered so far (first to highest of each run) and of them those that never came. */
+  totals(): { expected: number; lost: number } {
+    const expected = this.#first === undefined ? 0 : this.#highest - this.#first + 1;
+    return {
+      expected: this.#closed.expected + expected,
+      lost: this.#closed.lost + Math.max(0, expected - this.#received),
+    };
+  }
+}
+
 export class LossEstimator {
   #base: number | undefined;
   #highest = -1;

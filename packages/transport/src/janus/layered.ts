@@ -132,7 +132,10 @@ export interface LayeredRelaySubscriber extends RelaySubscriber {
 export interface RelayPathFigures {
   /** Frame bytes received from Janus per second, all subscribed layers. */
   bytesPerSec: number;
-  /** Packets missing from the samples that arrived (wholly lost samples are not seen), 0..1; undefined: none. */
+  /**
+   * Packets lost on the relay path, 0..1, from the packet numbers of every subscribed layer's feed (so samples
+   * lost whole count too); undefined: no packet numbered in the interval.
+   */
   lossRate: number | undefined;
   /** p95 age of the samples at reassembly (clock offset corrected), ms; undefined: none. */
   ageP95Ms: number | undefined;
@@ -155,7 +158,7 @@ export function createLayeredJanusSubscriber(
   let closed = false;
   const removed: RelaySubscriberStats[] = [];
 
-  const window = { startMs: Date.now(), bytes: 0, received: 0, count: 0, ages: [] as number[] };
+  const window = { startMs: Date.now(), bytes: 0, expected: 0, lost: 0, ages: [] as number[] };
   const capLayers = (s: ReassembledSample): ReassembledSample => {
     const ln = (s.op as { ln?: unknown }).ln;
     if (typeof ln !== 'number' || ln <= wanted) return s;
@@ -169,8 +172,6 @@ export function createLayeredJanusSubscriber(
         // A layer above the current prefix (in flight while it is left) is not passed on.
         const layer = publicLayerOf(s.stream);
         if (layer === undefined || layer >= wanted) return;
-        window.received += s.received;
-        window.count += s.count;
         if (window.ages.length < 4096) window.ages.push(s.ageMs);
         samples$.next(capLayers(s));
       },
@@ -209,18 +210,24 @@ export function createLayeredJanusSubscriber(
     },
     setLayers,
     takeFigures(nowMs = Date.now()): RelayPathFigures {
-      const bytes = [...subs.map(({ sub }) => sub.stats()), ...removed].reduce((n, x) => n + x.bytes, 0);
+      const all = [...subs.map(({ sub }) => sub.stats()), ...removed];
+      const total = (k: 'bytes' | 'packetsExpected' | 'lostPackets') => all.reduce((n, x) => n + x[k], 0);
+      const bytes = total('bytes');
+      const expected = total('packetsExpected');
+      const lost = total('lostPackets');
       const seconds = Math.max(0.001, (nowMs - window.startMs) / 1000);
       const ages = window.ages.sort((a, b) => a - b);
+      const newlyExpected = expected - window.expected;
       const out: RelayPathFigures = {
         bytesPerSec: Math.max(0, bytes - window.bytes) / seconds,
-        lossRate: window.count > 0 ? 1 - window.received / window.count : undefined,
+        lossRate:
+          newlyExpected > 0 ? Math.min(1, Math.max(0, (lost - window.lost) / newlyExpected)) : undefined,
         ageP95Ms: ages.length
           ? ages[Math.min(ages.length - 1, Math.ceil(0.95 * ages.length) - 1)]
           : undefined,
         samples: ages.length,
       };
-      Object.assign(window, { startMs: nowMs, bytes, received: 0, count: 0, ages: [] });
+      Object.assign(window, { startMs: nowMs, bytes, expected, lost, ages: [] });
       return out;
     },
     get clockOffsetMs() {
@@ -234,8 +241,9 @@ export function createLayeredJanusSubscriber(
     stats(): RelaySubscriberStats {
       const all = [...subs.map(({ sub }) => sub.stats()), ...removed];
       const b = all[0]!;
-      const sum = (k: 'messages' | 'bytes' | 'malformed' | 'samples' | 'reconnects') =>
-        all.reduce((n, s) => n + s[k], 0);
+      const sum = (
+        k: 'messages' | 'bytes' | 'malformed' | 'samples' | 'reconnects' | 'packetsExpected' | 'lostPackets',
+      ) => all.reduce((n, s) => n + s[k], 0);
       return {
         ...b,
         messages: sum('messages'),
@@ -243,6 +251,8 @@ export function createLayeredJanusSubscriber(
         malformed: sum('malformed'),
         samples: sum('samples'),
         reconnects: sum('reconnects'),
+        packetsExpected: sum('packetsExpected'),
+        lostPackets: sum('lostPackets'),
       };
     },
     async close() {

@@ -1,5 +1,6 @@
 import { BehaviorSubject, Subject } from 'rxjs';
 import { decodeFrame } from '../framer.js';
+import { PacketCount } from '../linkMonitor.js';
 import { silentLogger } from '../logger.js';
 import { Reassembler } from '../reassembler.js';
 import type { DataChannelLike, PeerConnectionLike, ReassembledSample } from '../types.js';
@@ -59,6 +60,7 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
     ...(options.maxAgeMs ? { maxAgeMs: options.maxAgeMs } : {}),
   });
   const counters = { messages: 0, bytes: 0, malformed: 0, samples: 0, reconnects: 0, lastMessageAtMs: 0 };
+  const packets = new PacketCount();
   let current: Attempt | undefined;
   let closed = false;
   let wakeSleep: (() => void) | undefined;
@@ -100,7 +102,9 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
     }
     counters.bytes += bytes.byteLength;
     try {
-      emit(reassembler.process(decodeFrame(bytes), now));
+      const frame = decodeFrame(bytes);
+      packets.observe(frame.pseq);
+      emit(reassembler.process(frame, now));
     } catch (err) {
       counters.malformed++;
       if (now - lastMalformedLogMs > 1000) {
@@ -220,6 +224,7 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
           break;
         }
         current = a;
+        packets.restart();
         if (wasUp) counters.reconnects++;
         log.info(
           wasUp
@@ -298,7 +303,14 @@ export function createJanusSubscriber(options: JanusSubscriberOptions): RelaySub
       if (Number.isFinite(v)) reassembler.clockOffsetMs = v;
     },
     stats(): RelaySubscriberStats {
-      return { state: state$.value, feedId: current?.feedId, ...counters };
+      const p = packets.totals();
+      return {
+        state: state$.value,
+        feedId: current?.feedId,
+        ...counters,
+        packetsExpected: p.expected,
+        lostPackets: p.lost,
+      };
     },
     async close() {
       if (closed) return;

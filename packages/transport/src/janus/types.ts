@@ -121,6 +121,13 @@ export interface RelaySubscriberStats {
   malformed: number;
   samples: number;
   reconnects: number;
+  /**
+   * Packets the feed sent while we were subscribed, from the packet numbers of the frames that came (so it counts
+   * wholly lost samples too; an outage between two subscriptions is not counted: the direct path serves then).
+   */
+  packetsExpected: number;
+  /** Of those, packets that never came. */
+  lostPackets: number;
   /** Wall-clock time of the last frame received, ms since the epoch (0: none yet). */
   lastMessageAtMs: number;
 }
