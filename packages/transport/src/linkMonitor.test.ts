@@ -103,6 +103,19 @@ describe('QueueTrend', () => {
     expect(first.rateBytesPerSec).toBeCloseTo(25_000, -2);
   });
 
+  it('after an hour of a steady path still fires on a queue, with the rate of the queue alone', () => {
+    // Ages that never fall by 5 ms keep one run going; it once grew for as long as the link lived.
+    const t = new QueueTrend();
+    for (let c = 0; c < 3_600_000; c += 66.7) expect(t.observe(c + 40, 40 + (c % 3), 4000)).toBeUndefined();
+    const signals = [];
+    for (let k = 0; k < 6; k++) {
+      const arrival = 3_600_040 + k * 160;
+      const s = t.observe(arrival, arrival - (3_600_000 + k * 66.7), 4000);
+      if (s) signals.push(s);
+    }
+    expect(signals[0]?.rateBytesPerSec).toBeCloseTo(25_000, -2);
+  });
+
   it('stays quiet when a stalled host hands over a burst, oldest first, and for a constant offset', () => {
     const t = new QueueTrend();
     steady(t, 0, 1000);

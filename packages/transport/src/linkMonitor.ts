@@ -284,6 +284,13 @@ export interface QueueTrendOptions {
  * two or more of them above the window's lowest age by `minRiseMs / 4` and still growing by as much, rose by `minRiseMs / 2` and ends
  * `minRiseMs` above that lowest age; then it starts a new run.
  */
+/** Entries of `run` from `from` on whose age is at most `limit`. */
+function countBelow(run: readonly { ageMs: number }[], from: number, limit: number): number {
+  let n = 0;
+  for (let i = from; i < run.length; i++) if (run[i]!.ageMs <= limit) n++;
+  return n;
+}
+
 export class QueueTrend {
   readonly #minRiseMs: number;
   readonly #minSamples: number;
@@ -314,25 +321,35 @@ export class QueueTrend {
     // Non-decreasing within a few ms (samples of one frame, the clock's granularity).
     if (this.#run.length > 0 && ageMs < this.#run.at(-1)!.ageMs - 5) this.#run = [];
     this.#run.push({ atMs: arrivalMs, ageMs, bytes });
+    // Within the window only: on a steady path ages never fall, and the run grew without end (memory, and a scan
+    // of it per sample: 10 % of the CPU at 50 000 samples/s). Trimmed in halves, so the copy is amortised.
+    if (this.#run[0]!.atMs < arrivalMs - this.#windowMs) {
+      const keep = this.#run.findIndex((x) => x.atMs >= arrivalMs - this.#windowMs);
+      if (keep >= this.#run.length / 2) this.#run = this.#run.slice(keep);
+    }
     const run = this.#run;
     const first = run[0]!;
     const spanMs = arrivalMs - first.atMs;
+    // The cheap tests first: on a path with no queue the age stays near the base, and the scan below is skipped.
+    if (
+      ageMs - base < this.#minRiseMs ||
+      run.length < this.#minSamples ||
+      spanMs < this.#minSpanMs ||
+      ageMs - first.ageMs < this.#minRiseMs / 2
+    )
+      return undefined;
     // At least two samples in the run above the base: the first sample of a burst from a stalled host is also
     // old, but the next one is younger.
     // And still growing among those: a path that got longer in one step (ages high but flat) is no queue.
-    const queued = run.filter((x) => x.ageMs > base + this.#minRiseMs / 4);
-    if (
-      queued.length < 2 ||
-      ageMs - queued[0]!.ageMs < this.#minRiseMs / 4 ||
-      run.length < this.#minSamples ||
-      spanMs < this.#minSpanMs ||
-      ageMs - first.ageMs < this.#minRiseMs / 2 ||
-      ageMs - base < this.#minRiseMs
-    )
-      return undefined;
+    const firstQueued = run.findIndex((x) => x.ageMs > base + this.#minRiseMs / 4);
+    const queuedCount =
+      firstQueued < 0
+        ? 0
+        : run.length - firstQueued - countBelow(run, firstQueued, base + this.#minRiseMs / 4);
+    if (queuedCount < 2 || ageMs - run[firstQueued]!.ageMs < this.#minRiseMs / 4) return undefined;
     // The rate: what arrived from the last sample before the queue (age still near the base) to this one, i.e.
     // every sample from there but this one. Earlier samples of the run crossed the path before it narrowed.
-    let start = Math.max(0, run.indexOf(queued[0]!) - 1);
+    let start = Math.max(0, firstQueued - 1);
     if (arrivalMs - run[start]!.atMs < this.#minSpanMs) start = 0;
     let bytesIn = 0;
     for (let i = start; i < run.length - 1; i++) bytesIn += run[i]!.bytes;
