@@ -36,6 +36,9 @@ const until = async (cond: () => boolean, timeoutMs: number) => {
   while (!cond() && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
 };
 
+/** Pair set-ups tried before a libdatachannel refusal fails the test (see pairOf). */
+const SETUP_ATTEMPTS = 4;
+
 const pairOf = async (
   offerer: Backend,
   answerer: Backend,
@@ -51,19 +54,23 @@ const pairOf = async (
         return pc;
       },
     });
-  try {
-    return await create();
-  } catch (err) {
-    // libdatachannel now and then refuses the answer of a loopback pair set up while the whole suite runs in
-    // parallel ("Got a remote candidate without ICE transport", 2 of 3 CI runs on 2026-11-29 evening, never
-    // alone in 5 runs): a set-up race in the library, not what these tests are about. The CLIs retry a failed
-    // link on their own; so does this helper, once, and says so.
-    const cause = String((err as { cause?: unknown }).cause ?? '');
-    if (!cause.includes('without ICE transport')) throw err;
-    console.warn(`backends: pair set-up refused by libdatachannel (${cause}); retrying once`);
-    return create();
+  // libdatachannel now and then refuses the answer of a loopback pair set up while the whole suite runs in
+  // parallel ("Got a remote candidate without ICE transport", 2 of 3 CI runs on 2026-11-29 evening, never alone
+  // in 5 runs; twice in a row in one CI run on 2026-11-30): a set-up race in the library, not what these tests
+  // are about. The CLIs retry a failed link on their own; so does this helper, up to SETUP_ATTEMPTS times, after
+  // a short pause, and says so.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await create();
+    } catch (err) {
+      const cause = String((err as { cause?: unknown }).cause ?? '');
+      if (!cause.includes('without ICE transport') || attempt >= SETUP_ATTEMPTS) throw err;
+      console.warn(`backends: pair set-up refused by libdatachannel (${cause}); attempt ${attempt + 1}`);
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
   }
 };
+
 
 let pair: LoopbackLinkPair | undefined;
 afterEach(async () => {
