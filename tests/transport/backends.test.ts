@@ -71,7 +71,6 @@ const pairOf = async (
   }
 };
 
-
 let pair: LoopbackLinkPair | undefined;
 afterEach(async () => {
   await pair?.close();
