@@ -2,10 +2,6 @@ import { AGE_WINDOW_SAMPLES } from './defaults.js';
 import type { AgeStats, ChannelKind, ChannelStats, DropReason, LinkReport, LinkStats } from './types.js';
 
 /**
- * Loss of one unreliable channel from gaps in its packet sequence numbers (pseq), interval by interval.
- * Reordered packets that arrive within the interval are not counted as lost.
- */
-/**
  * Packets a sender numbered and those of them that came, over a run of packet numbers (cumulative; a number
  * far below the run's first starts a new run: the sender restarted). Unlike counting the packets missing from
  * reassembled samples, it sees samples lost whole. Duplicates are counted once (the last
@@ -57,6 +53,10 @@ export class PacketCount {
   }
 }
 
+/**
+ * Loss of one unreliable channel from gaps in its packet sequence numbers (pseq), interval by interval.
+ * Reordered packets that arrive within the interval are not counted as lost.
+ */
 export class LossEstimator {
   #base: number | undefined;
   #highest = -1;
@@ -284,13 +284,6 @@ export interface QueueTrendOptions {
  * two or more of them above the window's lowest age by `minRiseMs / 4` and still growing by as much, rose by `minRiseMs / 2` and ends
  * `minRiseMs` above that lowest age; then it starts a new run.
  */
-/** Entries of `run` from `from` on whose age is at most `limit`. */
-function countBelow(run: readonly { ageMs: number }[], from: number, limit: number): number {
-  let n = 0;
-  for (let i = from; i < run.length; i++) if (run[i]!.ageMs <= limit) n++;
-  return n;
-}
-
 export class QueueTrend {
   readonly #minRiseMs: number;
   readonly #minSamples: number;
@@ -341,12 +334,10 @@ export class QueueTrend {
     // At least two samples in the run above the base: the first sample of a burst from a stalled host is also
     // old, but the next one is younger.
     // And still growing among those: a path that got longer in one step (ages high but flat) is no queue.
-    const firstQueued = run.findIndex((x) => x.ageMs > base + this.#minRiseMs / 4);
-    const queuedCount =
-      firstQueued < 0
-        ? 0
-        : run.length - firstQueued - countBelow(run, firstQueued, base + this.#minRiseMs / 4);
-    if (queuedCount < 2 || ageMs - run[firstQueued]!.ageMs < this.#minRiseMs / 4) return undefined;
+    const above = base + this.#minRiseMs / 4;
+    const firstQueued = run.findIndex((x) => x.ageMs > above);
+    const secondQueued = firstQueued < 0 ? -1 : run.findIndex((x, i) => i > firstQueued && x.ageMs > above);
+    if (secondQueued < 0 || ageMs - run[firstQueued]!.ageMs < this.#minRiseMs / 4) return undefined;
     // The rate: what arrived from the last sample before the queue (age still near the base) to this one, i.e.
     // every sample from there but this one. Earlier samples of the run crossed the path before it narrowed.
     let start = Math.max(0, firstQueued - 1);
