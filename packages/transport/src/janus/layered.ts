@@ -193,6 +193,23 @@ export function createLayeredJanusSubscriber(
   };
   setLayers(options.layers ?? 1);
   const base = subs[0]!.sub;
+  /** The base layer's state and feed, the counters summed over every layer (those left too). */
+  const stats = (): RelaySubscriberStats => {
+    const all = [...subs.map(({ sub }) => sub.stats()), ...removed];
+    const sum = (
+      k: 'messages' | 'bytes' | 'malformed' | 'samples' | 'reconnects' | 'packetsExpected' | 'lostPackets',
+    ) => all.reduce((n, s) => n + s[k], 0);
+    return {
+      ...all[0]!,
+      messages: sum('messages'),
+      bytes: sum('bytes'),
+      malformed: sum('malformed'),
+      samples: sum('samples'),
+      reconnects: sum('reconnects'),
+      packetsExpected: sum('packetsExpected'),
+      lostPackets: sum('lostPackets'),
+    };
+  };
 
   return {
     address: base.address,
@@ -210,11 +227,7 @@ export function createLayeredJanusSubscriber(
     },
     setLayers,
     takeFigures(nowMs = Date.now()): RelayPathFigures {
-      const all = [...subs.map(({ sub }) => sub.stats()), ...removed];
-      const total = (k: 'bytes' | 'packetsExpected' | 'lostPackets') => all.reduce((n, x) => n + x[k], 0);
-      const bytes = total('bytes');
-      const expected = total('packetsExpected');
-      const lost = total('lostPackets');
+      const { bytes, packetsExpected: expected, lostPackets: lost } = stats();
       const seconds = Math.max(0.001, (nowMs - window.startMs) / 1000);
       const ages = window.ages.sort((a, b) => a - b);
       const newlyExpected = expected - window.expected;
@@ -238,23 +251,7 @@ export function createLayeredJanusSubscriber(
       clockOffsetMs = v;
       for (const { sub } of subs) sub.clockOffsetMs = v;
     },
-    stats(): RelaySubscriberStats {
-      const all = [...subs.map(({ sub }) => sub.stats()), ...removed];
-      const b = all[0]!;
-      const sum = (
-        k: 'messages' | 'bytes' | 'malformed' | 'samples' | 'reconnects' | 'packetsExpected' | 'lostPackets',
-      ) => all.reduce((n, s) => n + s[k], 0);
-      return {
-        ...b,
-        messages: sum('messages'),
-        bytes: sum('bytes'),
-        malformed: sum('malformed'),
-        samples: sum('samples'),
-        reconnects: sum('reconnects'),
-        packetsExpected: sum('packetsExpected'),
-        lostPackets: sum('lostPackets'),
-      };
-    },
+    stats,
     async close() {
       if (closed) return;
       closed = true;
