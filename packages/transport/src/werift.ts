@@ -43,6 +43,14 @@ export interface WeriftPeerConnectionOptions {
 
 const LOOPBACK = '127.0.0.1';
 
+/** `v` when it is a number of milliseconds in [min, max]; a TypeError naming the option otherwise. */
+function msInRange(name: string, v: number, min: number, max: number): number {
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new TypeError(`${name} must be a number of milliseconds in [${min}, ${max}], got ${v}`);
+  }
+  return v;
+}
+
 /**
  * A werift RTCPeerConnection for Node, configured for the link. This is the only module that imports werift;
  * browsers pass their native RTCPeerConnection to `createPeerLink` instead.
@@ -55,16 +63,13 @@ export function createWeriftPeerConnection(options: WeriftPeerConnectionOptions 
   if (!Number.isFinite(unreliableMaxQueueMs) || unreliableMaxQueueMs < 0) {
     throw new TypeError(`unreliableMaxQueueMs must be a non-negative number, got ${unreliableMaxQueueMs}`);
   }
-  const rtoMinMs = options.rtoMinMs ?? SCTP_RTO_MIN_MS;
-  if (!Number.isFinite(rtoMinMs) || rtoMinMs < 10 || rtoMinMs > 60_000) {
-    throw new TypeError(`rtoMinMs must be a number of milliseconds in [10, 60000], got ${rtoMinMs}`);
-  }
-  const dtlsClientDelayMs = options.dtlsClientDelayMs ?? DTLS_CLIENT_DELAY_MS;
-  if (!Number.isFinite(dtlsClientDelayMs) || dtlsClientDelayMs < 0 || dtlsClientDelayMs > 10_000) {
-    throw new TypeError(
-      `dtlsClientDelayMs must be a number of milliseconds in [0, 10000], got ${dtlsClientDelayMs}`,
-    );
-  }
+  const rtoMinMs = msInRange('rtoMinMs', options.rtoMinMs ?? SCTP_RTO_MIN_MS, 10, 60_000);
+  const dtlsClientDelayMs = msInRange(
+    'dtlsClientDelayMs',
+    options.dtlsClientDelayMs ?? DTLS_CLIENT_DELAY_MS,
+    0,
+    10_000,
+  );
   const config: RTCPeerConnectionConfig = {
     iceServers,
     sctp: { mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES, unreliableMaxQueueMs, rtoMinMs },
