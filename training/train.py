@@ -27,6 +27,7 @@ from models import M4SC  # noqa: E402
 from pipeline import TASKS, evaluate, prepare  # noqa: E402
 from registry import build  # noqa: E402
 
+DEFAULT_SIZES = {"enc_width": 64, "enc_blocks": 2, "dec_width": 96, "dec_blocks": 2}  # models/m4sc.py's defaults
 WEIGHTS = {"reconstruct": 20.0, "classify": 1.0, "caption": 1.0, "answer": 1.0, "transmit": 1.0}
 
 
@@ -58,6 +59,24 @@ def remap_text(sd: dict, old: list[str], new: list[str], fresh: dict) -> dict:
     t[:n] = sd[k][:n]
     sd[k] = t
     print(f"text vocabulary {len(old)} -> {len(new)} tokens: {len(pairs)} rows copied", flush=True)
+    return sd
+
+
+def resize_stages(sd: dict, fresh: dict, resized: dict) -> dict:
+    """A state dict for a model whose image stages were resized by --sizes. A "fresh" stage (a width changed, or
+    fewer blocks) takes `fresh`'s initial values. A "deeper" stage keeps its trained weights, and each added
+    residual block starts as the identity (its second convolution zero), so the model computes what the
+    checkpoint did at step 0. The other stages keep their weights."""
+    sd = dict(sd)
+    for stage, how in sorted(resized.items()):
+        pre = f"stages.{stage}."
+        if how == "fresh":
+            sd = {k: v for k, v in sd.items() if not k.startswith(pre)}
+        added = [k for k in fresh if k.startswith(pre) and k not in sd]
+        for k in added:
+            sd[k] = torch.zeros_like(fresh[k]) if how == "deeper" and ".c2." in k else fresh[k].clone()
+        print(f"{stage}: resized by --sizes, {'starts fresh' if how == 'fresh' else f'{len(added)} tensors added as identity blocks'}",
+              flush=True)
     return sd
 
 
@@ -142,12 +161,20 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=200, help="linear lr warm-up steps")
     ap.add_argument("--private-rate-min", type=int, default=1, help="private stream: random rate U{min..C} ...")
     ap.add_argument("--private-full-p", type=float, default=0.5, help="... unless full rate (this probability)")
+    ap.add_argument("--public-full-p", type=float, default=0.5,
+                    help="public stream (reconstruct, transmit): probability of full rate, else U{1..C}")
+    ap.add_argument("--public-loss-p", type=float, default=0.6,
+                    help="public stream: probability of a nonzero erasure rate U(0,0.5), else none")
     ap.add_argument("--public-channel", default="",
                     help="fix parts of the public stream's channel draw (reconstruct, transmit), e.g. "
                          "loss=0,bits=0,rate=16,kind=awgn (names of channels.draw; unnamed parts stay random)")
     ap.add_argument("--text-pieces", type=int, default=0,
                     help="text vocabulary of this many word pieces (0: the 4000-word vocabulary); with --init from a "
                          "checkpoint with another text vocabulary, rows of tokens both have are copied, the rest start fresh")
+    ap.add_argument("--sizes", default="",
+                    help="image path sizes, e.g. enc_width=96,enc_blocks=3,dec_width=128,dec_blocks=3 (defaults 64, 2, 96, 2); "
+                         "with --init, the checkpoint's sizes apply unless named here, and a resized stage "
+                         "(image_encoder, image_decoder) starts fresh while the others keep their weights")
     ap.add_argument("--test-frac", type=float, default=1.0, help="shrink the periodic held-out check (smoke)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (cuda where torch sees one)")
     ap.add_argument("--workers", type=int, default=0,
@@ -166,12 +193,18 @@ def main(argv=None):
         k, v = kv.split("=")
         weights[k] = float(v)
     priv_chan = {"rate_min": a.private_rate_min, "full_p": a.private_full_p}
-    pub_chan = {}
+    pub_chan = {"full_p": a.public_full_p, "loss_p": a.public_loss_p}
     for kv in filter(None, a.public_channel.split(",")):
         k, v = kv.split("=")
         if k not in ("snr_db", "loss", "kind", "bits", "rate", "packet"):
             raise SystemExit(f"--public-channel: unknown part {k!r} (snr_db, loss, kind, bits, rate, packet)")
         pub_chan[k] = v if k == "kind" else float(v) if k in ("snr_db", "loss") else int(v)
+    sizes = {}
+    for kv in filter(None, a.sizes.split(",")):
+        k, v = kv.split("=")
+        if k not in DEFAULT_SIZES:
+            raise SystemExit(f"--sizes: unknown size {k!r} (enc_width, enc_blocks, dec_width, dec_blocks)")
+        sizes[k] = int(v)
     print(json.dumps({"cmd": " ".join(sys.argv), "seed": a.seed, "args": vars(a)}), flush=True)
 
     fort = build("data", "transmit")
@@ -180,12 +213,24 @@ def main(argv=None):
     srcs = {t: (fort if t == "transmit" else build("data", t, n_train=a.photos, stdlib=a.stdlib_photos) if t == "reconstruct" else build("data", t))
             for t in tasks}
     scene_src = build("data", "caption")
-    model = M4SC(tok, projector=a.projector, private_coder=a.private_coder)
     if a.init:
         ck = torch.load(a.init, map_location="cpu", weights_only=False)
+        old = ck["cfg"].get("sizes", {})
+        was = {k: old.get(k, v) for k, v in DEFAULT_SIZES.items()}
+        sizes = {**was, **sizes}
+        resized = {}  # stage -> "deeper" (widths kept, blocks added) or "fresh"
+        for pre, stage in (("enc_", "image_encoder"), ("dec_", "image_decoder")):
+            w, b = pre + "width", pre + "blocks"
+            if sizes[w] != was[w] or sizes[b] < was[b]:
+                resized[stage] = "fresh"
+            elif sizes[b] > was[b]:
+                resized[stage] = "deeper"
+    model = M4SC(tok, projector=a.projector, private_coder=a.private_coder, sizes=sizes)
+    if a.init:
         sd = ck["model"]
         if ck["tok"]["text"] != tok["text"]:
             sd = remap_text(sd, ck["tok"]["text"]["vocab"], tok["text"]["vocab"], model.state_dict())
+        sd = resize_stages(sd, model.state_dict(), resized)
         if a.private_coder and a.private_coder_init == "fresh":
             sd.update({k: v for k, v in model.state_dict().items() if k.startswith("stages.private_channel_")})
         elif a.private_coder and not any(k.startswith("stages.private_channel_") for k in sd):

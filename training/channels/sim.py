@@ -8,17 +8,18 @@ from .erasure import prefix_mask
 
 
 def draw(B, C, T, gen, *, snr_db=None, loss=None, kind=None, bits=None, rate=None, packet=None,
-         rate_min=1, full_p=0.5) -> dict:
+         rate_min=1, full_p=0.5, loss_p=0.6) -> dict:
     """A channel draw. None means random (the training mix): SNR U(0,20) dB per sample; loss 0 (40%)
     else U(0,0.5) per sample; channel awgn 70% / rayleigh 20% / none 10%; quantiser none 40% /
     8-bit 40% / 4-bit 20%; rate C (50%) else U{1..C} per sample; packets of one symbol (50%) else of
     T*U{1..4}/2 symbols. `rate_min` and `full_p` change the random rate: full with probability full_p,
-    else U{rate_min..C} (training uses them for the private stream)."""
+    else U{rate_min..C} (training uses them for the private stream); `loss_p` is the probability of a
+    nonzero loss rate."""
     dev = gen.device if gen is not None else torch.device("cpu")  # the draw lives where the generator does
     r = lambda: torch.rand((), generator=gen, device=dev).item()  # noqa: E731
     snr = torch.rand(B, generator=gen, device=dev) * 20 if snr_db is None else torch.full((B,), float(snr_db), device=dev)
     if loss is None:
-        lr = torch.rand(B, generator=gen, device=dev) * 0.5 * (torch.rand(B, generator=gen, device=dev) > 0.4).float()
+        lr = torch.rand(B, generator=gen, device=dev) * 0.5 * (torch.rand(B, generator=gen, device=dev) > 1 - loss_p).float()
     else:
         lr = torch.full((B,), float(loss), device=dev)
     if bits is None:

@@ -25,13 +25,13 @@ class M4SC(nn.Module):
         Li, Lt, Lo = (tok[k]["maxLen"] for k in ("instruction", "text", "output"))
         self.cfg = dict(D=D, C=C, P=P, projector=projector, kan=kan, sizes=s, private_coder=private_coder)
         self.stages = nn.ModuleDict({
-            "image_encoder": build("model", "image_encoder", D=D, width=s.get("enc_width", 64), projector=projector, kan=kan),
+            "image_encoder": build("model", "image_encoder", D=D, width=s.get("enc_width", 64), blocks=s.get("enc_blocks", 2), projector=projector, kan=kan),
             "text_encoder": build("model", "text_encoder", vocab=Vt, D=D, width=64, max_len=Lt, projector=projector, kan=kan),
             "public_encoder": build("model", "public_encoder", D=D, depth=s.get("public_depth", 2)),
             "private_encoder": build("model", "private_encoder", instr_vocab=Vi, D=D, P=P, depth=s.get("private_depth", 2), instr_len=Li),
             "channel_encoder": build("model", "channel_encoder", D=D, C=C),
             "channel_decoder": build("model", "channel_decoder", D=D, C=C),
-            "image_decoder": build("model", "image_decoder", D=D, width=s.get("dec_width", 96)),
+            "image_decoder": build("model", "image_decoder", D=D, width=s.get("dec_width", 96), blocks=s.get("dec_blocks", 2)),
             "text_decoder": build("model", "text_decoder", vocab=Vt, D=D),
             "task_decoder": build("model", "task_decoder", instr_vocab=Vi, out_vocab=Vo, D=D, out_len=Lo, instr_len=Li),
         })

@@ -23,11 +23,11 @@ class ImageEncoder(nn.Module):
 
     stride = 4
 
-    def __init__(self, D=64, width=64, projector="kan", kan=None):
+    def __init__(self, D=64, width=64, blocks=2, projector="kan", kan=None):
         super().__init__()
         self.cnn = nn.Sequential(
             nn.Conv2d(5, width // 2, 3, stride=2, padding=1), nn.GELU(),
-            nn.Conv2d(width // 2, width, 3, stride=2, padding=1), ResBlock(width), ResBlock(width))
+            nn.Conv2d(width // 2, width, 3, stride=2, padding=1), *(ResBlock(width) for _ in range(blocks)))
         self.proj = build("model", projector, d_in=width + 2, d_out=D, **(kan or {}))
 
     def forward(self, image):
@@ -145,10 +145,10 @@ class ChannelDecoder(nn.Module):
 class ImageDecoder(nn.Module):
     """tokens [B,h*w,D], grid [2] = (h, w) -> image [B,3,4h,4w] in [0,1]."""
 
-    def __init__(self, D=64, width=96):
+    def __init__(self, D=64, width=96, blocks=2):
         super().__init__()
         self.inp = nn.Conv2d(D, width, 3, padding=1)
-        self.body = nn.Sequential(ResBlock(width), ResBlock(width))
+        self.body = nn.Sequential(*(ResBlock(width) for _ in range(blocks)))
         self.up1 = nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1)
         self.mid = ResBlock(width // 2)
         self.up2 = nn.ConvTranspose2d(width // 2, width // 4, 4, stride=2, padding=1)
