@@ -62,6 +62,15 @@ def remap_text(sd: dict, old: list[str], new: list[str], fresh: dict) -> dict:
     return sd
 
 
+def log_mse(out, ref):
+    """The batch's mean squared error, with each image's gradient scaled by (batch mean MSE / its own MSE): the
+    gradient of the mean per-image log-MSE (so of the mean per-image PSNR the evaluation reports), at the
+    overall scale of plain MSE, so that the task weights keep their meaning. Plain MSE lets the worst images
+    (low rates, heavy erasures, busy photos) dominate the gradient."""
+    mse = torch.mean((out - ref) ** 2, dim=(1, 2, 3))
+    return torch.mean(mse / mse.detach()) * mse.detach().mean()
+
+
 def resize_stages(sd: dict, fresh: dict, resized: dict) -> dict:
     """A state dict for a model whose image stages were resized by --sizes. A "fresh" stage (a width changed, or
     fewer blocks) takes `fresh`'s initial values. A "deeper" stage keeps its trained weights, and each added
@@ -165,6 +174,9 @@ def main(argv=None):
                     help="public stream (reconstruct, transmit): probability of full rate, else U{1..C}")
     ap.add_argument("--public-loss-p", type=float, default=0.6,
                     help="public stream: probability of a nonzero erasure rate U(0,0.5), else none")
+    ap.add_argument("--recon-loss", default="mse", choices=["mse", "logmse"],
+                    help="reconstruct loss: the batch MSE, or logmse (each image's gradient weighted as in the mean "
+                         "per-image PSNR, at MSE's scale)")
     ap.add_argument("--public-channel", default="",
                     help="fix parts of the public stream's channel draw (reconstruct, transmit), e.g. "
                          "loss=0,bits=0,rate=16,kind=awgn (names of channels.draw; unnamed parts stay random)")
@@ -291,7 +303,7 @@ def main(argv=None):
                 run[k] = 0.98 * run[k] + 0.02 * aux_loss.detach() if k in run else aux_loss.detach()
             else:
                 out = model.forward_task(t, b, gen, **(pub_chan if t in ("reconstruct", "transmit") else priv_chan))
-                loss = model.loss(t, b, out)
+                loss = log_mse(out, b["image"]) if t == "reconstruct" and a.recon_loss == "logmse" else model.loss(t, b, out)
             (weights[t] * loss).backward()
             run[t] = 0.98 * run[t] + 0.02 * loss.detach() if t in run else loss.detach()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
