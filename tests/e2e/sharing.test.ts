@@ -80,6 +80,10 @@ describe('semantic sharing', () => {
     const results = await Promise.all(queries.map((q) => join('share-same', 'answer', q)));
     expect(await until(() => results.every((r) => r.length >= 6), 25_000)).toBe(true);
     const before = stats[stats.length - 1]!;
+    // A receiver that joined before the others with its question was alone for a sample or two, and was rightly
+    // served on its own private channel then (one 88-byte sample in one CI run); from here on, with all four in,
+    // nothing more may go private.
+    const privateBefore = new Map(sender!.receivers().map((r) => [r.peerId, r.bytes.private]));
     await until(() => results.every((r) => r.length >= 12), 15_000);
     const after = stats[stats.length - 1]!;
     const samples = after.publicEncodes - before.publicEncodes;
@@ -91,7 +95,7 @@ describe('semantic sharing', () => {
     expect(rs).toHaveLength(4);
     for (const r of rs) {
       expect(r.stream).toMatch(/^shared:[0-9a-f]{8}\|/);
-      expect(r.bytes.private).toBe(0);
+      expect(r.bytes.private).toBe(privateBefore.get(r.peerId));
       expect(r.bytes.shared).toBeGreaterThan(0);
     }
     // All four got the same result for the same sample (one encode, decoded alike).
