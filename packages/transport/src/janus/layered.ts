@@ -13,6 +13,16 @@ import type {
   RelaySubscriberStats,
 } from './types.js';
 
+/** The numeric fields of `T`. */
+type CounterOf<T> = { [K in keyof T]: T[K] extends number ? K : never }[keyof T];
+
+/** The first layer's stats (its state and feed) with each of `counters` summed over every layer's. */
+function summedOver<T>(all: readonly T[], counters: readonly CounterOf<T>[]): T {
+  const out = { ...all[0]! };
+  for (const k of counters) (out[k] as number) = all.reduce((n, s) => n + (s[k] as number), 0);
+  return out;
+}
+
 /**
  * Janus forwards a feed to every subscriber alike: it cannot drop an enhancement layer for one receiver.
  * So each public layer gets its own VideoRoom room, and a receiver subscribes to the prefix of layers its
@@ -74,29 +84,19 @@ export function createLayeredJanusPublisher(options: JanusPublisherOptions): Rel
       return base.feedId;
     },
     stats(): RelayPublisherStats {
-      const all = layers.map((p) => p.stats());
-      const sum = (
-        k:
-          | 'samples'
-          | 'packets'
-          | 'bytes'
-          | 'droppedNotUp'
-          | 'droppedBackpressure'
-          | 'droppedStale'
-          | 'queuedBytes'
-          | 'reconnects',
-      ) => all.reduce((n, s) => n + s[k], 0);
-      return {
-        ...all[0]!,
-        samples: sum('samples'),
-        packets: sum('packets'),
-        bytes: sum('bytes'),
-        droppedNotUp: sum('droppedNotUp'),
-        droppedBackpressure: sum('droppedBackpressure'),
-        droppedStale: sum('droppedStale'),
-        queuedBytes: sum('queuedBytes'),
-        reconnects: sum('reconnects'),
-      };
+      return summedOver(
+        layers.map((p) => p.stats()),
+        [
+          'samples',
+          'packets',
+          'bytes',
+          'droppedNotUp',
+          'droppedBackpressure',
+          'droppedStale',
+          'queuedBytes',
+          'reconnects',
+        ],
+      );
     },
     sendSample(sample) {
       if (closed) throw new InvalidStateError('sendSample() called on a closed relay publisher');
@@ -194,22 +194,11 @@ export function createLayeredJanusSubscriber(
   setLayers(options.layers ?? 1);
   const base = subs[0]!.sub;
   /** The base layer's state and feed, the counters summed over every layer (those left too). */
-  const stats = (): RelaySubscriberStats => {
-    const all = [...subs.map(({ sub }) => sub.stats()), ...removed];
-    const sum = (
-      k: 'messages' | 'bytes' | 'malformed' | 'samples' | 'reconnects' | 'packetsExpected' | 'lostPackets',
-    ) => all.reduce((n, s) => n + s[k], 0);
-    return {
-      ...all[0]!,
-      messages: sum('messages'),
-      bytes: sum('bytes'),
-      malformed: sum('malformed'),
-      samples: sum('samples'),
-      reconnects: sum('reconnects'),
-      packetsExpected: sum('packetsExpected'),
-      lostPackets: sum('lostPackets'),
-    };
-  };
+  const stats = (): RelaySubscriberStats =>
+    summedOver(
+      [...subs.map(({ sub }) => sub.stats()), ...removed],
+      ['messages', 'bytes', 'malformed', 'samples', 'reconnects', 'packetsExpected', 'lostPackets'],
+    );
 
   return {
     address: base.address,
