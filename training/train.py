@@ -23,11 +23,10 @@ from data.fashion import LABELS  # noqa: E402
 from data.scenes import COLOUR_NAMES, SHAPES  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from data.vocab import vocabs  # noqa: E402
-from models import M4SC  # noqa: E402
+from models import IMAGE_SIZES, M4SC  # noqa: E402
 from pipeline import TASKS, evaluate, prepare  # noqa: E402
 from registry import build  # noqa: E402
 
-DEFAULT_SIZES = {"enc_width": 64, "enc_blocks": 2, "dec_width": 96, "dec_blocks": 2}  # models/m4sc.py's defaults
 WEIGHTS = {"reconstruct": 20.0, "classify": 1.0, "caption": 1.0, "answer": 1.0, "transmit": 1.0}
 
 
@@ -60,15 +59,6 @@ def remap_text(sd: dict, old: list[str], new: list[str], fresh: dict) -> dict:
     sd[k] = t
     print(f"text vocabulary {len(old)} -> {len(new)} tokens: {len(pairs)} rows copied", flush=True)
     return sd
-
-
-def log_mse(out, ref):
-    """The batch's mean squared error, with each image's gradient scaled by (batch mean MSE / its own MSE): the
-    gradient of the mean per-image log-MSE (so of the mean per-image PSNR the evaluation reports), at the
-    overall scale of plain MSE, so that the task weights keep their meaning. Plain MSE lets the worst images
-    (low rates, heavy erasures, busy photos) dominate the gradient."""
-    mse = torch.mean((out - ref) ** 2, dim=(1, 2, 3))
-    return torch.mean(mse / mse.detach()) * mse.detach().mean()
 
 
 def resize_stages(sd: dict, fresh: dict, resized: dict) -> dict:
@@ -185,8 +175,9 @@ def main(argv=None):
                          "checkpoint with another text vocabulary, rows of tokens both have are copied, the rest start fresh")
     ap.add_argument("--sizes", default="",
                     help="image path sizes, e.g. enc_width=96,enc_blocks=3,dec_width=128,dec_blocks=3 (defaults 64, 2, 96, 2); "
-                         "with --init, the checkpoint's sizes apply unless named here, and a resized stage "
-                         "(image_encoder, image_decoder) starts fresh while the others keep their weights")
+                         "with --init, the checkpoint's sizes apply unless named here; added residual blocks start as "
+                         "the identity, a stage whose width changes (or that loses blocks) starts fresh, the other "
+                         "stages keep their weights")
     ap.add_argument("--test-frac", type=float, default=1.0, help="shrink the periodic held-out check (smoke)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (cuda where torch sees one)")
     ap.add_argument("--workers", type=int, default=0,
@@ -214,8 +205,8 @@ def main(argv=None):
     sizes = {}
     for kv in filter(None, a.sizes.split(",")):
         k, v = kv.split("=")
-        if k not in DEFAULT_SIZES:
-            raise SystemExit(f"--sizes: unknown size {k!r} (enc_width, enc_blocks, dec_width, dec_blocks)")
+        if k not in IMAGE_SIZES:
+            raise SystemExit(f"--sizes: unknown size {k!r} ({', '.join(IMAGE_SIZES)})")
         sizes[k] = int(v)
     print(json.dumps({"cmd": " ".join(sys.argv), "seed": a.seed, "args": vars(a)}), flush=True)
 
@@ -228,7 +219,7 @@ def main(argv=None):
     if a.init:
         ck = torch.load(a.init, map_location="cpu", weights_only=False)
         old = ck["cfg"].get("sizes", {})
-        was = {k: old.get(k, v) for k, v in DEFAULT_SIZES.items()}
+        was = {**IMAGE_SIZES, **old}
         sizes = {**was, **sizes}
         resized = {}  # stage -> "deeper" (widths kept, blocks added) or "fresh"
         for pre, stage in (("enc_", "image_encoder"), ("dec_", "image_decoder")):
@@ -303,7 +294,7 @@ def main(argv=None):
                 run[k] = 0.98 * run[k] + 0.02 * aux_loss.detach() if k in run else aux_loss.detach()
             else:
                 out = model.forward_task(t, b, gen, **(pub_chan if t in ("reconstruct", "transmit") else priv_chan))
-                loss = log_mse(out, b["image"]) if t == "reconstruct" and a.recon_loss == "logmse" else model.loss(t, b, out)
+                loss = model.loss(t, b, out, a.recon_loss)
             (weights[t] * loss).backward()
             run[t] = 0.98 * run[t] + 0.02 * loss.detach() if t in run else loss.detach()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

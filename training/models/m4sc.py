@@ -16,22 +16,35 @@ from data.tokenizer import PAD
 from registry import build
 
 
+IMAGE_SIZES = {"enc_width": 64, "enc_blocks": 2, "dec_width": 96, "dec_blocks": 2}  # the image path's default sizes
+
+
+def log_mse(out, ref):
+    """The batch's mean squared error, with each image's gradient scaled by (batch mean MSE / its own MSE): the
+    gradient of the mean per-image log-MSE (so of the mean per-image PSNR the evaluation reports), at the
+    overall scale of plain MSE, so that the task weights keep their meaning. Plain MSE lets the worst images
+    (low rates, heavy erasures, busy photos) dominate the gradient."""
+    mse = torch.mean((out - ref) ** 2, dim=(1, 2, 3))
+    return torch.mean(mse / mse.detach()) * mse.detach().mean()
+
+
 class M4SC(nn.Module):
     def __init__(self, tok: dict, D=64, C=16, P=4, projector="kan", kan=None, sizes=None, private_coder=False):
         super().__init__()
         s = sizes or {}
+        im = {**IMAGE_SIZES, **s}
         kan = kan or {"grid_size": 8, "spline_order": 3, "grid_range": (-2.0, 2.0)}
         Vi, Vt, Vo = (len(tok[k]["vocab"]) for k in ("instruction", "text", "output"))
         Li, Lt, Lo = (tok[k]["maxLen"] for k in ("instruction", "text", "output"))
         self.cfg = dict(D=D, C=C, P=P, projector=projector, kan=kan, sizes=s, private_coder=private_coder)
         self.stages = nn.ModuleDict({
-            "image_encoder": build("model", "image_encoder", D=D, width=s.get("enc_width", 64), blocks=s.get("enc_blocks", 2), projector=projector, kan=kan),
+            "image_encoder": build("model", "image_encoder", D=D, width=im["enc_width"], blocks=im["enc_blocks"], projector=projector, kan=kan),
             "text_encoder": build("model", "text_encoder", vocab=Vt, D=D, width=64, max_len=Lt, projector=projector, kan=kan),
             "public_encoder": build("model", "public_encoder", D=D, depth=s.get("public_depth", 2)),
             "private_encoder": build("model", "private_encoder", instr_vocab=Vi, D=D, P=P, depth=s.get("private_depth", 2), instr_len=Li),
             "channel_encoder": build("model", "channel_encoder", D=D, C=C),
             "channel_decoder": build("model", "channel_decoder", D=D, C=C),
-            "image_decoder": build("model", "image_decoder", D=D, width=s.get("dec_width", 96), blocks=s.get("dec_blocks", 2)),
+            "image_decoder": build("model", "image_decoder", D=D, width=im["dec_width"], blocks=im["dec_blocks"]),
             "text_decoder": build("model", "text_decoder", vocab=Vt, D=D),
             "task_decoder": build("model", "task_decoder", instr_vocab=Vi, out_vocab=Vo, D=D, out_len=Lo, instr_len=Li),
         })
@@ -69,9 +82,10 @@ class M4SC(nn.Module):
         priv = self.private_encoder(pub, batch["instr"])
         return self.task_decoder(self.transmit(priv, gen, private=True, **chan), batch["instr"])
 
-    def loss(self, task, batch, out):
+    def loss(self, task, batch, out, recon_loss="mse"):
+        """The task's training loss; `recon_loss` "logmse" weights reconstruct's images as log_mse does."""
         if task == "reconstruct":
-            return F.mse_loss(out, batch["image"])
+            return log_mse(out, batch["image"]) if recon_loss == "logmse" else F.mse_loss(out, batch["image"])
         tgt = batch["ids"] if task == "transmit" else batch["target"]
         tgt = tgt.masked_fill(tgt == PAD, -100)  # <pad> only follows <eos>, which ends the read-out
         return F.cross_entropy(out.flatten(0, 1), tgt.flatten(), ignore_index=-100)
