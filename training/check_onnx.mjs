@@ -88,7 +88,13 @@ for (const [H, W] of [
     ...instr(['<task:answer>', '<mod:image>', '<out:text>', 'how', 'many', 'shapes', 'are', 'there', '?']),
     ...instr(['<task:classify>', '<mod:image>', '<out:label>']),
   ]);
-  const priv = await run('private_encoder', { public: pub, instr: ins });
+  // the private stream reads its own trunk where the bundle has one (streams.private.trunk)
+  let src = pub;
+  if (manifest.streams?.private?.trunk) {
+    src = await run(coder('private', 'trunk'), { image: img });
+    expect('private trunk', src, [2, h * w, D]);
+  }
+  const priv = await run('private_encoder', { public: src, instr: ins });
   expect('private_encoder', priv, [2, P, D]);
   const psym = await run(coder('private', 'channel_encoder'), { tokens: priv, state });
   expect(coder('private', 'channel_encoder'), psym, [2, P, C]);
@@ -137,7 +143,10 @@ if (existsSync(pipePath)) {
       const S = 32;
       const img = new Float32Array(3 * S * S);
       for (let p = 0; p < S * S; p++) for (let ch = 0; ch < 3; ch++) img[ch * S * S + p] = rgb[p * 3 + ch] / 255;
-      const pub = await run('public_encoder', { tokens: await run('image_encoder', { image: new ort.Tensor('float32', img, [1, 3, S, S]) }) });
+      const image = new ort.Tensor('float32', img, [1, 3, S, S]);
+      const pub = manifest.streams?.private?.trunk
+        ? await run(coder('private', 'trunk'), { image })
+        : await run('public_encoder', { tokens: await run('image_encoder', { image }) });
       const ins = i64([1, c.instr.length], c.instr);
       const priv = await chan(await run('private_encoder', { public: pub, instr: ins }), 'private');
       compare(`${c.task} seed ${c.seed}`, await run('task_decoder', { private: priv, instr: ins }), c);

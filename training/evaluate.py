@@ -36,12 +36,7 @@ def conditions(C):
 
 def load(path):
     ck = torch.load(path, map_location="cpu", weights_only=False)
-    cfg, tok = ck["cfg"], ck["tok"]
-    m = M4SC(tok, D=cfg["D"], C=cfg["C"], P=cfg["P"], projector=cfg["projector"], kan=cfg["kan"], sizes=cfg["sizes"],
-             private_coder=cfg.get("private_coder", False))
-    m.load_state_dict(ck["model"])
-    m.eval()
-    return m, tok, ck
+    return M4SC.from_checkpoint(ck), ck["tok"], ck
 
 
 def main():

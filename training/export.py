@@ -45,6 +45,7 @@ def specs(cfg, tok):
         "text_decoder": ({"tokens": (F32, ["B", "L", D])}, {"logits": (F32, ["B", "L", Vt])}),
         "task_decoder": ({"private": (F32, ["B", P, D]), "instr": (I64, ["B", "Li"])},
                          {"logits": (F32, ["B", Lo, Vo])}),
+        "trunk": ({"image": (F32, ["B", 3, "H", "W"])}, {"tokens": (F32, ["B", "N", D])}),
     }
 
 
@@ -54,6 +55,7 @@ def example(name, cfg, tok):
     B, T = 2, 64
     ex = {
         "image_encoder": (torch.rand(B, 3, 32, 32),),
+        "trunk": (torch.rand(B, 3, 32, 32),),
         "text_encoder": (torch.randint(4, 50, (B, 7)),),
         "public_encoder": (torch.randn(B, T, D),),
         "private_encoder": (torch.randn(B, T, D), torch.randint(4, 20, (B, Li))),
@@ -80,17 +82,18 @@ def export(ckpt_path, out, evaluation=None, extra=None):
     if "ablation" in extra:
         evaluation = dict(evaluation or {}, ablation=extra.pop("ablation"))
     cfg, tok = ck["cfg"], ck["tok"]
-    model = M4SC(tok, D=cfg["D"], C=cfg["C"], P=cfg["P"], projector=cfg["projector"], kan=cfg["kan"], sizes=cfg["sizes"],
-                 private_coder=cfg.get("private_coder", False))
-    model.load_state_dict(ck["model"])
-    model.eval()
+    model = M4SC.from_checkpoint(ck)
     os.makedirs(out, exist_ok=True)
     sp = specs(cfg, tok)
-    # a separate private coder pair is exported as private_channel_*.onnx and named inline under
-    # manifest.streams.private (stage names outside the fixed list are not allowed in `stages`)
+    # a separate private coder pair is exported as private_channel_*.onnx, and a private trunk as
+    # private_trunk.onnx, named inline under manifest.streams.private (stage names outside the fixed list are not
+    # allowed in `stages`)
+    trunk = sp.pop("trunk")
     todo = [(name, name, io) for name, io in sp.items()]
     if cfg.get("private_coder"):
         todo += [(f"private_{n}", n, sp[n]) for n in ("channel_encoder", "channel_decoder")]
+    if cfg.get("private_trunk"):
+        todo.append(("private_trunk", "trunk", trunk))
     stages = {}
     for name, kind, (ins, outs) in todo:
         f = f"{name}.onnx"
@@ -109,9 +112,9 @@ def export(ckpt_path, out, evaluation=None, extra=None):
             "inputs": {n: {"dtype": d, "shape": s} for n, (d, s) in ins.items()},
             "outputs": {n: {"dtype": d, "shape": s} for n, (d, s) in outs.items()},
         }
-    streams = {}
-    if cfg.get("private_coder"):
-        streams = {"streams": {"private": {r: stages.pop(f"private_{r}") for r in ("channel_encoder", "channel_decoder")}}}
+    private = {r: stages.pop(f"private_{r}") for r in ("channel_encoder", "channel_decoder", "trunk")
+               if f"private_{r}" in stages}
+    streams = {"streams": {"private": private}} if private else {}
     os.makedirs(f"{out}/testdata", exist_ok=True)
     write_scenes(f"{out}/testdata/scenes.json")
     with open(f"{out}/testdata/pipeline.json", "w") as fh:

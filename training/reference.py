@@ -26,9 +26,10 @@ def pipeline_cases(model, tok, V) -> dict:
         s = scenes.generate(seed)
         img = torch.from_numpy(scenes.render(s).transpose(2, 0, 1).astype(np.float32) / 255.0)[None]
         pub = model.public_encoder(model.image_encoder(img))
+        src = model.private_source(img)  # the private stream's trunk where the model has one
         for task, q in [("caption", ""), ("answer", scenes.questions(s)[0][0])]:
             ins = instr_ids(V, task, [q])
-            lg = model.task_decoder(chan(model.private_encoder(pub, ins), True), ins)[0]
+            lg = model.task_decoder(chan(model.private_encoder(src, ins), True), ins)[0]
             out = lg.argmax(-1)
             cases.append({"kind": "scene", "seed": seed, "task": task, "query": q,
                           "maxLogits": lg.max(-1).values.tolist(),
@@ -43,8 +44,7 @@ def pipeline_cases(model, tok, V) -> dict:
     for i in range(2):
         img = torch.from_numpy(fm["image"][i : i + 1])
         ins = instr_ids(V, "classify", [""])
-        pub = model.public_encoder(model.image_encoder(img))
-        out = model.task_decoder(chan(model.private_encoder(pub, ins), True), ins)[0].argmax(-1)
+        out = model.task_decoder(chan(model.private_encoder(model.private_source(img), ins), True), ins)[0].argmax(-1)
         cases.append({"kind": "fashion-mnist-t10k", "index": i, "task": "classify", "instr": ins[0].tolist(),
                       "outputIds": out.tolist(), "output": " ".join(V["output"].decode(out)),
                       "groundTruth": LABELS[int(fm["label"][i])]})

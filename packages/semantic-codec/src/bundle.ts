@@ -64,6 +64,8 @@ export interface Bundle {
   stage(name: StageName): Stage;
   /** The channel coder of a stream kind (per-stream if the manifest names one, else the shared pair). */
   channelCoder(stream: 'public' | 'private'): ChannelCoder;
+  /** The private stream's own image trunk (image → tokens, `streams.private.trunk`), where the bundle has one. */
+  privateTrunk(): Stage | undefined;
   /** Releases the sessions. Idempotent; later `stage()` calls throw InvalidStateError. */
   close(): Promise<void>;
   readonly closed: boolean;
@@ -279,9 +281,10 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
   const specs = new Map<string, StageSpec>(Object.entries(manifest.stages));
   const streamStage = (
     stream: 'public' | 'private',
-    role: 'channel_encoder' | 'channel_decoder',
+    role: 'channel_encoder' | 'channel_decoder' | 'trunk',
   ): string | undefined => {
-    const ref = manifest.streams?.[stream]?.[role];
+    const s = manifest.streams?.[stream] as Record<string, string | StageSpec | undefined> | undefined;
+    const ref = s?.[role];
     if (ref === undefined) return undefined;
     if (typeof ref === 'string') {
       if (!specs.has(ref))
@@ -306,6 +309,20 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
       decoder: streamStage('private', 'channel_decoder'),
     },
   };
+  const trunkKey = streamStage('private', 'trunk');
+  if (trunkKey !== undefined) {
+    // The codec feeds it `image` and reads `tokens`, as it does image_encoder.
+    const t = specs.get(trunkKey)!;
+    const ins = Object.keys(t.inputs).join(',');
+    const outs = Object.keys(t.outputs).join(',');
+    if (ins !== 'image' || outs !== 'tokens') {
+      throw new BundleError(
+        'manifest',
+        t.file,
+        `streams.private.trunk must map 'image' to 'tokens', its tensors are ${ins} → ${outs}`,
+      );
+    }
+  }
 
   const sessionOptions: OrtSessionOptions = { ...options.sessionOptions, executionProviders: eps };
   const stages = new Map<string, Stage>();
@@ -336,6 +353,7 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
       const k = coderKeys[stream];
       return { encoder: get(k.encoder ?? 'channel_encoder'), decoder: get(k.decoder ?? 'channel_decoder') };
     },
+    privateTrunk: () => (trunkKey === undefined ? undefined : get(trunkKey)),
     get closed() {
       return closed;
     },

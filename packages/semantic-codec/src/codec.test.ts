@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE, writeFakeBundle } from '../test/fakeBundle.js';
+import { addFakeTrunk, FAKE, writeFakeBundle } from '../test/fakeBundle.js';
 import { loadBundle } from './bundle.js';
 import { awgn, erasure } from './channels.js';
 import { createSemanticCodec } from './codec.js';
@@ -167,6 +167,23 @@ describe('private stream (instructions)', () => {
     expect([priv.batch, priv.T, priv.D]).toEqual([2, FAKE.P, FAKE.D]);
     const out = await codec.decodeTask(priv, instr);
     expect(out.map((o) => o.words[0])).toEqual(['<task:caption>', '<task:classify>']);
+  });
+
+  it('privateSource: the public tokens without a trunk; the trunk’s tokens with one', async () => {
+    const pub = await codec.publicEncode(await codec.encodeImage(image));
+    expect((await codec.privateSource(image)).data).toEqual(pub.data);
+    expect(await codec.privateSource(image, pub)).toBe(pub); // given, not recomputed
+    const tdir = join(dir, 'trunk');
+    writeFakeBundle(tdir, addFakeTrunk());
+    const withTrunk = await createSemanticCodec({ bundleDir: tdir, ort });
+    try {
+      const src = await withTrunk.privateSource([image, image], pub);
+      expect([src.batch, src.T, src.D, src.grid]).toEqual([2, pub.T, pub.D, pub.grid]);
+      expect(Array.from(src.data.subarray(0, pub.data.length))).toEqual(Array.from(pub.data, (v) => 2 * v));
+      await expect(withTrunk.privateSource({ ...image, width: 6 })).rejects.toThrow(TypeError);
+    } finally {
+      await withTrunk.close();
+    }
   });
 
   it('unknown task → UnsupportedError; modality mismatch → UnsupportedError; bad instruction → TypeError', async () => {

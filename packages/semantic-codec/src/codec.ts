@@ -186,8 +186,20 @@ class Codec implements SemanticCodec {
     return { parsed, ids };
   }
 
-  async encodeImage(image: RgbImage | readonly RgbImage[]): Promise<Tokens> {
+  encodeImage(image: RgbImage | readonly RgbImage[]): Promise<Tokens> {
     this.#check();
+    return this.#imageTokens(this.bundle.stage('image_encoder'), image);
+  }
+
+  async privateSource(image: RgbImage | readonly RgbImage[], pub?: Tokens): Promise<Tokens> {
+    this.#check();
+    const trunk = this.bundle.privateTrunk();
+    if (trunk) return this.#imageTokens(trunk, image);
+    return pub ?? this.publicEncode(await this.encodeImage(image));
+  }
+
+  /** Runs an image → tokens stage (image_encoder or the private trunk) on a checked batch of one size. */
+  async #imageTokens(stage: Stage, image: RgbImage | readonly RgbImage[]): Promise<Tokens> {
     const images = asArray(image);
     if (images.length === 0) throw new TypeError('no image given');
     const stride = this.manifest.dims.imageStride;
@@ -202,11 +214,11 @@ class Codec implements SemanticCodec {
     images.forEach((im, b) => {
       hwcToChw(im, x, b * 3 * W * H);
     });
-    const out = (await this.#run('image_encoder', { image: f32(x, [B, 3, H, W]) }, B)).tokens!;
+    const out = (await this.#run(stage, { image: f32(x, [B, 3, H, W]) }, B)).tokens!;
     const h = H / stride;
     const w = W / stride;
     const T = out.dims[1]!;
-    if (T !== h * w) throw new UnsupportedError(`image_encoder returned ${T} tokens for a ${h}×${w} grid`);
+    if (T !== h * w) throw new UnsupportedError(`${stage.name} returned ${T} tokens for a ${h}×${w} grid`);
     return { data: out.data as Float32Array, batch: B, T, D: out.dims[2]!, grid: [h, w] };
   }
 

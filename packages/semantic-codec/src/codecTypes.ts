@@ -172,7 +172,13 @@ export interface SemanticCodec {
   encodeImage(image: RgbImage | readonly RgbImage[]): Promise<Tokens>;
   encodeText(text: string | readonly string[]): Promise<Tokens>;
   publicEncode(tokens: Tokens): Promise<Tokens>;
-  /** One private encode per instruction, batched; a public batch of 1 is shared by all. */
+  /**
+   * The tokens private instructions read for these images: the bundle's private trunk
+   * (`streams.private.trunk`) where it has one, else the public tokens (`pub` when given, so they are not
+   * computed twice). Feed the result to `privateEncode`.
+   */
+  privateSource(image: RgbImage | readonly RgbImage[], pub?: Tokens): Promise<Tokens>;
+  /** One private encode per instruction (on `privateSource`'s tokens), batched; a batch of 1 is shared by all. */
   privateEncode(
     pub: Tokens,
     instruction: InstructionInput | Instruction | readonly (InstructionInput | Instruction)[],

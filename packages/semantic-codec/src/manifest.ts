@@ -41,6 +41,20 @@ export type TensorSpec = z.infer<typeof tensorSpec>;
 /** A per-stream channel coder: a stage spec, or the key of one in `stages`. */
 const coderRef = z.union([z.string(), stageSpecSchema]);
 const streamCoder = z.object({ channel_encoder: coderRef, channel_decoder: coderRef }).loose();
+/**
+ * The private stream: its own channel coder pair (both or neither), and optionally its own image `trunk`
+ * (image → tokens) that private_encoder reads instead of the public tokens.
+ */
+const privateStream = z
+  .object({
+    channel_encoder: coderRef.optional(),
+    channel_decoder: coderRef.optional(),
+    trunk: coderRef.optional(),
+  })
+  .loose()
+  .refine((s) => (s.channel_encoder === undefined) === (s.channel_decoder === undefined), {
+    message: 'give both channel_encoder and channel_decoder, or neither',
+  });
 
 export const operatingPointSchema = z
   .object({
@@ -76,7 +90,10 @@ export const manifestSchema = z
     stages: z.record(z.string(), stageSpecSchema),
     /** Test data shipped with the bundle (e.g. `scenes`), checksummed; loaded only by tests and tools. */
     testdata: z.record(z.string(), z.object({ file: fileName, sha256: sha256Hex }).loose()).optional(),
-    streams: z.object({ public: streamCoder.optional(), private: streamCoder.optional() }).loose().optional(),
+    streams: z
+      .object({ public: streamCoder.optional(), private: privateStream.optional() })
+      .loose()
+      .optional(),
     operatingPoints: z.array(operatingPointSchema).default([]),
     kan: z
       .object({

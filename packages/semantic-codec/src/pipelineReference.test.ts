@@ -98,9 +98,10 @@ describe('pipeline reference cases (ONNX in TypeScript vs PyTorch)', () => {
     );
     expect(sceneCases.length).toBeGreaterThan(0);
     for (const c of sceneCases) {
-      const pub = await codec.publicEncode(await codec.encodeImage(images.get(c.seed!)!));
+      // The private stream reads the bundle's private trunk where it has one (as PyTorch's private_source).
+      const src = await codec.privateSource(images.get(c.seed!)!);
       const instruction = { task: c.task, query: c.query ?? '' };
-      const priv = await noiseless(await codec.privateEncode(pub, instruction), 'private');
+      const priv = await noiseless(await codec.privateEncode(src, instruction), 'private');
       const [out] = await codec.decodeTask(priv, instruction);
       expect(out!.ids, `seed ${c.seed} ${c.task}`).toEqual(c.outputIds);
       expect(out!.words.join(' ')).toBe(c.output);

@@ -105,8 +105,11 @@ export async function encodeSample(
   if (unique.size > 0) {
     const list = [...unique.values()];
     // One backbone run for every instruction; one channel-coder run per distinct conditioning state.
+    // The private trunk's tokens where the bundle has one (image samples), else the public tokens.
+    const src =
+      'image' in sample && sample.image !== undefined ? await codec.privateSource(sample.image, pub) : pub;
     const priv = await codec.privateEncode(
-      pub,
+      src,
       list.map((e) => e.instruction),
     );
     const byState = new Map<string, Symbols>();

@@ -119,6 +119,39 @@ export const FAKE_MODELS: Record<string, ModelSpec> = {
   },
 };
 
+/** A private trunk (`streams.private.trunk`): image_encoder's tokens times 2, so its use shows. */
+export const FAKE_TRUNK: ModelSpec = {
+  ...FAKE_MODELS.image_encoder!,
+  initializers: [
+    ...(FAKE_MODELS.image_encoder!.initializers ?? []),
+    { name: 'two', dims: [1], data: Float32Array.from([2]) },
+  ],
+  nodes: [
+    ...FAKE_MODELS.image_encoder!.nodes.map((n) =>
+      n.outputs[0] === 'tokens' ? { ...n, outputs: ['tokens1'] } : n,
+    ),
+    { op: 'Mul', inputs: ['tokens1', 'two'], outputs: ['tokens'] },
+  ],
+};
+
+/** A `writeFakeBundle` mutation adding `model` as the private stream's trunk (private_trunk.onnx). */
+export function addFakeTrunk(model: ModelSpec = FAKE_TRUNK) {
+  return (m: Record<string, unknown>, files: Map<string, Uint8Array>): void => {
+    const bytes = buildOnnx(model);
+    files.set('private_trunk.onnx', bytes);
+    m.streams = {
+      private: {
+        trunk: {
+          file: 'private_trunk.onnx',
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          inputs: spec(model.inputs),
+          outputs: spec(model.outputs),
+        },
+      },
+    };
+  };
+}
+
 const spec = (vs: ValueSpec[]) =>
   Object.fromEntries(vs.map((v) => [v.name, { dtype: v.elemType, shape: v.shape }]));
 

@@ -144,14 +144,10 @@ export async function privateSuite(
   const parts: Tokens[] = [];
   for (let s = 0; s < items.length; s += 128) {
     const chunk = items.slice(s, s + 128);
-    const pub = await encodeImages(
-      codec,
-      chunk.map((c) => c.image),
-      size,
-    );
+    const src = await codec.privateSource(chunk.map((c) => ({ data: c.image, width: size, height: size })));
     parts.push(
       await codec.privateEncode(
-        pub,
+        src,
         chunk.map((c) => c.instruction),
       ),
     );
