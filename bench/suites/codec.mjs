@@ -133,7 +133,7 @@ export async function run({ quick, progress }) {
       '',
       table(['task', 'encode p50 ms', 'encode p95', 'decode p50 ms', 'decode p95'], rows),
       '',
-      'Encode includes the image encoder, KAN projector, public backbone, channel coder and packetising (and the private backbone for the private tasks); decode is the receiver side.',
+      'Encode includes the image encoder, KAN projector, public backbone, channel coder and packetising (and, for the private tasks, the private trunk where the bundle has one and the private backbone); decode is the receiver side.',
       '',
       '### Batched public encodes, 64×64 frames',
       '',
