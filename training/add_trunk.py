@@ -14,7 +14,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from models import IMAGE_SIZES, M4SC, trunk_weights  # noqa: E402
+from models import M4SC, trunk_from  # noqa: E402
 
 PRIVATE = ("stages.private_encoder.", "stages.private_channel_", "stages.task_decoder.")
 
@@ -30,10 +30,9 @@ def main(start: str, public: str, out: str) -> None:
             assert torch.equal(sp["model"][k], v), f"{public} changed {k}: the private stages must be the start's"
     for part in ("instruction", "output"):
         assert s0["tok"][part] == sp["tok"][part], f"the {part} vocabularies differ: the private stages read them"
-    was = {**IMAGE_SIZES, **s0["cfg"]["sizes"]}
-    sizes = {**sp["cfg"]["sizes"], "trunk_enc_width": was["enc_width"], "trunk_enc_blocks": was["enc_blocks"]}
-    cfg = {**sp["cfg"], "sizes": sizes, "private_trunk": True}
-    model = {**sp["model"], **trunk_weights(s0["model"])}
+    sizes, weights = trunk_from(s0)
+    cfg = {**sp["cfg"], "sizes": {**sp["cfg"]["sizes"], **sizes}, "private_trunk": True}
+    model = {**sp["model"], **weights}
     args = {**sp["args"], "trunk": {"start": start, "public": public, "public_step": sp["step"]}}
     ck = {"model": model, "cfg": cfg, "tok": sp["tok"], "step": sp["step"], "args": args}
     M4SC.from_checkpoint(ck)  # loads: every stage present, every shape right

@@ -48,6 +48,12 @@ const run = async (name, feeds) => {
   if (!t.data.every(Number.isFinite)) fail(`${name}: non-finite output`);
   return t;
 };
+// What the private stream reads (as the codec's privateSource): the bundle's own trunk where it has one
+// (streams.private.trunk), else the public tokens (`pub` when given).
+const privateSource = async (image, pub) => {
+  if (manifest.streams?.private?.trunk) return run(coder('private', 'trunk'), { image });
+  return pub ?? run('public_encoder', { tokens: await run('image_encoder', { image }) });
+};
 const expect = (name, t, shape) => {
   if (JSON.stringify(t.dims) !== JSON.stringify(shape)) fail(`${name}: dims ${t.dims} != ${shape}`);
   else console.log(`ok ${name} [${t.dims}]`);
@@ -88,12 +94,8 @@ for (const [H, W] of [
     ...instr(['<task:answer>', '<mod:image>', '<out:text>', 'how', 'many', 'shapes', 'are', 'there', '?']),
     ...instr(['<task:classify>', '<mod:image>', '<out:label>']),
   ]);
-  // the private stream reads its own trunk where the bundle has one (streams.private.trunk)
-  let src = pub;
-  if (manifest.streams?.private?.trunk) {
-    src = await run(coder('private', 'trunk'), { image: img });
-    expect('private trunk', src, [2, h * w, D]);
-  }
+  const src = await privateSource(img, pub);
+  expect('private source', src, [2, h * w, D]);
   const priv = await run('private_encoder', { public: src, instr: ins });
   expect('private_encoder', priv, [2, P, D]);
   const psym = await run(coder('private', 'channel_encoder'), { tokens: priv, state });
@@ -143,12 +145,9 @@ if (existsSync(pipePath)) {
       const S = 32;
       const img = new Float32Array(3 * S * S);
       for (let p = 0; p < S * S; p++) for (let ch = 0; ch < 3; ch++) img[ch * S * S + p] = rgb[p * 3 + ch] / 255;
-      const image = new ort.Tensor('float32', img, [1, 3, S, S]);
-      const pub = manifest.streams?.private?.trunk
-        ? await run(coder('private', 'trunk'), { image })
-        : await run('public_encoder', { tokens: await run('image_encoder', { image }) });
+      const src = await privateSource(new ort.Tensor('float32', img, [1, 3, S, S]));
       const ins = i64([1, c.instr.length], c.instr);
-      const priv = await chan(await run('private_encoder', { public: pub, instr: ins }), 'private');
+      const priv = await chan(await run('private_encoder', { public: src, instr: ins }), 'private');
       compare(`${c.task} seed ${c.seed}`, await run('task_decoder', { private: priv, instr: ins }), c);
       checked++;
     } else if (c.kind === 'text') {

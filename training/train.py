@@ -23,7 +23,7 @@ from data.fashion import LABELS  # noqa: E402
 from data.scenes import COLOUR_NAMES, SHAPES  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from data.vocab import vocabs  # noqa: E402
-from models import IMAGE_SIZES, M4SC, trunk_weights  # noqa: E402
+from models import IMAGE_SIZES, M4SC, trunk_from  # noqa: E402
 from pipeline import TASKS, evaluate, prepare  # noqa: E402
 from registry import build  # noqa: E402
 
@@ -233,13 +233,14 @@ def main(argv=None):
                 resized[stage] = "deeper"
     trunk = bool(a.private_trunk or (a.init and ck["cfg"].get("private_trunk", False)))
     add_trunk = trunk and a.init and not any(k.startswith("stages.private_trunk.") for k in ck["model"])
-    if add_trunk:  # the trunk keeps the checkpoint's image encoder sizes whatever --sizes does to the public one
-        sizes.update(trunk_enc_width=was["enc_width"], trunk_enc_blocks=was["enc_blocks"])
+    if add_trunk:
+        trunk_sizes, trunk_weights = trunk_from(ck)
+        sizes.update(trunk_sizes)
     model = M4SC(tok, projector=a.projector, private_coder=a.private_coder, sizes=sizes, private_trunk=trunk)
     if a.init:
         sd = ck["model"]
         if add_trunk:
-            sd = {**sd, **trunk_weights(sd)}
+            sd = {**sd, **trunk_weights}
         if ck["tok"]["text"] != tok["text"]:
             sd = remap_text(sd, ck["tok"]["text"]["vocab"], tok["text"]["vocab"], model.state_dict())
         sd = resize_stages(sd, model.state_dict(), resized)

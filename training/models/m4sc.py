@@ -33,15 +33,18 @@ def log_mse(out, ref):
     return torch.mean(mse / mse.detach()) * mse.detach().mean()
 
 
-def trunk_weights(sd: dict) -> dict:
-    """A private trunk's state entries copied from a checkpoint's public image path (its image_encoder and
-    public_encoder): a trunk so started gives the private stream the tokens it read before."""
-    out = {}
+def trunk_from(ck: dict) -> tuple[dict, dict]:
+    """A private trunk copied from a checkpoint's public image path (its image_encoder and public_encoder): the
+    `sizes` entries that keep that image encoder's sizes, whatever --sizes does to the public one, and the state
+    entries. A trunk so started gives the private stream the tokens it read before."""
+    was = {**IMAGE_SIZES, **ck["cfg"].get("sizes", {})}
+    sizes = {"trunk_enc_width": was["enc_width"], "trunk_enc_blocks": was["enc_blocks"]}
+    weights = {}
     for stage in ("image_encoder", "public_encoder"):
         pre = f"stages.{stage}."
-        out.update({f"stages.private_trunk.{stage}.{k[len(pre):]}": v.clone() for k, v in sd.items()
-                    if k.startswith(pre)})
-    return out
+        weights.update({f"stages.private_trunk.{stage}.{k[len(pre):]}": v.clone() for k, v in ck["model"].items()
+                        if k.startswith(pre)})
+    return sizes, weights
 
 
 class Trunk(nn.Module):
