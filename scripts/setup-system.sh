@@ -5,11 +5,11 @@
 #   chromium           the browser receiver's end-to-end tests (driven by playwright-core, never downloaded)
 #   nftables iproute2  the network lab (namespaces, loss rules)
 #   visp-images-data   grey video sequences used by the source tests
-#   python3-torch libopenblas0-openmp libjemalloc2 python3-numpy python3-pil  `npm run train:smoke`
+#   python3-torch libopenblas0-openmp libjemalloc2 python3-numpy python3-pil python3-onnx  `npm run train:smoke`
 #   janus              the relay (m4sc-send --relay; tests/janus, bench scale): Janus Gateway with VideoRoom
 #   coturn             the TURN server of the lab's turn-relay scenario (tests/net, docs/NAT.md)
 set -euo pipefail
-PKGS=(ffmpeg chromium nftables iproute2 visp-images-data python3-torch libopenblas0-openmp libjemalloc2 python3-numpy python3-pil janus coturn)
+PKGS=(ffmpeg chromium nftables iproute2 visp-images-data python3-torch libopenblas0-openmp libjemalloc2 python3-numpy python3-pil python3-onnx janus coturn)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && { echo "system packages: all present"; exit 0; }

@@ -76,6 +76,34 @@ def sha256(path):
     return h.hexdigest()
 
 
+def stage_list(cfg, tok):
+    """[(module name, spec kind, (inputs, outputs))] of every stage a checkpoint of `cfg` exports. A separate
+    private coder pair is exported as private_channel_*.onnx, and a private trunk as private_trunk.onnx, named
+    inline under manifest.streams.private (stage names outside the fixed list are not allowed in `stages`)."""
+    sp = specs(cfg, tok)
+    trunk = sp.pop("trunk")
+    todo = [(name, name, io) for name, io in sp.items()]
+    if cfg.get("private_coder"):
+        todo += [(f"private_{n}", n, sp[n]) for n in ("channel_encoder", "channel_decoder")]
+    if cfg.get("private_trunk"):
+        todo.append(("private_trunk", "trunk", trunk))
+    return todo
+
+
+def export_stage(module, kind, cfg, tok, path):
+    """One stage to ONNX at opset 17, its free dims dynamic (specs)."""
+    ins, outs = specs(cfg, tok)[kind]
+    dyn = {}
+    for n, (_, shape) in {**ins, **outs}.items():
+        d = {i: s for i, s in enumerate(shape) if isinstance(s, str)}
+        if d:
+            dyn[n] = d
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, example(kind, cfg, tok), path, opset_version=OPSET, input_names=list(ins),
+                          output_names=list(outs), dynamic_axes=dyn, do_constant_folding=True)
+
+
 def export(ckpt_path, out, evaluation=None, extra=None):
     ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     extra = dict(extra or {})
@@ -84,29 +112,10 @@ def export(ckpt_path, out, evaluation=None, extra=None):
     cfg, tok = ck["cfg"], ck["tok"]
     model = M4SC.from_checkpoint(ck)
     os.makedirs(out, exist_ok=True)
-    sp = specs(cfg, tok)
-    # a separate private coder pair is exported as private_channel_*.onnx, and a private trunk as
-    # private_trunk.onnx, named inline under manifest.streams.private (stage names outside the fixed list are not
-    # allowed in `stages`)
-    trunk = sp.pop("trunk")
-    todo = [(name, name, io) for name, io in sp.items()]
-    if cfg.get("private_coder"):
-        todo += [(f"private_{n}", n, sp[n]) for n in ("channel_encoder", "channel_decoder")]
-    if cfg.get("private_trunk"):
-        todo.append(("private_trunk", "trunk", trunk))
     stages = {}
-    for name, kind, (ins, outs) in todo:
+    for name, kind, (ins, outs) in stage_list(cfg, tok):
         f = f"{name}.onnx"
-        dyn = {}
-        for n, (_, shape) in {**ins, **outs}.items():
-            d = {i: s for i, s in enumerate(shape) if isinstance(s, str)}
-            if d:
-                dyn[n] = d
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(model.stages[name], example(kind, cfg, tok), f"{out}/{f}", opset_version=OPSET,
-                              input_names=list(ins), output_names=list(outs), dynamic_axes=dyn,
-                              do_constant_folding=True)
+        export_stage(model.stages[name], kind, cfg, tok, f"{out}/{f}")
         stages[name] = {
             "file": f, "sha256": sha256(f"{out}/{f}"),
             "inputs": {n: {"dtype": d, "shape": s} for n, (d, s) in ins.items()},
