@@ -1,6 +1,8 @@
 // Codec suite (issues "semantic codec" and "GPU & benchmarks"): encode and decode milliseconds per sample
 // per task on this CPU, frames/s with batched encodes, and private-instruction throughput against batch
 // size (the sender batches every private instruction of a sample into one backbone + coder run).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateScene, renderScene, SCENE_SIZE } from '@m4sc/semantic-codec';
 import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
@@ -8,7 +10,7 @@ import { openSource } from '@m4sc/sender';
 import { ms, pct, table } from '../lib/report.mjs';
 
 export const description =
-  'encode/decode ms per task, frames/s batched, private throughput vs batch size (CPU)';
+  'encode/decode ms per task, frames/s batched, private throughput vs batch size, load by role (CPU)';
 
 const BUNDLE = fileURLToPath(new URL('../../models/default', import.meta.url));
 const VISP_CUBE = '/usr/share/visp-images-data/ViSP-images/cube';
@@ -126,6 +128,45 @@ export async function run({ quick, progress }) {
     ]);
   }
   await codec.close();
+
+  progress('loading the bundle by role (all, sender, receiver)');
+  // Interleaved, so that the three see the same machine; ONNX bytes counted through a reader.
+  const roles = ['all', 'sender', 'receiver'];
+  const loads = Object.fromEntries(roles.map((r) => [r, { ms: [], onnxBytes: 0, stages: [] }]));
+  for (let rep = 0; rep < (quick ? 2 : 5); rep++) {
+    for (const role of roles) {
+      let bytes = 0;
+      const read = async (file) => {
+        const b = new Uint8Array(await readFile(join(BUNDLE, file)));
+        if (file.endsWith('.onnx')) bytes += b.length;
+        return b;
+      };
+      let c;
+      loads[role].ms.push(
+        await time(async () => (c = await createNodeSemanticCodec({ bundleDir: read, role }))),
+      );
+      loads[role].onnxBytes = bytes;
+      loads[role].stages = c.bundle.loaded;
+      await c.close();
+    }
+  }
+  const loadRows = roles.map((role) => {
+    const l = loads[role];
+    return [
+      role,
+      String(l.stages.length),
+      (l.onnxBytes / 1e6).toFixed(2),
+      (l.onnxBytes / loads.all.onnxBytes).toFixed(2),
+      ms(summary(l.ms).p50),
+      (summary(l.ms).p50 / summary(loads.all.ms).p50).toFixed(2),
+    ];
+  });
+  out.loadByRole = Object.fromEntries(
+    roles.map((r) => [
+      r,
+      { stages: loads[r].stages, onnxBytes: loads[r].onnxBytes, loadMs: summary(loads[r].ms) },
+    ]),
+  );
   return {
     results: out,
     markdown: [
@@ -142,6 +183,12 @@ export async function run({ quick, progress }) {
       '### Private instructions per run against batch size (32×32 scene)',
       '',
       table(['instructions per run', 'instructions/s batched', 'one by one', 'speed-up'], privRows),
+      '',
+      '### Loading the bundle by role (read, checksum, parse, create sessions)',
+      '',
+      table(['role', 'stages', 'ONNX MB', 'bytes vs all', 'load p50 ms', 'time vs all'], loadRows),
+      '',
+      "m4sc-send loads the sender's stages, m4sc-recv and the browser page the receiver's (codec option `role`).",
     ].join('\n'),
   };
 }

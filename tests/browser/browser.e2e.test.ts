@@ -135,12 +135,21 @@ describe('browser receiver', () => {
       await b.page.goto(pageUrl({ signal: sender.signal, room: 'demo', task: 'reconstruct' }));
       const m4sc = () =>
         b.page.evaluate(
-          () => (globalThis as never as { m4sc: { frames: number; state: string; backend: string } }).m4sc,
+          () =>
+            (
+              globalThis as never as {
+                m4sc: { frames: number; state: string; backend: string; stages: string[] };
+              }
+            ).m4sc,
         );
       await until(async () => (await m4sc()).frames >= 10, 'ten frames on the canvas', 45_000).catch((e) => {
         throw new Error(`${e.message}\n${b.console.join('\n')}`);
       });
       expect((await m4sc()).backend).toMatch(/wasm|webgpu/);
+      // the page loads the receiver's half of the bundle: decoders only
+      const stages = (await m4sc()).stages;
+      expect(stages).toEqual(expect.arrayContaining(['image_decoder', 'task_decoder', 'channel_decoder']));
+      expect(stages.filter((s) => !s.endsWith('decoder'))).toEqual([]);
 
       // Frames: what the canvas shows vs the ground truth and vs Node's decode of the same sample.
       const frameResults = (await results(b)).filter((r) => r.task === 'reconstruct');

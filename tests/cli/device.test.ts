@@ -7,12 +7,13 @@ import { BIN, run } from './helpers.js';
 const cuda = cudaProviderLibraries();
 
 describe('m4sc-send --device', () => {
-  it('cpu runs every stage on the CPU and says so in one line', async () => {
+  it('cpu runs every stage on the CPU and says so in one line, naming the sender stages it loaded', async () => {
     const p = run(BIN.send, ['--device', 'cpu', '--signal-port', '0', '--duration', '1', '--quiet']);
     expect(await p.exited).toBe(0);
-    expect(p.stderr()).toMatch(
-      /execution provider cpu for every stage \(image_encoder, .*task_decoder\); requested/,
-    );
+    const line = /execution provider cpu for every stage a sender runs \((.*)\); requested/.exec(p.stderr());
+    expect(line, p.stderr()).not.toBeNull();
+    expect(line![1]).toMatch(/^image_encoder, .*channel_encoder/);
+    expect(line![1]).not.toMatch(/decoder/); // the sender loads no decoder (codec role 'sender')
   }, 30_000);
 
   it.runIf(!cuda.ok)(

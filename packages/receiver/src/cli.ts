@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   let codec: SemanticCodec;
   const bundleDir = v.bundle ?? DEFAULT_BUNDLE_DIR;
   try {
-    codec = await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'] });
+    codec = await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'], role: 'receiver' });
     codec.parseInstruction({ task, ...(v.query ? { query: v.query } : {}) });
   } catch (err) {
     if ((err as Error).name === 'BundleError')

@@ -11,11 +11,16 @@ const QUERY = 'how many shapes are there ?';
 /** Per task: mean and median decode time of one sample, milliseconds. */
 export type DecodeTimes = Record<string, { meanMs: number; p50Ms: number; samples: number }>;
 
-/** Encodes `samples` scenes once and times `decodeSample` for each task (after one warm-up decode each). */
+/**
+ * Encodes `samples` scenes once with `encoder` and times `codec.decodeSample` for each task (after a few
+ * warm-up samples). The page's codec loads the receiver's stages only, so the page passes a sender-role
+ * codec as `encoder`; a codec with every stage can be both.
+ */
 export async function benchDecode(
   codec: SemanticCodec,
-  options: { samples?: number; tasks?: readonly string[]; warmup?: number } = {},
+  options: { samples?: number; tasks?: readonly string[]; warmup?: number; encoder?: SemanticCodec } = {},
 ): Promise<DecodeTimes> {
+  const encoder = options.encoder ?? codec;
   const n = options.samples ?? 20;
   // wasm starts on V8's baseline compiler and tiers up in the background: time only after a few samples.
   const warmup = options.warmup ?? 5;
@@ -27,7 +32,7 @@ export async function benchDecode(
   const times: Record<string, number[]> = Object.fromEntries(tasks.map((t) => [t, []]));
   for (let i = 0; i < n + warmup; i++) {
     const data = renderScene(generateScene(9 + 10 * i));
-    const enc = await codec.encodeSample({ image: { data, width: SCENE_SIZE, height: SCENE_SIZE } }, op, {
+    const enc = await encoder.encodeSample({ image: { data, width: SCENE_SIZE, height: SCENE_SIZE } }, op, {
       instructions: priv,
     });
     for (const task of tasks) {

@@ -37,6 +37,8 @@ interface PageState {
   backend?: string;
   fallback?: string;
   modelLoadMs?: number;
+  /** The bundle stages the page loaded (the receiver's: decoders only). */
+  stages?: readonly string[];
   results: (Omit<ReceiverResult, 'image' | 'op'> & { op?: OperatingPoint; at: number })[];
   frames: number;
   /** The frame on the canvas: its seq and the integer scale it was drawn at. */
@@ -155,20 +157,27 @@ function loadModel(): Promise<BrowserCodec> {
   setState('loading model');
   const base = new URL('/', location.href);
   const threads = Number(params.get('threads') ?? 1);
-  const p = createBrowserCodec({
+  const where = {
     ortBase: new URL('ort/', base).href,
     bundleBase: new URL('bundle/', base).href,
-    backend: (params.get('backend') ?? 'auto') as BackendChoice,
     threads: Number.isInteger(threads) && threads > 0 ? threads : 1,
-  });
+  };
+  const p = createBrowserCodec({ ...where, backend: (params.get('backend') ?? 'auto') as BackendChoice });
   p.then(
     (m) => {
       page.backend = m.backend;
       page.modelLoadMs = m.loadMs;
+      page.stages = m.codec.bundle.loaded;
       if (m.fallback) page.fallback = m.fallback;
       const b = m.codec.manifest;
       ui.runtime.textContent = `${b.name} ${b.version} on onnxruntime-web ${m.backend}${m.fallback ? ` (${m.fallback})` : ''}, loaded in ${(m.loadMs / 1000).toFixed(1)} s`;
-      page.bench = (opts) => benchDecode(m.codec, opts ?? {});
+      // The page loads the receiver's stages only; the benchmark's encoder (the sender's stages, on the same
+      // backend) is loaded on its first call.
+      let encoder: Promise<BrowserCodec> | undefined;
+      page.bench = async (opts) => {
+        encoder ??= createBrowserCodec({ ...where, backend: m.backend, role: 'sender' });
+        return benchDecode(m.codec, { ...opts, encoder: (await encoder).codec });
+      };
       if (!receiver && !joining) setState('ready');
     },
     (err: unknown) => {

@@ -4,7 +4,7 @@
  * else the plain wasm build. If the WebGPU sessions cannot be created, it falls back to wasm silently
  * (the reason is kept in `fallback` for the runtime line).
  */
-import { createSemanticCodec, type OrtLike, type SemanticCodec } from '@m4sc/semantic-codec';
+import { type BundleRole, createSemanticCodec, type OrtLike, type SemanticCodec } from '@m4sc/semantic-codec';
 
 /** Which onnxruntime-web backend to use: `auto` (WebGPU when available, else wasm), or forced. */
 export type BackendChoice = 'auto' | 'wasm' | 'webgpu';
@@ -18,6 +18,8 @@ export interface BrowserCodecOptions {
   backend?: BackendChoice;
   /** wasm threads; default 1 (tiny models: thread hand-offs cost more than they save; see README). */
   threads?: number;
+  /** The bundle's stages to load; default `receiver` (the decoders: about half the bytes). */
+  role?: BundleRole;
 }
 
 export interface BrowserCodec {
@@ -70,6 +72,7 @@ export async function createBrowserCodec(options: BrowserCodecOptions): Promise<
   const choice = options.backend ?? 'auto';
   const threads = options.threads ?? 1;
   const read = httpBundleReader(options.bundleBase);
+  const role = options.role ?? 'receiver';
   let fallback: string | undefined;
   if (choice !== 'wasm') {
     fallback = await webgpuAdapter();
@@ -80,6 +83,7 @@ export async function createBrowserCodec(options: BrowserCodecOptions): Promise<
           bundleDir: read,
           ort,
           executionProviders: ['webgpu', 'wasm'],
+          role,
         });
         return { codec, backend: 'webgpu', loadMs: performance.now() - t0 };
       } catch (err) {
@@ -91,6 +95,6 @@ export async function createBrowserCodec(options: BrowserCodecOptions): Promise<
     if (choice === 'webgpu') throw new Error(`WebGPU was asked for but ${fallback}`);
   }
   const ort = await importOrt('ort.wasm.min.mjs', options.ortBase, threads);
-  const codec = await createSemanticCodec({ bundleDir: read, ort, executionProviders: ['wasm'] });
+  const codec = await createSemanticCodec({ bundleDir: read, ort, executionProviders: ['wasm'], role });
   return { codec, backend: 'wasm', ...(fallback ? { fallback } : {}), loadMs: performance.now() - t0 };
 }

@@ -68,6 +68,51 @@ describe('loadBundle', () => {
     expect(() => b.stage('image_encoder')).toThrow(InvalidStateError);
   });
 
+  it("loads only a role's stages (sender: encoders and the trunk; receiver: decoders), naming what it left out", async () => {
+    const dir = fresh(addFakeTrunk());
+    const opened: string[] = [];
+    const counting: OrtLike = {
+      ...ort,
+      InferenceSession: {
+        create: (bytes: Uint8Array, o?: unknown) => {
+          opened.push(String(bytes.length));
+          return ort.InferenceSession.create(bytes, o as never);
+        },
+      },
+    } as OrtLike;
+    const rx = await loadBundle(dir, { ort: counting, role: 'receiver' });
+    expect(rx.role).toBe('receiver');
+    expect(opened).toHaveLength(4); // the channel decoder, the image, text and task decoders
+    for (const s of ['channel_decoder', 'image_decoder', 'text_decoder', 'task_decoder'] as const)
+      expect(rx.has(s)).toBe(true);
+    expect(rx.has('image_encoder')).toBe(false);
+    expect(rx.channelCoder('private').decoder.spec.file).toBe('channel_decoder.onnx');
+    expect(() => rx.stage('image_encoder')).toThrow(
+      /loaded for the receiver role, without its stage 'image_encoder'/,
+    );
+    expect(() => rx.channelCoder('public').encoder).toThrow(UnsupportedError);
+    expect(() => rx.privateTrunk()).toThrow(UnsupportedError);
+    await rx.close();
+    opened.length = 0;
+    const tx = await loadBundle(dir, { ort: counting, role: 'sender' });
+    expect(opened).toHaveLength(6); // the image, text, public and private encoders, the channel encoder, the trunk
+    expect(tx.privateTrunk()?.spec.file).toBe('private_trunk.onnx');
+    expect(tx.channelCoder('private').encoder.spec.file).toBe('channel_encoder.onnx');
+    expect(() => tx.stage('image_decoder')).toThrow(/loaded for the sender role/);
+    expect(() => tx.stage('nope' as never)).toThrow(/has no stage 'nope'/);
+    await tx.close();
+    await expect(loadBundle(dir, { ort, role: 'relay' as never })).rejects.toThrow(TypeError);
+  });
+
+  it('checks the manifest of the stages a role leaves out', async () => {
+    const dir = fresh((m) => {
+      const enc = (m.stages as Record<string, { outputs: Record<string, { shape: unknown[] }> }>)
+        .image_encoder!;
+      enc.outputs.tokens!.shape = ['B', 'N', 3];
+    });
+    await expect(loadBundle(dir, { ort, role: 'receiver' })).rejects.toThrow(BundleError);
+  });
+
   it('loads a private trunk (streams.private.trunk) and has none without one', async () => {
     const plain = await loadBundle(fresh(), { ort });
     expect(plain.privateTrunk()).toBeUndefined();

@@ -29,9 +29,33 @@ export type BundleReader = (file: string) => Promise<Uint8Array>;
 /** Where a bundle lives: a directory path (Node), an http(s) URL (fetch), or a reader function. */
 export type BundleSource = string | URL | BundleReader;
 
+/**
+ * Which stages to load: `all` (the default), `sender` (the encoders, the channel encoders and the private trunk:
+ * what encodeSample runs) or `receiver` (the channel decoders, image/text/task decoders: what decodeSample runs).
+ * A receiver of the default bundle loads about half its ONNX bytes.
+ */
+export type BundleRole = 'all' | 'sender' | 'receiver';
+export const BUNDLE_ROLES: readonly BundleRole[] = ['all', 'sender', 'receiver'];
+
+/** The stages a receiver runs (by stage name, or by role within a stream: `private.channel_decoder`). */
+const DECODING_STAGES: ReadonlySet<string> = new Set([
+  'channel_decoder',
+  'image_decoder',
+  'text_decoder',
+  'task_decoder',
+]);
+
+/** Whether a bundle loaded for `role` loads the stage `key` (a stage name or `stream.role`). */
+export function roleLoads(role: BundleRole, key: string): boolean {
+  if (role === 'all') return true;
+  return DECODING_STAGES.has(key.slice(key.indexOf('.') + 1)) === (role === 'receiver');
+}
+
 export interface LoadBundleOptions {
   /** The onnxruntime module (node or web); required. */
   ort: OrtLike;
+  /** Which stages to load; default `all`. */
+  role?: BundleRole;
   /** Execution providers in order of preference; default ['cpu']. */
   executionProviders?: readonly ExecutionProvider[];
   /** Extra onnxruntime session options (merged under `executionProviders`). */
@@ -58,9 +82,13 @@ export interface Bundle {
   readonly manifest: Manifest;
   readonly tokenizer: Tokenizer;
   readonly ort: OrtLike;
-  /** Whether the bundle has this stage. */
+  /** The stages it was loaded for. */
+  readonly role: BundleRole;
+  /** The loaded stages' keys: stage names, and `stream.role` for those named under manifest.streams. */
+  readonly loaded: readonly string[];
+  /** Whether the bundle has this stage, loaded. */
   has(name: StageName): boolean;
-  /** A stage; throws UnsupportedError when the bundle lacks it. */
+  /** A stage; throws UnsupportedError when the bundle lacks it or its role left it out. */
   stage(name: StageName): Stage;
   /** The channel coder of a stream kind (per-stream if the manifest names one, else the shared pair). */
   channelCoder(stream: 'public' | 'private'): ChannelCoder;
@@ -243,6 +271,10 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
   const eps = options.executionProviders ?? DEFAULT_EXECUTION_PROVIDERS;
   if (!Array.isArray(eps) || eps.length === 0)
     throw new TypeError('executionProviders must be a non-empty array');
+  const role = options.role ?? 'all';
+  if (!BUNDLE_ROLES.includes(role)) {
+    throw new TypeError(`role must be one of ${BUNDLE_ROLES.join(', ')}, not '${String(role)}'`);
+  }
   const read = makeReader(source);
 
   const parsed = parseManifest(parseJson(await readFile(read, 'manifest.json'), 'manifest.json'));
@@ -328,7 +360,9 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
   const stages = new Map<string, Stage>();
   try {
     for (const [key, spec] of specs) {
-      stages.set(key, await loadStage(ort, read, manifest, key, spec, sessionOptions));
+      if (roleLoads(role, key))
+        stages.set(key, await loadStage(ort, read, manifest, key, spec, sessionOptions));
+      else checkDims(manifest, key, spec); // unloaded, but the manifest is checked all the same
     }
   } catch (e) {
     await Promise.allSettled([...stages.values()].map((s) => s.session.release?.()));
@@ -339,19 +373,35 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
   const get = (key: string): Stage => {
     if (closed) throw new InvalidStateError('bundle is closed');
     const s = stages.get(key);
-    if (!s) throw new UnsupportedError(`bundle '${manifest.name}' has no stage '${key}'`);
-    return s;
+    if (s) return s;
+    if (specs.has(key)) {
+      throw new UnsupportedError(
+        `bundle '${manifest.name}' was loaded for the ${role} role, without its stage '${key}' ` +
+          `(a ${role === 'receiver' ? 'sender' : 'receiver'}'s): load it with role 'all' to run both`,
+      );
+    }
+    throw new UnsupportedError(`bundle '${manifest.name}' has no stage '${key}'`);
   };
   return {
     manifest,
     tokenizer,
     ort,
+    role,
+    loaded: [...stages.keys()],
     has: (name) => stages.has(name),
     stage: get,
     channelCoder(stream) {
       if (stream !== 'public' && stream !== 'private') throw new TypeError(`unknown stream kind '${stream}'`);
       const k = coderKeys[stream];
-      return { encoder: get(k.encoder ?? 'channel_encoder'), decoder: get(k.decoder ?? 'channel_decoder') };
+      // looked up when read: a bundle loaded for one role has only one half
+      return {
+        get encoder() {
+          return get(k.encoder ?? 'channel_encoder');
+        },
+        get decoder() {
+          return get(k.decoder ?? 'channel_decoder');
+        },
+      };
     },
     privateTrunk: () => (trunkKey === undefined ? undefined : get(trunkKey)),
     get closed() {

@@ -42,9 +42,9 @@ export async function createSemanticCodec(options: SemanticCodecOptions): Promis
   if (options.bundle && options.bundleDir !== undefined) {
     throw new TypeError('give either bundle or bundleDir, not both');
   }
-  if (options.bundle && options.executionProviders) {
+  if (options.bundle && (options.executionProviders || options.role)) {
     throw new TypeError(
-      'executionProviders apply when loading (bundleDir); the given bundle already has sessions',
+      'executionProviders and role apply when loading (bundleDir); the given bundle already has sessions',
     );
   }
   let bundle: Bundle;
@@ -57,6 +57,7 @@ export async function createSemanticCodec(options: SemanticCodecOptions): Promis
     bundle = await loadBundle(options.bundleDir, {
       ort: options.ort,
       ...(options.executionProviders ? { executionProviders: options.executionProviders } : {}),
+      ...(options.role ? { role: options.role } : {}),
     });
     owns = true;
   } else {

@@ -1,5 +1,5 @@
 /** Types of the codec API (codec.ts). */
-import type { Bundle, BundleSource } from './bundle.js';
+import type { Bundle, BundleRole, BundleSource } from './bundle.js';
 import type { RgbImage } from './image.js';
 import type { Instruction, InstructionInput, Modality } from './instruction.js';
 import type { Manifest } from './manifest.js';
@@ -17,6 +17,11 @@ export interface SemanticCodecOptions {
   ort?: OrtLike;
   /** Execution providers, with `bundleDir`; default ['cpu']. */
   executionProviders?: readonly ExecutionProvider[];
+  /**
+   * Which stages to load, with `bundleDir`: `all` (default), `sender` (encodeSample and its parts) or `receiver`
+   * (decodeSample and its parts). A call that needs a stage the role left out throws UnsupportedError.
+   */
+  role?: BundleRole;
 }
 
 /** Tokens [batch, T, D], row-major. */

@@ -161,6 +161,38 @@ describe(`model bundle ${BUNDLE}`, () => {
     expect(psnr(ref, dec.image.data)).toBeGreaterThan(psnr(ref, ideal[0]!.data) - 1);
   });
 
+  it("a sender-role and a receiver-role codec split the bundle and give the whole one's results", async () => {
+    const tx = await createSemanticCodec({ bundleDir: BUNDLE, ort, role: 'sender' });
+    const rx = await createSemanticCodec({ bundleDir: BUNDLE, ort, role: 'receiver' });
+    try {
+      const s = scenes.scenes[1]!;
+      const op = codec.operatingPoints[0]!;
+      const instructions = [{ task: 'caption' }, { task: 'answer', query: s.qa[0]!.q }];
+      const split = await tx.encodeSample({ image: imageOf(s) }, op, { instructions });
+      const whole = await codec.encodeSample({ image: imageOf(s) }, op, { instructions });
+      expect(split.public.packets).toEqual(whole.public.packets);
+      expect(split.private.map((p) => p.packets)).toEqual(whole.private.map((p) => p.packets));
+      const pub = {
+        stream: 'public' as const,
+        modality: 'image' as const,
+        packets: split.public.packets,
+        op,
+      };
+      expect(await rx.decodeSample(pub)).toEqual(await codec.decodeSample(pub));
+      for (const p of split.private) {
+        const input = { stream: 'private' as const, instruction: p.instruction!, packets: p.packets, op };
+        expect(await rx.decodeSample(input)).toEqual(await codec.decodeSample(input));
+      }
+      // each refuses the other's half, by name
+      await expect(rx.encodeSample({ image: imageOf(s) }, op)).rejects.toThrow(
+        /receiver role.*image_encoder/,
+      );
+      await expect(tx.decodeSample(pub)).rejects.toThrow(/sender role.*channel_decoder/);
+    } finally {
+      await Promise.all([tx.close(), rx.close()]);
+    }
+  });
+
   it('answers scene questions through the private stream better than the most common answer', async () => {
     const op = codec.operatingPoints.find((p) => p.bits === 8 && p.rateSymbols === codec.manifest.dims.C)!;
     let hits = 0;

@@ -1,5 +1,13 @@
-export type { Bundle, BundleReader, BundleSource, ChannelCoder, LoadBundleOptions, Stage } from './bundle.js';
-export { loadBundle, readBundleTestdata } from './bundle.js';
+export type {
+  Bundle,
+  BundleReader,
+  BundleRole,
+  BundleSource,
+  ChannelCoder,
+  LoadBundleOptions,
+  Stage,
+} from './bundle.js';
+export { BUNDLE_ROLES, loadBundle, readBundleTestdata, roleLoads } from './bundle.js';
 export type {
   AwgnOptions,
   ErasureOptions,

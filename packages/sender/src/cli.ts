@@ -221,7 +221,7 @@ async function main(): Promise<void> {
     }
     codec = choice.codec;
     process.stderr.write(
-      `m4sc-send: execution provider ${choice.provider} for every stage (${Object.keys(codec.manifest.stages).join(', ')}); ${choice.reason}\n`,
+      `m4sc-send: execution provider ${choice.provider} for every stage a sender runs (${codec.bundle.loaded.join(', ')}); ${choice.reason}\n`,
     );
     try {
       const base = codec.operatingPoint(v.op ?? codec.operatingPoints[0]!.name);

@@ -52,7 +52,7 @@ const HINT =
 export async function loadCodecOnDevice(device: Device, bundleDir: string): Promise<DeviceChoice> {
   if (device === 'cpu') {
     return {
-      codec: await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'] }),
+      codec: await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'], role: 'sender' }),
       provider: 'cpu',
       reason: 'requested',
     };
@@ -62,20 +62,20 @@ export async function loadCodecOnDevice(device: Device, bundleDir: string): Prom
     const why = `CUDA unavailable: ${libs.missing} not found in ${libs.dir || 'node_modules'}; ${HINT}`;
     if (device === 'cuda') throw new DeviceError(`--device cuda: ${why}`);
     return {
-      codec: await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'] }),
+      codec: await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'], role: 'sender' }),
       provider: 'cpu',
       reason: why,
     };
   }
   try {
     // Only CUDA in the list, so a provider that fails to load is an error here rather than a silent CPU run.
-    const codec = await createNodeSemanticCodec({ bundleDir, executionProviders: ['cuda'] });
+    const codec = await createNodeSemanticCodec({ bundleDir, executionProviders: ['cuda'], role: 'sender' });
     return { codec, provider: 'cuda', reason: device === 'cuda' ? 'requested' : 'CUDA libraries loaded' };
   } catch (err) {
     const why = `CUDA failed to load: ${(err as Error).message}`;
     if (device === 'cuda') throw new DeviceError(`--device cuda: ${why}`);
     return {
-      codec: await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'] }),
+      codec: await createNodeSemanticCodec({ bundleDir, executionProviders: ['cpu'], role: 'sender' }),
       provider: 'cpu',
       reason: why,
     };
