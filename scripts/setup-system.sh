@@ -12,7 +12,11 @@ set -euo pipefail
 PKGS=(ffmpeg chromium nftables iproute2 visp-images-data python3-torch libopenblas0-openmp libjemalloc2 python3-numpy python3-pil python3-onnx janus coturn)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-[ ${#missing[@]} -eq 0 ] && { echo "system packages: all present"; exit 0; }
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  bash "$(dirname "$0")/openblas-openmp.sh"
+  exit 0
+fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
@@ -21,3 +25,4 @@ fi
 echo "installing: ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+bash "$(dirname "$0")/openblas-openmp.sh"  # torch's pthread OpenBLAS outranks the OpenMP one (see there)

@@ -126,6 +126,21 @@ def load_tests(tasks, V, n):
     return tests
 
 
+def warn_pthread_blas():
+    """Says so when this process runs Debian's pthread OpenBLAS: its worker thread spins beside torch's threads
+    whatever --threads says (0.57 against 2.30 steps/s on stage 8's recipe, 2 cores). training/setup selects
+    the OpenMP build (scripts/openblas-openmp.sh)."""
+    try:
+        with open("/proc/self/maps") as fh:
+            pthread = "openblas-pthread" in fh.read()
+    except OSError:
+        return
+    if pthread:
+        print("warning: the pthread OpenBLAS is loaded; its spinning worker thread slows training about 4x: "
+              "run training/setup (or scripts/openblas-openmp.sh) to select the OpenMP one", file=sys.stderr,
+              flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=6000)
@@ -187,6 +202,7 @@ def main(argv=None):
                     help="draw batches in this many processes (0: in the training process, the CPU recipe's stream)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
+    warn_pthread_blas()
     torch.manual_seed(a.seed)
     dev = pick_device(a.device)
     if dev.type == "cuda":
