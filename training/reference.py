@@ -26,7 +26,7 @@ def pipeline_cases(model, tok, V) -> dict:
         s = scenes.generate(seed)
         img = torch.from_numpy(scenes.render(s).transpose(2, 0, 1).astype(np.float32) / 255.0)[None]
         pub = model.public_encoder(model.image_encoder(img))
-        src = model.private_source(img)  # the private stream's trunk where the model has one
+        src = model.private_source(img, pub)  # the private stream's trunk where the model has one
         for task, q in [("caption", ""), ("answer", scenes.questions(s)[0][0])]:
             ins = instr_ids(V, task, [q])
             lg = model.task_decoder(chan(model.private_encoder(src, ins), True), ins)[0]

@@ -131,11 +131,12 @@ class M4SC(nn.Module):
         priv = self.private_encoder(pub, batch["instr"])
         return self.task_decoder(self.transmit(priv, gen, private=True, **chan), batch["instr"])
 
-    def private_source(self, image):
-        """The tokens the private stream reads: its own trunk's where the model has one, else the public ones."""
+    def private_source(self, image, pub=None):
+        """The tokens the private stream reads: its own trunk's where the model has one, else the public ones
+        (`pub` where the caller has them already, as the runtime's privateSource(image, pub))."""
         if self.cfg.get("private_trunk"):
             return self.private_trunk(image)
-        return self.public_encoder(self.image_encoder(image))
+        return self.public_encoder(self.image_encoder(image)) if pub is None else pub
 
     def loss(self, task, batch, out, recon_loss="mse"):
         """The task's training loss; `recon_loss` "logmse" weights reconstruct's images as log_mse does."""
