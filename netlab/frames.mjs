@@ -4,27 +4,13 @@
 // function gives the JPEG baseline its frames and the report its ground truth.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateScene, renderScene, SCENE_SIZE } from '@m4sc/semantic-codec';
+import { generateScene, renderScene, SCENE_SIZE, scaleScene } from '@m4sc/semantic-codec';
 
 export const seedOf = (seq) => 9 + 10 * seq;
 
 /** RGB bytes of frame `seq` at size × size (nearest-neighbour scaling of the 32×32 scene). */
 export function sceneFrame(seq, size = SCENE_SIZE) {
-  const src = renderScene(generateScene(seedOf(seq)));
-  if (size === SCENE_SIZE) return src;
-  const out = new Uint8Array(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    const sy = Math.floor((y * SCENE_SIZE) / size);
-    for (let x = 0; x < size; x++) {
-      const sx = Math.floor((x * SCENE_SIZE) / size);
-      const s = (sy * SCENE_SIZE + sx) * 3;
-      const d = (y * size + x) * 3;
-      out[d] = src[s];
-      out[d + 1] = src[s + 1];
-      out[d + 2] = src[s + 2];
-    }
-  }
-  return out;
+  return scaleScene(renderScene(generateScene(seedOf(seq))), size);
 }
 
 /** Writes frames 0..count−1 as PPM files into `dir` (names sort in frame order). */

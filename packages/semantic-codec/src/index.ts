@@ -50,6 +50,7 @@ export {
   heldOutSceneSeeds,
   renderScene,
   SCENE_SIZE,
+  scaleScene,
   sceneCaption,
   sceneQuestions,
 } from './eval/scenes.js';

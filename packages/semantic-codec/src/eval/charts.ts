@@ -52,6 +52,12 @@ export function buildCharts(r: EvalResults): Record<string, LineChart> {
         series('JPEG, same bytes', pctX(rec.loss), 'jpeg.psnr', { colour: C_JPEG }),
         series('WebP, same bytes', pctX(rec.loss), 'webp.psnr', { colour: C_WEBP }),
         series('mid-grey guess', pctX(rec.loss), 'grey.psnr', { colour: C_GREY, markers: false }),
+        ...(rec.frameLoss ?? []).map((f, i) =>
+          series(`M4SC, ${f.size}×${f.size} ${f.frames}, sender's packets`, pctX(f.points), 'psnr', {
+            colour: i === 0 ? C_M4SC : '#59a14f',
+            dashed: true,
+          }),
+        ),
       ],
     };
     if (rec.bandwidth.length > 0) {

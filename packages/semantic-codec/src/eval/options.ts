@@ -51,7 +51,8 @@ Options:
   --seed N          seed of the channel noise and packet losses (default 1)
   --quick           tiny run (${QUICK_SAMPLES} samples, few points) for CI smoke tests; not for figures
   --only LIST       comma-separated: ${SECTIONS.join(', ')} (aliases: image, text, vqa)
-  --packets N       spread each sample over at least N packets on the loss sweep (default 8)
+  --packets N       spread each 32×32 sample over at least N packets on the loss sweep (default 8;
+                    the 64×64 frame sweep uses the sender's own packetization)
   --threads N       onnxruntime intra-op threads (default 0: onnxruntime decides)
   -h, --help        this text
 `;

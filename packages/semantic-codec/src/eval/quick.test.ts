@@ -40,13 +40,21 @@ describe('m4sc-eval --quick', () => {
         'answer acc',
         'text BLEU-1',
         'raw UTF-8 BLEU-1',
+        'M4SC 64×64 photos PSNR',
+        'M4SC 64×64 scenes PSNR',
       ]) {
         expect(md).toContain(h);
       }
       expect(md).not.toMatch(/NaN|undefined|Infinity/);
       // Each target row has a verdict.
       const targets = md.slice(md.indexOf('## Targets'), md.indexOf('## Held-out data'));
-      expect(targets.match(/✅|❌|— \|/g)?.length).toBeGreaterThanOrEqual(12);
+      expect(targets.match(/✅|❌|— \|/g)?.length).toBeGreaterThanOrEqual(14);
+      for (const f of ['photo crops', 'scenes'])
+        expect(targets).toMatch(
+          new RegExp(
+            `on 64×64 ${f} in the sender's packets \\| [0-9.]+ dB vs [0-9.]+ dB \\(−[0-9.]+ dB; [0-9]+ packets/frame\\)`,
+          ),
+        );
       const plots = (await readdir(join(dir, 'eval'))).sort();
       const names = [
         'bandwidth-image',

@@ -2,7 +2,7 @@
 import type { Manifest } from '../manifest.js';
 import { BASELINE_MTU_BYTES, GREY } from './baseline.js';
 import type { EvalOptions, EvalPlan } from './options.js';
-import type { EvalResults, SweepPoint, TaskResult } from './run.js';
+import type { EvalResults, FrameLossSweep, SweepPoint, TaskResult } from './run.js';
 import { CLASSIFY_SYMBOL_BUDGET, IMAGE_SIZE } from './run.js';
 import { RAW_TEXT_DRAWS } from './suites.js';
 import { bestClassical, crossover, evaluateTargets } from './targets.js';
@@ -159,6 +159,32 @@ function lossImageTable(rec: TaskResult): string {
       f2(p.m['grey.psnr']),
     ]),
   );
+}
+
+/** Loss on the sender's default frame, in the sender's own packets (no JPEG/WebP: those are above). */
+function frameLossTable(sweeps: readonly FrameLossSweep[], maxPacketBytes: number): string {
+  const first = sweeps[0]!;
+  const p0 = first.points[0]?.m;
+  const what = (f: FrameLossSweep) =>
+    f.frames === 'photos'
+      ? `${f.samples} crops of the held-out photos (the same crop boxes as above, resized to ${f.size}×${f.size})`
+      : `${f.samples} held-out scenes scaled up by pixel replication, as the network lab streams them`;
+  const head = ['loss'];
+  for (const f of sweeps) head.push(`M4SC ${f.size}×${f.size} ${f.frames} PSNR`, 'SSIM');
+  head.push('bytes/frame', 'packets/frame');
+  return [
+    `The same sweep on the sender's default frame, ${first.size}×${first.size}, packetized as the sender does it: packets of ≤ ${maxPacketBytes} bytes and no \`minPackets\`, so ${f2(p0?.packets).replace(/\.00$/, '')} packets of ${f2(p0?.bytes).replace(/\.00$/, '')} bytes a frame, and one lost packet takes a larger share of a frame than above. Frames: ${sweeps.map(what).join('; ')}. The network lab (\`tests/net/netlab-quality.e2e.test.ts\`) measures the scenes over real peers.`,
+    '',
+    table(
+      head,
+      first.points.map((p, i) => {
+        const row = [pc(p.x)];
+        for (const f of sweeps) row.push(f2(f.points[i]?.m.psnr), f3(f.points[i]?.m.ssim));
+        row.push(f2(p.m.bytes).replace(/\.00$/, ''), f2(p.m.packets).replace(/\.00$/, ''));
+        return row;
+      }),
+    ),
+  ].join('\n');
 }
 
 function bandwidthTable(rec: TaskResult, C: number): string {
@@ -436,6 +462,7 @@ export function renderReport(r: EvalResults, ctx: ReportContext): string {
 
   o.push('## 2. Quality versus packet loss', '');
   if (rec) o.push(chart(ctx, 'loss-image', 'PSNR versus packet loss'), lossImageTable(rec), '');
+  if (rec?.frameLoss?.length) o.push(frameLossTable(rec.frameLoss, r.maxPacketBytes), '');
   o.push(chart(ctx, 'loss-tasks', 'task quality versus packet loss'), taskTable(r, 'loss'), '');
   const bytesOf = (t: TaskResult | undefined) =>
     t?.loss[0]

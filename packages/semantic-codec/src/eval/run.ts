@@ -20,6 +20,7 @@ import {
   heldOutSceneSeeds,
   renderScene,
   SCENE_SIZE,
+  scaleScene,
   sceneCaption,
   sceneQuestions,
 } from './scenes.js';
@@ -47,6 +48,12 @@ function fitsText(codec: SemanticCodec, s: string): boolean {
 export const IMAGE_SIZE = 32;
 /** Side of the frame timed for speed. */
 export const TIMING_SIZE = 64;
+/**
+ * Side of the frames of the second packet-loss sweep: the sender's default frame (DEFAULT_WIDTH ×
+ * DEFAULT_HEIGHT of @m4sc/sender), packetized as the sender does it (no `minPackets`), so a lost packet
+ * takes the share of a frame that it takes on the wire.
+ */
+export const FRAME_LOSS_SIZE = 64;
 /** Real symbols per image the classification target allows (issue: "≤ 64 symbols/image"). */
 export const CLASSIFY_SYMBOL_BUDGET = 64;
 
@@ -65,6 +72,20 @@ export interface TaskResult {
   readonly loss: SweepPoint[];
   /** reconstruct only: x = k/n, one curve per SNR. */
   readonly bandwidth: { readonly snrDb: number; readonly points: SweepPoint[] }[];
+  /**
+   * reconstruct only: packet loss on FRAME_LOSS_SIZE² frames in the packets the sender makes of such a frame
+   * (the loss sweep above spreads a 32×32 crop over `--packets` packets): photo crops, and held-out scenes
+   * scaled up as the network lab streams them.
+   */
+  frameLoss?: FrameLossSweep[];
+}
+
+export interface FrameLossSweep {
+  /** What the frames are, for the report. */
+  readonly frames: 'photos' | 'scenes';
+  readonly size: number;
+  readonly samples: number;
+  readonly points: SweepPoint[];
 }
 
 export interface AblationBundleResult {
@@ -113,6 +134,8 @@ function lossOperatingPoint(codec: SemanticCodec): OperatingPoint {
 
 interface HeldOut {
   crops?: Uint8Array[];
+  /** FRAME_LOSS_SIZE² crops of the same photos (the same crop boxes as `crops`, resized larger). */
+  frames?: Uint8Array[];
   fashion?: ReturnType<typeof fashionTest>;
   sentences?: string[];
 }
@@ -128,7 +151,7 @@ async function buildSuite(
     const crops = data.crops!.slice(0, n);
     return {
       suite: await reconstructSuite(codec, crops, IMAGE_SIZE, { baseline }),
-      heldOut: `${crops.length} crops (side 64–512 px, box-resized to ${IMAGE_SIZE}×${IMAGE_SIZE}, random flip; mulberry32 seed 2) of the held-out photos coffee, camera, gravel, rocket`,
+      heldOut: `${crops.length} crops (side 64–512 px, box-resized to ${IMAGE_SIZE}×${IMAGE_SIZE}, random flip; mulberry32 seed 2) of the held-out photos coffee, camera, gravel, rocket; the same crop boxes resized to ${FRAME_LOSS_SIZE}×${FRAME_LOSS_SIZE} for the frame loss sweep`,
     };
   }
   if (task === 'classify') {
@@ -180,6 +203,7 @@ async function loadHeldOut(tasks: readonly Task[], plan: EvalPlan, log: Log): Pr
     log('loading held-out photos');
     const photos = await loadHeldOutPhotos();
     data.crops = photoCrops(photos, plan.samples.reconstruct, { size: IMAGE_SIZE });
+    data.frames = photoCrops(photos, plan.samples.reconstruct, { size: FRAME_LOSS_SIZE });
   }
   if (tasks.includes('classify')) data.fashion = fashionTest(plan.samples.classify);
   if (tasks.includes('transmit')) {
@@ -225,8 +249,8 @@ export async function runEvaluation(
       loss: [],
       bandwidth: [],
     };
-    const at = async (label: string, c: Condition) => {
-      const m = await suite.evaluate(c, pointSeed(options.seed, `${task}/${label}`));
+    const at = async (label: string, c: Condition, on: Suite = suite) => {
+      const m = await on.evaluate(c, pointSeed(options.seed, `${task}/${label}`));
       const shown = Object.entries(m).filter(([k]) => !k.includes('.') && k !== 'k' && k !== 'packets');
       log(
         `${task} ${label}: ${shown.map(([k, v]) => `${k} ${v.toFixed(k === 'bytes' ? 0 : 3)}`).join(', ')}`,
@@ -250,6 +274,26 @@ export async function runEvaluation(
       r.loss.push({ x: lossRate, m });
     }
     if (task === 'reconstruct') {
+      r.frameLoss = [];
+      const sceneFrames = heldOutSceneSeeds(plan.samples.reconstruct).map((seed) =>
+        scaleScene(renderScene(generateScene(seed)), FRAME_LOSS_SIZE),
+      );
+      for (const [kind, frames] of [
+        ['photos', data.frames!.slice(0, plan.samples.reconstruct)],
+        ['scenes', sceneFrames],
+      ] as const) {
+        const frameSuite = await reconstructSuite(codec, frames, FRAME_LOSS_SIZE, { baseline: false });
+        const points: SweepPoint[] = [];
+        for (const lossRate of plan.lossRates) {
+          const m = await at(
+            `${FRAME_LOSS_SIZE}×${FRAME_LOSS_SIZE} ${kind} loss ${Math.round(lossRate * 100)}%`,
+            { path: 'packets', op: lossOp, lossRate, minPackets: 1, maxPacketBytes },
+            frameSuite,
+          );
+          points.push({ x: lossRate, m });
+        }
+        r.frameLoss.push({ frames: kind, size: FRAME_LOSS_SIZE, samples: frames.length, points });
+      }
       const T = suite.symbolsPerSample / C;
       const n = IMAGE_SIZE * IMAGE_SIZE * 3;
       const rates = [

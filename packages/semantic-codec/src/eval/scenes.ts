@@ -110,6 +110,23 @@ export function renderScene(scene: Scene): Uint8Array {
   return img;
 }
 
+/**
+ * A rendered scene at `size` × `size` by pixel replication (nearest neighbour): how the network lab and the
+ * eval's frame loss sweep show scenes at the sender's frame size.
+ */
+export function scaleScene(rgb: Uint8Array, size: number): Uint8Array {
+  if (size === SCENE_SIZE) return rgb;
+  const out = new Uint8Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    const sy = Math.floor((y * SCENE_SIZE) / size);
+    for (let x = 0; x < size; x++) {
+      const s = 3 * (sy * SCENE_SIZE + Math.floor((x * SCENE_SIZE) / size));
+      out.set(rgb.subarray(s, s + 3), 3 * (y * size + x));
+    }
+  }
+  return out;
+}
+
 /** "a red circle left of a blue square" */
 export function sceneCaption(scene: Scene): string {
   return scene.shapes.map((s) => `a ${s.colour} ${s.shape}`).join(' left of ');

@@ -78,4 +78,39 @@ describe('evaluateTargets', () => {
       false,
     );
   });
+
+  it("judges the sender's-frame loss sweep on its own: a loss the 32×32 sweep hides fails it", () => {
+    const r = results(0.92, 0.9, 0.1);
+    const frames = (drop: number): EvalResults => ({
+      ...r,
+      tasks: {
+        ...r.tasks,
+        reconstruct: {
+          ...r.tasks.reconstruct!,
+          frameLoss: [
+            {
+              frames: 'scenes',
+              size: 64,
+              samples: 10,
+              points: pts(lossRates, (p) => ({
+                psnr: p === 0 ? 26.8 : 26.8 - drop,
+                packets: 5,
+                bytes: 4900,
+              })),
+            },
+          ],
+        },
+      },
+    });
+    const start = 'reconstruct: at 20% packet loss, PSNR within 3 dB of loss-free on 64×64 scenes';
+    // Without the sweep there is no row; the 32×32 row passes (2 dB down) in every case.
+    expect(evaluateTargets(r, 3072).find((x) => x.target.startsWith(start))).toBeUndefined();
+    const bad = evaluateTargets(frames(4.34), 3072);
+    expect(row(bad, 'reconstruct: at 20% packet loss').pass).toBe(true);
+    expect(row(bad, start)).toMatchObject({
+      pass: false,
+      measured: '22.46 dB vs 26.80 dB (−4.34 dB; 5 packets/frame)',
+    });
+    expect(row(evaluateTargets(frames(2.41), 3072), start).pass).toBe(true);
+  });
 });

@@ -171,6 +171,22 @@ export function evaluateTargets(r: EvalResults, imagePixels: number): TargetRow[
       });
     }
   }
+  // 7b. The same on the sender's default frame in the sender's own packets: a larger share of a frame per
+  // packet than the sweep above, as on the wire (tests/net/netlab-quality checks the scenes over real peers).
+  for (const f of rec?.frameLoss ?? []) {
+    const target = `reconstruct: at 20% packet loss, PSNR within 3 dB of loss-free on ${f.size}×${f.size} ${f.frames === 'photos' ? 'photo crops' : 'scenes'} in the sender's packets`;
+    const p0 = at(f.points, 0);
+    const p20 = at(f.points, 0.2);
+    if (!p0 || !p20) none(target);
+    else {
+      const d = p0.m.psnr! - p20.m.psnr!;
+      rows.push({
+        target,
+        measured: `${db(p20.m.psnr!)} vs ${db(p0.m.psnr!)} (−${d.toFixed(2)} dB; ${p0.m.packets!.toFixed(0)} packets/frame)`,
+        pass: d <= 3,
+      });
+    }
+  }
   for (const [task, key] of [
     ['classify', 'accuracy'],
     ['caption', 'exact'],
