@@ -104,9 +104,12 @@ export {
   depacketize,
   encodeLiterals,
   PACKET_HEADER_BYTES,
+  PACKET_VERSION,
+  PACKET_VERSIONS_READ,
   packetCountFor,
   packetize,
   parsePacket,
+  slotPosition,
 } from './packet.js';
 export type { Quantised, QuantiseOptions } from './quantiser.js';
 export { dequantise, packedBytes, quantise } from './quantiser.js';

@@ -1,13 +1,16 @@
 /**
- * Golden packets (test/data/packets/golden-v1.json): the wire format must not change by accident. If a
- * change is intended, bump PACKET_VERSION and regenerate with M4SC_WRITE_GOLDEN=1.
+ * Golden packets (test/data/packets/golden-v<PACKET_VERSION>.json): the wire format must not change by
+ * accident. If a change is intended, bump PACKET_VERSION and write the new file with M4SC_WRITE_GOLDEN=1; keep
+ * the old versions' files while depacketize still reads them (golden-v1.json: version 1's interleave).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { depacketize, PACKET_VERSION, packetize } from './packet.js';
+import { depacketize, PACKET_VERSION, PACKET_VERSIONS_READ, packetize } from './packet.js';
 
-const file = fileURLToPath(new URL('../test/data/packets/golden-v1.json', import.meta.url));
+const goldenFile = (v: number) =>
+  fileURLToPath(new URL(`../test/data/packets/golden-v${v}.json`, import.meta.url));
+const file = goldenFile(PACKET_VERSION);
 const T = 6;
 const C = 4;
 const symbols = Float32Array.from({ length: T * C }, (_, i) => Math.sin(i * 0.9) * (1 + (i % 3)));
@@ -18,7 +21,7 @@ const cases = [
 ];
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-describe('golden packets v1', () => {
+describe(`golden packets v${PACKET_VERSION}`, () => {
   const produced = Object.fromEntries(
     cases.map((c) => [c.name, packetize(symbols, { T, C, ...c }).map(hex)]),
   );
@@ -35,12 +38,20 @@ describe('golden packets v1', () => {
     expect(produced).toEqual(golden.packets);
   });
 
-  it('the stored bytes depacketize to the rate prefix', () => {
-    const golden = JSON.parse(readFileSync(file, 'utf8')) as { packets: Record<string, string[]> };
+  it.each(PACKET_VERSIONS_READ)('the stored bytes of version %i depacketize to the rate prefix', (v) => {
+    const golden = JSON.parse(readFileSync(goldenFile(v), 'utf8')) as {
+      version: number;
+      packets: Record<string, string[]>;
+    };
+    expect(golden.version).toBe(v);
     for (const c of cases) {
       const out = depacketize(golden.packets[c.name]!.map((h) => new Uint8Array(Buffer.from(h, 'hex'))));
       expect(out.errors).toEqual([]);
       expect(out.mask.reduce((s, v) => s + v, 0)).toBe(c.rateSymbols * T);
+      // Every symbol of the prefix back in its place, within the quantiser's step.
+      const step = c.bits === 32 ? 1e-6 : c.bits === 8 ? 0.03 : 0.5;
+      for (let j = 0; j < c.rateSymbols * T; j++)
+        expect(Math.abs(out.symbols[j]! - symbols[j]!)).toBeLessThan(step);
     }
   });
 });

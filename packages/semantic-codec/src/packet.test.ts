@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crc32 } from './crc32.js';
 import { PacketError } from './errors.js';
-import { depacketize, PACKET_HEADER_BYTES, packetize, parsePacket } from './packet.js';
+import { depacketize, PACKET_HEADER_BYTES, packetize, parsePacket, slotPosition } from './packet.js';
 import { createRng } from './rng.js';
 
 const T = 64;
@@ -31,14 +31,63 @@ describe('packetize/depacketize', () => {
     for (let j = 4 * T; j < T * C; j++) expect(out.symbols[j]).toBe(0);
   });
 
-  it('a lost packet erases positions j ≡ i (mod N), spread over tokens, not a block', () => {
-    const pkts = packetize(symbols, { T, C, bits: 8, maxPacketBytes: 200 });
-    const N = pkts.length;
-    const holes: (Uint8Array | undefined)[] = [...pkts];
-    holes[2] = undefined;
-    const out = depacketize(holes);
-    expect(out.received).toBe(N - 1);
-    for (let j = 0; j < T * C; j++) expect(out.mask[j]).toBe(j % N === 2 ? 0 : 1);
+  it("a lost packet erases rank c of the tokens t ≡ i − c (mod N): 1/N of every token's ranks, no whole token", () => {
+    // 8 tokens in 4 packets (N divides T: the exact rule), and 6 tokens in 5 (it does not: the spread).
+    for (const [T2, maxPacketBytes] of [
+      [8, PACKET_HEADER_BYTES + 32],
+      [6, PACKET_HEADER_BYTES + 20],
+    ] as const) {
+      const sy = Float32Array.from({ length: T2 * C }, (_, i) => Math.cos(i));
+      const pkts = packetize(sy, { T: T2, C, bits: 8, maxPacketBytes });
+      const N = pkts.length;
+      expect(N).toBe(T2 === 8 ? 4 : 5);
+      const holes: (Uint8Array | undefined)[] = [...pkts];
+      holes[2] = undefined;
+      const out = depacketize(holes);
+      expect(out.received).toBe(N - 1);
+      const lost = [...out.mask].flatMap((v, j) => (v === 0 ? [j] : []));
+      expect(lost.length).toBe(Math.floor((T2 * C - 3) / N) + 1);
+      if (T2 % N === 0) {
+        for (let j = 0; j < T2 * C; j++) {
+          const [c, t] = [Math.floor(j / T2), j % T2];
+          expect(out.mask[j], `c ${c} t ${t}`).toBe((t + c) % N === 2 ? 0 : 1);
+        }
+      }
+      // No token loses all its ranks (version 1 lost whole tokens when N divided T).
+      for (let t = 0; t < T2; t++) {
+        const kept = Array.from({ length: C }, (_, c) => out.mask[c * T2 + t]!).reduce((a, b) => a + b, 0);
+        expect(kept, `token ${t}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('reads version 1 packets with their own interleave (position j in packet j mod N)', () => {
+    const N = packetize(symbols, { T, C, bits: 8, maxPacketBytes: 200 }).length;
+    // The version-1 packets of the same symbols: version 2's packets of symbols placed so that slot s holds
+    // position s, relabelled version 1 (the CRC recomputed).
+    const placed = new Float32Array(T * C);
+    for (let s2 = 0; s2 < T * C; s2++) placed[slotPosition(s2, T, N)] = symbols[s2]!;
+    const v1 = packetize(placed, { T, C, bits: 8, maxPacketBytes: 200 }).map((q) => {
+      const b = Uint8Array.from(q);
+      b[1] = 1;
+      new DataView(b.buffer).setUint32(
+        20,
+        crc32(b.subarray(PACKET_HEADER_BYTES), crc32(b.subarray(0, 20))),
+        true,
+      );
+      return b;
+    });
+    expect(parsePacket(v1[0]!).header.version).toBe(1);
+    const b = depacketize(v1);
+    expect(b.errors).toEqual([]);
+    expect(b.received).toBe(N);
+    for (let j = 0; j < T * C; j++) expect(Math.abs(b.symbols[j]! - symbols[j]!)).toBeLessThan(0.03);
+    // A lost version-1 packet erases positions j ≡ i (mod N), as version 1 did.
+    const hole = depacketize(v1.map((p, i) => (i === 2 ? undefined : p)));
+    for (let j = 0; j < T * C; j++) expect(hole.mask[j]).toBe(j % N === 2 ? 0 : 1);
+    // A sample mixing versions is refused packet by packet, not silently misplaced.
+    const mixed = depacketize([packetize(symbols, { T, C, bits: 8, maxPacketBytes: 200 })[0]!, v1[1]!]);
+    expect(mixed.errors.map((e) => e.reason)).toEqual(['inconsistent']);
   });
 
   it('packets may arrive in any order', () => {

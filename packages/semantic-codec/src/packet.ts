@@ -2,16 +2,18 @@
  * The symbol packet format: a sample's symbols, cut to a rate prefix, quantised, interleaved across packets.
  *
  * Symbols are [T, C] flattened symbol-major (index c·T + t, the bundle contract's rate-adaptive order). A
- * rate of r symbols per token keeps the prefix of length n = r·T. Position j < n goes to packet j mod N,
- * so one lost packet erases a spread of tokens and symbol ranks instead of a block. Each packet carries
- * its own scale (quantised with its own max-abs), so every packet decodes alone.
+ * rate of r symbols per token keeps the prefix of length n = r·T. Slot s < n goes to packet s mod N, and slot
+ * s of rank c = ⌊s/T⌋ holds token t = (s − c·T + c·δ) mod T, δ = (T − 1) mod N (`slotPosition`): token t's rank c
+ * travels in packet (t + c) mod N, so one lost packet erases 1/N of every token's ranks, not whole tokens and
+ * not a block. Each packet carries its own scale (quantised with its own max-abs), so every packet decodes
+ * alone.
  *
  * Byte layout (little-endian), header 24 bytes, then the packed codes (see quantiser.ts):
  *
  * | offset | size | field                                                     |
  * | ------ | ---- | --------------------------------------------------------- |
  * | 0      | 1    | magic 0x4D ('M')                                          |
- * | 1      | 1    | format version (1)                                        |
+ * | 1      | 1    | format version (2; 1 is read: slot s = position s)        |
  * | 2      | 1    | bits per symbol (1..16, 32)                               |
  * | 3      | 1    | flags: bit 0 = a literal trailer follows; others 0        |
  * | 4      | 2    | T, tokens                                                 |
@@ -22,7 +24,7 @@
  * | 14     | 2    | packet count N                                            |
  * | 16     | 4    | scale, float32                                            |
  * | 20     | 4    | CRC-32 of bytes 0..19 and the payload                     |
- * | 24     | …    | ceil(nᵢ·bits/8) bytes, nᵢ = #{ j < r·T : j mod N = i }    |
+ * | 24     | …    | ceil(nᵢ·bits/8) bytes, nᵢ = #{ s < r·T : s mod N = i }    |
  * | …      | …    | with flag bit 0: the literal trailer (below)              |
  *
  * Literal trailer (text samples): words the text vocabulary lacks, sent as UTF-8 beside the symbols so the
@@ -37,7 +39,9 @@ import { PacketError, UnsupportedError } from './errors.js';
 import { dequantise, isSupportedBits, packedBytes, quantise } from './quantiser.js';
 
 export const PACKET_MAGIC = 0x4d;
-export const PACKET_VERSION = 1;
+export const PACKET_VERSION = 2;
+/** Versions parsePacket accepts: 1 (the old interleave, see slotPosition) and the current one. */
+export const PACKET_VERSIONS_READ: readonly number[] = [1, 2];
 export const PACKET_HEADER_BYTES = 24;
 const U16_MAX = 0xffff;
 /** Flag bit 0 of byte 3: the packet ends with a literal trailer. */
@@ -175,6 +179,22 @@ function checkU16(name: string, v: unknown, min: number): number {
 }
 
 /** Symbols of packet i among n positions spread over N packets. */
+/**
+ * Position (symbol-major index c·T + t) of slot s of a sample of T tokens in N packets. Packet i carries slots
+ * i, i + N, i + 2N, … (`countIn`). Version 2 rotates the tokens of each rank c by c·δ, δ = (T − 1) mod N, so
+ * that slot s of rank c lands in packet (t + c) mod N (exactly when N divides T, nearly otherwise): a lost
+ * packet erases 1/N of every token's ranks, a spread the channel decoder was trained on. Version 1 puts
+ * position j = s in packet j mod N: when N divides T that is every rank of the tokens t ≡ i (mod N), whole
+ * tokens lost (m4sc-eval, stage 8, 20% loss, 64×64 frames in 4 packets: −2.3 to −2.9 dB against −0.6 to
+ * −0.8 dB for version 2). Version 1 is still read.
+ */
+export function slotPosition(s: number, T: number, N: number, version: number = PACKET_VERSION): number {
+  if (version === 1) return s;
+  const c = Math.floor(s / T);
+  const delta = (T - 1) % N;
+  return c * T + ((s - c * T + c * delta) % T);
+}
+
 function countIn(i: number, n: number, N: number): number {
   return i < n ? Math.floor((n - 1 - i) / N) + 1 : 0;
 }
@@ -224,7 +244,7 @@ export function packetize(symbols: Float32Array, options: PacketizeOptions): Uin
   for (let i = 0; i < N; i++) {
     const m = countIn(i, n, N);
     const values = new Float32Array(m);
-    for (let k = 0; k < m; k++) values[k] = symbols[i + k * N]!;
+    for (let k = 0; k < m; k++) values[k] = symbols[slotPosition(i + k * N, T, N)]!;
     const q = quantise(values, bits, options.clipRms === undefined ? {} : { clipRms: options.clipRms });
     const pkt = new Uint8Array(PACKET_HEADER_BYTES + q.codes.length + trailer.length);
     const view = new DataView(pkt.buffer);
@@ -265,7 +285,8 @@ export function parsePacket(bytes: Uint8Array): {
     );
   }
   if (bytes[0] !== PACKET_MAGIC) throw new PacketError('magic', `bad magic byte 0x${bytes[0]!.toString(16)}`);
-  if (bytes[1] !== PACKET_VERSION) throw new PacketError('version', `unsupported packet version ${bytes[1]}`);
+  if (!PACKET_VERSIONS_READ.includes(bytes[1]!))
+    throw new PacketError('version', `unsupported packet version ${bytes[1]}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const header: PacketHeader = {
     version: bytes[1]!,
@@ -352,7 +373,8 @@ export function depacketize(
           h.rateSymbols !== ref.rateSymbols ||
           h.bits !== ref.bits ||
           h.count !== ref.count ||
-          h.gridWidth !== ref.gridWidth))
+          h.gridWidth !== ref.gridWidth ||
+          h.version !== ref.version))
     ) {
       errors.push(
         new PacketError('inconsistent', `packet ${h.index} does not belong with the others of this sample`),
@@ -372,7 +394,7 @@ export function depacketize(
     }
     const v = parsed.values;
     for (let k = 0; k < v.length; k++) {
-      const j = h.index + k * h.count;
+      const j = slotPosition(h.index + k * h.count, h.T, h.count, h.version);
       symbols![j] = v[k]!;
       mask![j] = 1;
     }
