@@ -18,7 +18,7 @@ const fail = (msg) => {
 // a per-stream coder pair given inline under manifest.streams (e.g. streams.private.channel_encoder)
 const specs = { ...manifest.stages };
 for (const [stream, coder] of Object.entries(manifest.streams ?? {}))
-  for (const [role, ref] of Object.entries(coder)) if (typeof ref === 'object') specs[`${stream}.${role}`] = ref;
+  for (const [role, ref] of Object.entries(coder)) if (typeof ref?.file === 'string') specs[`${stream}.${role}`] = ref;
 const coder = (stream, role) => {
   const ref = manifest.streams?.[stream]?.[role];
   return ref === undefined ? role : typeof ref === 'string' ? ref : `${stream}.${role}`;

@@ -18,6 +18,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from data.export_scenes import write as write_scenes  # noqa: E402
+from data.scenes import SIZE as SCENE_SIZE  # noqa: E402
 from data.vocab import vocabs  # noqa: E402
 from models import M4SC  # noqa: E402
 from reference import pipeline_cases  # noqa: E402
@@ -123,7 +124,10 @@ def export(ckpt_path, out, evaluation=None, extra=None):
         }
     private = {r: stages.pop(f"private_{r}") for r in ("channel_encoder", "channel_decoder", "trunk")
                if f"private_{r}" in stages}
-    streams = {"streams": {"private": private}} if private else {}
+    # The private image tasks train on 32x32 frames only (scenes, Fashion-MNIST and MNIST padded to 32): the
+    # runtime resamples other frame sizes to this for them (docs/BUNDLE.md, "The private trunk").
+    private["imageSize"] = [SCENE_SIZE, SCENE_SIZE]
+    streams = {"streams": {"private": private}}
     os.makedirs(f"{out}/testdata", exist_ok=True)
     write_scenes(f"{out}/testdata/scenes.json")
     with open(f"{out}/testdata/pipeline.json", "w") as fh:

@@ -107,7 +107,8 @@ def rebuild(bundle: str) -> dict:
     manifest = json.load(open(f"{bundle}/manifest.json"))
     tok = json.load(open(f"{bundle}/tokenizer.json"))
     files = {**{n: s["file"] for n, s in manifest["stages"].items()},
-             **{f"private_{r}": s["file"] for r, s in manifest.get("streams", {}).get("private", {}).items()}}
+             **{f"private_{r}": s["file"] for r, s in manifest.get("streams", {}).get("private", {}).items()
+                if isinstance(s, dict)}}
     inits = {n: initializers(f"{bundle}/{f}") for n, f in files.items()}
     cfg = model_config(manifest, inits)
     model = M4SC(tok, **cfg).eval()

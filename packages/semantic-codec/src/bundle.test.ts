@@ -246,6 +246,11 @@ describe('loadBundle', () => {
       }),
     );
     expect(esc.reason).toBe('manifest');
+    // streams.private.imageSize is [width, height] of positive integers.
+    for (const bad of [[0, 32], [32], '32x32', [32.5, 32]]) {
+      const r = await refusal(fresh((m) => Object.assign(m, { streams: { private: { imageSize: bad } } })));
+      expect([r.reason, r.message.includes('imageSize')], JSON.stringify(bad)).toEqual(['manifest', true]);
+    }
   });
 
   it('refuses a newer manifest format with UnsupportedError and a bad ort with TypeError', async () => {

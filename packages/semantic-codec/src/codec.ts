@@ -22,7 +22,7 @@ import type {
 } from './codecTypes.js';
 import { DEFAULT_MAX_PACKET_BYTES } from './defaults.js';
 import { InvalidStateError, UnsupportedError } from './errors.js';
-import { checkRgbImage, chwToHwc, hwcToChw, type RgbImage } from './image.js';
+import { checkRgbImage, chwToHwc, hwcToChw, type RgbImage, resampleArea } from './image.js';
 import {
   encodeInstruction,
   type Instruction,
@@ -194,9 +194,21 @@ class Codec implements SemanticCodec {
 
   async privateSource(image: RgbImage | readonly RgbImage[], pub?: Tokens): Promise<Tokens> {
     this.#check();
+    // The private tasks see frames at the size they were trained at (streams.private.imageSize): a 64×64
+    // frame of a scene trained at 32×32 otherwise reads as another scene (caption exact match 100 → 30 %).
+    const size = this.manifest.streams?.private?.imageSize;
+    const images = asArray(image);
+    const resize = size !== undefined && images.some((im) => im.width !== size[0] || im.height !== size[1]);
+    if (resize) {
+      images.forEach((im, i) => {
+        checkRgbImage(im, 1, images.length > 1 ? `image ${i}` : 'image');
+      });
+    }
+    const input = resize ? images.map((im) => resampleArea(im, size[0], size[1])) : image;
     const trunk = this.bundle.privateTrunk();
-    if (trunk) return this.#imageTokens(trunk, image);
-    return pub ?? this.publicEncode(await this.encodeImage(image));
+    if (trunk) return this.#imageTokens(trunk, input);
+    if (pub && !resize) return pub;
+    return this.publicEncode(await this.encodeImage(input));
   }
 
   /** Runs an image → tokens stage (image_encoder or the private trunk) on a checked batch of one size. */

@@ -180,7 +180,8 @@ export interface SemanticCodec {
   /**
    * The tokens private instructions read for these images: the bundle's private trunk
    * (`streams.private.trunk`) where it has one, else the public tokens (`pub` when given, so they are not
-   * computed twice). Feed the result to `privateEncode`.
+   * computed twice). Where the bundle gives `streams.private.imageSize`, images of another size are first
+   * area-resampled to it (and `pub` is not used for them). Feed the result to `privateEncode`.
    */
   privateSource(image: RgbImage | readonly RgbImage[], pub?: Tokens): Promise<Tokens>;
   /** One private encode per instruction (on `privateSource`'s tokens), batched; a batch of 1 is shared by all. */

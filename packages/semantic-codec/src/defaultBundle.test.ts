@@ -225,6 +225,44 @@ describe(`model bundle ${BUNDLE}`, () => {
     expect(acc).toBeGreaterThan(MIN_ANSWER_ACCURACY);
   });
 
+  it('private tasks read a 64×64 frame of a scene as the 32×32 scene they were trained at', async () => {
+    // streams.private.imageSize: the codec area-resamples other sizes to it, so a scene scaled up by pixel
+    // replication (as the network lab and the sender's default 64×64 frames show it) gives the same tokens.
+    expect(codec.manifest.streams?.private?.imageSize).toEqual([scenes.size, scenes.size]);
+    const op = codec.operatingPoints.find((p) => p.bits === 8 && p.rateSymbols === codec.manifest.dims.C)!;
+    for (const s of scenes.scenes.slice(0, 4)) {
+      const small = imageOf(s);
+      const big = new Uint8Array(4 * small.data.length);
+      const n = scenes.size;
+      for (let y = 0; y < 2 * n; y++)
+        for (let x = 0; x < 2 * n; x++) {
+          const src = 3 * ((y >> 1) * n + (x >> 1));
+          big.set(small.data.subarray(src, src + 3), 3 * (y * 2 * n + x));
+        }
+      const a = await codec.privateSource(small);
+      const b = await codec.privateSource({ width: 2 * n, height: 2 * n, data: big });
+      expect(b.T).toBe(a.T);
+      let d = 0;
+      for (let i = 0; i < a.data.length; i++) d = Math.max(d, Math.abs(a.data[i]! - b.data[i]!));
+      expect(d).toBeLessThan(1e-4);
+      // And end to end: the caption of the 64×64 frame is the 32×32 scene's.
+      const captions = await Promise.all(
+        [small, { width: 2 * n, height: 2 * n, data: big }].map(async (image) => {
+          const enc = await codec.encodeSample({ image }, op, { instructions: [{ task: 'caption' }] });
+          const dec = await codec.decodeSample({
+            stream: 'private',
+            instruction: enc.private[0]!.instruction!,
+            packets: enc.private[0]!.packets,
+            op,
+          });
+          return dec.kind === 'text' ? dec.text.words.join(' ') : '';
+        }),
+      );
+      expect(captions[1]).toBe(captions[0]);
+      expect(captions[0]).toBe(s.caption);
+    }
+  });
+
   it('transmits a sentence through the text path and returns in-vocabulary words', async () => {
     const op = codec.operatingPoints[0]!;
     const enc = await codec.encodeSample({ text: 'the cat sat on the mat .' }, op, { literals: false });

@@ -64,3 +64,45 @@ export function toRgb8(image: RgbImage): RgbImage & { data: Uint8Array | Uint8Cl
   for (let i = 0; i < out.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, image.data[i]!)) * 255);
   return { data: out, width: image.width, height: image.height };
 }
+
+/** Per output index, the input pixels it covers and their overlap weights (summing to 1): an area filter. */
+export function areaSpans(inSize: number, outSize: number): { i: number; w: number }[][] {
+  const scale = inSize / outSize;
+  const spans: { i: number; w: number }[][] = [];
+  for (let o = 0; o < outSize; o++) {
+    const a = o * scale;
+    const b = (o + 1) * scale;
+    const span: { i: number; w: number }[] = [];
+    for (let i = Math.floor(a); i < Math.ceil(b); i++) {
+      const w = Math.min(b, i + 1) - Math.max(a, i);
+      if (w > 0) span.push({ i, w: w / scale });
+    }
+    spans.push(span);
+  }
+  return spans;
+}
+
+/**
+ * `image` resampled to width × height by area averaging (PIL's BOX filter): each output pixel is the mean of
+ * the input area it covers, so shrinking a frame made by pixel replication gives back the original exactly;
+ * growing one picks the covering pixel. Returns floats in [0, 1].
+ */
+export function resampleArea(image: RgbImage, width: number, height: number): RgbImage {
+  const { data, width: W, height: H } = image;
+  const k = data instanceof Float32Array ? 1 : 1 / 255;
+  const xs = areaSpans(W, width);
+  const ys = areaSpans(H, height);
+  const out = new Float32Array(width * height * 3);
+  for (let oy = 0; oy < height; oy++) {
+    for (let ox = 0; ox < width; ox++) {
+      for (let c = 0; c < 3; c++) {
+        let v = 0;
+        for (const sy of ys[oy]!) {
+          for (const sx of xs[ox]!) v += sy.w * sx.w * data[3 * (sy.i * W + sx.i) + c]!;
+        }
+        out[3 * (oy * width + ox) + c] = v * k;
+      }
+    }
+  }
+  return { data: out, width, height };
+}

@@ -42,14 +42,16 @@ export type TensorSpec = z.infer<typeof tensorSpec>;
 const coderRef = z.union([z.string(), stageSpecSchema]);
 const streamCoder = z.object({ channel_encoder: coderRef, channel_decoder: coderRef }).loose();
 /**
- * The private stream: its own channel coder pair (both or neither), and optionally its own image `trunk`
- * (image → tokens) that private_encoder reads instead of the public tokens.
+ * The private stream: its own channel coder pair (both or neither), optionally its own image `trunk`
+ * (image → tokens) that private_encoder reads instead of the public tokens, and optionally the `imageSize`
+ * [width, height] its image tasks were trained at (the codec resamples other sizes to it for them).
  */
 const privateStream = z
   .object({
     channel_encoder: coderRef.optional(),
     channel_decoder: coderRef.optional(),
     trunk: coderRef.optional(),
+    imageSize: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
   })
   .loose()
   .refine((s) => (s.channel_encoder === undefined) === (s.channel_decoder === undefined), {

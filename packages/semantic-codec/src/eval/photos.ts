@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { areaSpans } from '../image.js';
 import { createRng } from '../rng.js';
 import { readRgb } from './sharp.js';
 
@@ -39,18 +40,7 @@ export async function loadHeldOutPhotos(dir = SKIMAGE_DIR): Promise<Photo[]> {
 /** Area-average resize of the square (x0, y0, side s) of `src` to size×size (PIL's BOX filter). */
 export function boxResize(src: Photo, x0: number, y0: number, s: number, size: number): Uint8Array {
   // Separable: per output index, the source pixels it covers with their overlap weights.
-  const spans: { i: number; w: number }[][] = [];
-  const scale = s / size;
-  for (let o = 0; o < size; o++) {
-    const a = o * scale;
-    const b = (o + 1) * scale;
-    const span: { i: number; w: number }[] = [];
-    for (let i = Math.floor(a); i < Math.ceil(b); i++) {
-      const w = Math.min(b, i + 1) - Math.max(a, i);
-      if (w > 0) span.push({ i, w: w / scale });
-    }
-    spans.push(span);
-  }
+  const spans = areaSpans(s, size);
   const out = new Uint8Array(size * size * 3);
   for (let oy = 0; oy < size; oy++) {
     for (let ox = 0; ox < size; ox++) {
