@@ -90,19 +90,36 @@ export function areaSpans(inSize: number, outSize: number): { i: number; w: numb
 export function resampleArea(image: RgbImage, width: number, height: number): RgbImage {
   const { data, width: W, height: H } = image;
   const k = data instanceof Float32Array ? 1 : 1 / 255;
-  const xs = areaSpans(W, width);
-  const ys = areaSpans(H, height);
-  const out = new Float32Array(width * height * 3);
+  const region = { x0: 0, y0: 0, width: W, height: H };
+  return { data: Float32Array.from(resampleRegion(data, W, region, width, height, k)), width, height };
+}
+
+/**
+ * The area average of `region` of an HWC RGB buffer `stride` pixels wide, at width × height, times `scale`
+ * (HWC, float64: the eval's photo crops round it to bytes as it is, with scale 1).
+ */
+export function resampleRegion(
+  data: ArrayLike<number>,
+  stride: number,
+  region: { x0: number; y0: number; width: number; height: number },
+  width: number,
+  height: number,
+  scale = 1,
+): Float64Array {
+  const xs = areaSpans(region.width, width);
+  const ys = areaSpans(region.height, height);
+  const out = new Float64Array(width * height * 3);
   for (let oy = 0; oy < height; oy++) {
     for (let ox = 0; ox < width; ox++) {
       for (let c = 0; c < 3; c++) {
         let v = 0;
         for (const sy of ys[oy]!) {
-          for (const sx of xs[ox]!) v += sy.w * sx.w * data[3 * (sy.i * W + sx.i) + c]!;
+          const row = (region.y0 + sy.i) * stride;
+          for (const sx of xs[ox]!) v += sy.w * sx.w * data[3 * (row + region.x0 + sx.i) + c]!;
         }
-        out[3 * (oy * width + ox) + c] = v * k;
+        out[3 * (oy * width + ox) + c] = v * scale;
       }
     }
   }
-  return { data: out, width, height };
+  return out;
 }

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { areaSpans } from '../image.js';
+import { resampleRegion } from '../image.js';
 import { createRng } from '../rng.js';
 import { readRgb } from './sharp.js';
 
@@ -39,22 +39,8 @@ export async function loadHeldOutPhotos(dir = SKIMAGE_DIR): Promise<Photo[]> {
 
 /** Area-average resize of the square (x0, y0, side s) of `src` to size×size (PIL's BOX filter). */
 export function boxResize(src: Photo, x0: number, y0: number, s: number, size: number): Uint8Array {
-  // Separable: per output index, the source pixels it covers with their overlap weights.
-  const spans = areaSpans(s, size);
-  const out = new Uint8Array(size * size * 3);
-  for (let oy = 0; oy < size; oy++) {
-    for (let ox = 0; ox < size; ox++) {
-      for (let c = 0; c < 3; c++) {
-        let v = 0;
-        for (const sy of spans[oy]!) {
-          const row = (y0 + sy.i) * src.width;
-          for (const sx of spans[ox]!) v += sy.w * sx.w * src.data[3 * (row + x0 + sx.i) + c]!;
-        }
-        out[3 * (oy * size + ox) + c] = Math.min(255, Math.max(0, Math.round(v)));
-      }
-    }
-  }
-  return out;
+  const v = resampleRegion(src.data, src.width, { x0, y0, width: s, height: s }, size, size);
+  return Uint8Array.from(v, (x) => Math.min(255, Math.max(0, Math.round(x))));
 }
 
 /** `n` crops (RGB bytes, HWC, size×size), drawn evenly over the photos. */
