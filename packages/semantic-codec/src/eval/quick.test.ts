@@ -46,6 +46,10 @@ describe('m4sc-eval --quick', () => {
         expect(md).toContain(h);
       }
       expect(md).not.toMatch(/NaN|undefined|Infinity/);
+      // The private tasks at the sender's frame size, resampled to the bundle's imageSize.
+      expect(md).toMatch(
+        /At the sender's 64×64 frame .*imageSize`, 32×32\): caption exact match [0-9.]+% \([0-9.]+% at 32×32\); answer accuracy/,
+      );
       // Each target row has a verdict.
       const targets = md.slice(md.indexOf('## Targets'), md.indexOf('## Held-out data'));
       expect(targets.match(/✅|❌|— \|/g)?.length).toBeGreaterThanOrEqual(14);

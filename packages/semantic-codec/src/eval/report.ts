@@ -4,6 +4,7 @@ import { BASELINE_MTU_BYTES, GREY } from './baseline.js';
 import type { EvalOptions, EvalPlan } from './options.js';
 import type { EvalResults, FrameLossSweep, SweepPoint, TaskResult } from './run.js';
 import { CLASSIFY_SYMBOL_BUDGET, IMAGE_SIZE } from './run.js';
+import { SCENE_SIZE } from './scenes.js';
 import { RAW_TEXT_DRAWS } from './suites.js';
 import { bestClassical, crossover, evaluateTargets } from './targets.js';
 
@@ -450,6 +451,23 @@ export function renderReport(r: EvalResults, ctx: ReportContext): string {
       `Text ceiling: a perfect decoder that outputs \`<unk>\` for the words the vocabulary cannot spell scores BLEU-1 ${f3(r.transmitCeiling.bleu1)}, BLEU-4 ${f3(r.transmitCeiling.bleu4)} on these sentences.`,
       '',
       "\"+literals\": the words the vocabulary cannot spell go as UTF-8 beside the symbols (the packets' literal trailer, docs/BUNDLE.md), put back at their token positions by the receiver. On the simulated channels they are assumed delivered by an ideal code at capacity, log2(1 + SNR) bits per complex channel use at the point's (mean) SNR; what that costs, as a fraction of M4SC's own channel uses, is the `literal.overhead` in the JSON results (at AWGN 10 dB in the targets table). Under packet loss they travel in every packet of the sentence (real bytes) and are lost only when all its packets are.",
+      '',
+    );
+  }
+  const frames = (['caption', 'answer'] as const).flatMap((t) => {
+    const a = r.tasks[t]?.atFrame;
+    const p10 = r.tasks[t]?.awgn.find((p) => p.x === 10);
+    if (!a || !p10) return [];
+    const key = t === 'caption' ? 'exact' : 'accuracy';
+    return [
+      `${t === 'caption' ? 'caption exact match' : 'answer accuracy'} ${pc(a.m[key])} (${pc(p10.m[key])} at ${SCENE_SIZE}×${SCENE_SIZE})`,
+    ];
+  });
+  if (frames.length) {
+    const size = (r.tasks.caption ?? r.tasks.answer)!.atFrame!.size;
+    const imageSize = m.streams?.private?.imageSize;
+    o.push(
+      `At the sender's ${size}×${size} frame (the same held-out scenes scaled up by pixel replication, AWGN 10 dB; the private path resamples frames to the bundle's \`streams.private.imageSize\`${imageSize ? `, ${imageSize.join('×')}` : ': none given, so none'}): ${frames.join('; ')}.`,
       '',
     );
   }

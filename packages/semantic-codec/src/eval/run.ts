@@ -78,6 +78,11 @@ export interface TaskResult {
    * scaled up as the network lab streams them.
    */
   frameLoss?: FrameLossSweep[];
+  /**
+   * caption and answer: AWGN 10 dB on the same held-out scenes at the sender's FRAME_LOSS_SIZE² frame (scaled
+   * up by pixel replication): what the private path makes of a frame larger than it was trained on.
+   */
+  atFrame?: { readonly size: number; readonly m: Metrics };
 }
 
 export interface FrameLossSweep {
@@ -146,6 +151,8 @@ async function buildSuite(
   n: number,
   data: HeldOut,
   baseline: boolean,
+  /** caption and answer: scale the scenes up to this side (pixel replication). */
+  sceneSize = SCENE_SIZE,
 ): Promise<{ suite: Suite; heldOut: string }> {
   if (task === 'reconstruct') {
     const crops = data.crops!.slice(0, n);
@@ -171,7 +178,7 @@ async function buildSuite(
     const seeds = heldOutSceneSeeds(n);
     const items = seeds.map((seed, k) => {
       const scene = generateScene(seed);
-      const image = renderScene(scene);
+      const image = scaleScene(renderScene(scene), sceneSize);
       if (task === 'caption') {
         return { image, instruction: { task: 'caption' }, target: splitWords(sceneCaption(scene)) };
       }
@@ -180,7 +187,7 @@ async function buildSuite(
       return { image, instruction: { task: 'answer', query: q }, target: splitWords(a) };
     });
     return {
-      suite: await privateSuite(codec, task, items, SCENE_SIZE),
+      suite: await privateSuite(codec, task, items, sceneSize),
       heldOut:
         task === 'caption'
           ? `${n} held-out synthetic scenes (seeds 9, 19, …, ${seeds.at(-1)}; training/data/scenes.md)`
@@ -314,6 +321,20 @@ export async function runEvaluation(
         }
         r.bandwidth.push({ snrDb, points });
       }
+    }
+    if (task === 'caption' || task === 'answer') {
+      const big = await buildSuite(codec, task, plan.samples[task], data, false, FRAME_LOSS_SIZE);
+      const m = await at(
+        `awgn 10 dB at ${FRAME_LOSS_SIZE}×${FRAME_LOSS_SIZE}`,
+        {
+          path: 'symbols',
+          channel: 'awgn',
+          snrDb: 10,
+          rateSymbols: C,
+        },
+        big.suite,
+      );
+      r.atFrame = { size: FRAME_LOSS_SIZE, m };
     }
     if (task === 'classify') {
       const T = suite.symbolsPerSample / C;
