@@ -1,8 +1,8 @@
 /**
  * Golden packets (test/data/packets/golden-v<PACKET_VERSION>.json): the wire format must not change by
  * accident. If a change is intended, bump PACKET_VERSION and write the new file with M4SC_WRITE_GOLDEN=1 (then
- * `npx biome format --write` it); keep
- * the old versions' files while depacketize still reads them (golden-v1.json: version 1's interleave).
+ * `npx biome format --write` it); keep the old versions' files while depacketize still reads them
+ * (golden-v1.json: version 1's interleave).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -178,7 +178,6 @@ function checkU16(name: string, v: unknown, min: number): number {
   return v;
 }
 
-/** Symbols of packet i among n positions spread over N packets. */
 /**
  * Position (symbol-major index c·T + t) of slot s of a sample of T tokens in N packets. Packet i carries slots
  * i, i + N, i + 2N, … (`countIn`). Version 2 rotates the tokens of each rank c by c·δ, δ = (T − 1) mod N, so
@@ -195,6 +194,7 @@ export function slotPosition(s: number, T: number, N: number, version: number = 
   return c * T + ((s - c * T + c * delta) % T);
 }
 
+/** Symbols of packet i among n positions spread over N packets. */
 function countIn(i: number, n: number, N: number): number {
   return i < n ? Math.floor((n - 1 - i) / N) + 1 : 0;
 }

@@ -286,7 +286,7 @@ export async function runEvaluation(
         scaleScene(renderScene(generateScene(seed)), FRAME_LOSS_SIZE),
       );
       for (const [kind, frames] of [
-        ['photos', data.frames!.slice(0, plan.samples.reconstruct)],
+        ['photos', data.frames!],
         ['scenes', sceneFrames],
       ] as const) {
         const frameSuite = await reconstructSuite(codec, frames, FRAME_LOSS_SIZE, { baseline: false });
