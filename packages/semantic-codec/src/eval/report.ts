@@ -464,7 +464,7 @@ export function renderReport(r: EvalResults, ctx: ReportContext): string {
     ];
   });
   if (frames.length) {
-    const size = (r.tasks.caption ?? r.tasks.answer)!.atFrame!.size;
+    const size = (r.tasks.caption?.atFrame ?? r.tasks.answer?.atFrame)!.size;
     const imageSize = m.streams?.private?.imageSize;
     o.push(
       `At the sender's ${size}×${size} frame (the same held-out scenes scaled up by pixel replication, AWGN 10 dB; the private path resamples frames to the bundle's \`streams.private.imageSize\`${imageSize ? `, ${imageSize.join('×')}` : ': none given, so none'}): ${frames.join('; ')}.`,
