@@ -328,6 +328,15 @@ describe('linkFiguresFromStats', () => {
       ageP95Ms: 45,
       droppedSamples: 2,
     });
+    // Host stalls: the receiver's (in a report that is news) or the sender's own over the interval, the longer.
+    const stalled = {
+      ...base,
+      hostStalls: { count: 3, maxMs: 300, unmeasuredSamples: 2, intervalMaxMs: 60 },
+      remote: { ...base.remote, stallMs: 120 },
+    };
+    expect(linkFiguresFromStats(stalled, prev).hostStallMs).toBe(120);
+    expect(linkFiguresFromStats(stalled, { ...prev, remote: stalled.remote }).hostStallMs).toBe(60);
+    expect(linkFiguresFromStats({ ...stalled, remote: base.remote }, prev).hostStallMs).toBe(60);
   });
 });
 
@@ -626,6 +635,49 @@ describe('the default policy on early reports and drain pauses', () => {
     const w = createDefaultAdaptationPolicy({ warmupMs: 3000 });
     w.decide({ peerId: 'w', nowMs: 0, link: steady, stream: s });
     expect(w.decide({ peerId: 'w', nowMs: 500, link: fell, stream: s }).level).toBe(top);
+  });
+
+  it('a host stall is not the path: no goodput decision on its figures, its length off an age rise or early report', () => {
+    // A collapse of the goodput (18 → 6 kB/s) in figures whose interval held a 300 ms stall of either host:
+    // the stall moved bytes to the next interval's count. Hold, and no probing on it; without the stall, down.
+    const collapse = { ...steady, goodputBytesPerSec: 6000 };
+    const p = warmPolicy('st');
+    const held = p.decide({ peerId: 'st', nowMs: 1500, link: { ...collapse, hostStallMs: 300 }, stream: s });
+    expect([held.changed, held.level]).toEqual([false, top]);
+    // The next figures are the stall's too (what it held back is counted there): hold; after 700 ms, they are the path's.
+    expect(p.decide({ peerId: 'st', nowMs: 2000, link: collapse, stream: s }).level).toBe(top);
+    expect(p.decide({ peerId: 'st', nowMs: 2500, link: collapse, stream: s }).level).toBeLessThan(top);
+    const q = warmPolicy('st2');
+    expect(q.decide({ peerId: 'st2', nowMs: 1500, link: collapse, stream: s }).level).toBeLessThan(top);
+    // A stall under 100 ms leaves the goodput figures as they are.
+    const r = warmPolicy('st3');
+    expect(
+      r.decide({ peerId: 'st3', nowMs: 1500, link: { ...collapse, hostStallMs: 80 }, stream: s }).level,
+    ).toBeLessThan(top);
+    // An age p95 300 ms above its base, twice, when a 250 ms stall explains 250 of it: no age signal. Without
+    // the stall, one level down.
+    const aged = { ...steady, ageP95Ms: 340 };
+    const a = warmPolicy('sa');
+    a.decide({ peerId: 'sa', nowMs: 1500, link: { ...aged, hostStallMs: 250 }, stream: s });
+    expect(
+      a.decide({ peerId: 'sa', nowMs: 2000, link: { ...aged, hostStallMs: 250 }, stream: s }).level,
+    ).toBe(top);
+    const b = warmPolicy('sb');
+    b.decide({ peerId: 'sb', nowMs: 1500, link: aged, stream: s });
+    const down = b.decide({ peerId: 'sb', nowMs: 2000, link: aged, stream: s });
+    expect(down.level).toBeLessThan(top);
+    expect(down.reason).toMatch(/age p95 340 ms \(base 40\): down 5/);
+    // An early report: a rise of 260 ms with a 200 ms stall in its interval leaves 60 ms for the path: hold.
+    const e = warmPolicy('se');
+    const early = { ...steady, queue: { riseMs: 260, rateBytesPerSec: 5000 } };
+    expect(
+      e.decide({ peerId: 'se', nowMs: 1200, link: { ...early, hostStallMs: 200 }, stream: s }).changed,
+    ).toBe(false);
+    // A rise of 360 ms with the same stall is a queue: down, and the reason names the stall.
+    const more = { ...steady, queue: { riseMs: 360, rateBytesPerSec: 5000 }, hostStallMs: 200 };
+    const d = e.decide({ peerId: 'se', nowMs: 1400, link: more, stream: s });
+    expect(d.changed).toBe(true);
+    expect(d.reason).toMatch(/age \+360 ms \(host stall 200 ms\) at 40 kbit\/s: down 5/);
   });
 
   it('a public-only receiver steps past levels that cost it the same', () => {

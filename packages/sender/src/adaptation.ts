@@ -31,6 +31,11 @@
  *   congestion shows within `probeWindowMs`, it returns and doubles the hold before the next probe of that
  *   level (up to `maxUpHoldMs`); a level that held for `probeWindowMs` resets the backoff. So a link whose
  *   capacity sits between two levels probes ever more rarely instead of oscillating.
+ * - **A host stall is not congestion either**: a process descheduled or frozen on a busy machine reads the
+ *   packets that waited meanwhile late and together. The receiver leaves the samples it read during its own
+ *   stall out of its age figures (transport `StallWatch`) and reports the interval's longest stall; figures
+ *   with a stall of `stallAffectsMs` or more at either end (`LinkFigures.hostStallMs`) make no goodput
+ *   decision, and their age rise (or an early report's) counts only beyond the stall.
  * - **Random loss is not congestion**: the receiver's reported loss (smoothed) only moves the coder's
  *   conditioning `lossRate`, on a grid ({@link DEFAULT_LOSS_GRID}) with a hysteresis band, so noise around a
  *   grid point does not flip it.
@@ -68,6 +73,12 @@ export interface LinkFigures {
    * the figures the early report triggered, undefined otherwise.
    */
   readonly queue?: { readonly riseMs: number; readonly rateBytesPerSec: number } | undefined;
+  /**
+   * The longest host stall either end saw over these figures' interval, ms (the receiver's `LinkReport.stallMs`,
+   * the sender's own `LinkStats.hostStalls.intervalMaxMs`); 0 or undefined when none. A stall ages the samples
+   * it held back by up to its length and moves bytes between intervals, whatever the path.
+   */
+  readonly hostStallMs?: number | undefined;
 }
 
 /** The input of one decision. */
@@ -216,6 +227,16 @@ export interface DefaultAdaptationOptions {
    * 0.95–1.0.
    */
   queueRateRatio?: number;
+  /**
+   * Figures whose interval held a host stall (`LinkFigures.hostStallMs`) this long or longer say too little of
+   * the path for a goodput decision (the stall moved that much of the stream's bytes from one interval's count
+   * to the next), and their age rise, or an early report's, is taken less the stall. Shorter stalls are left
+   * alone: they can neither raise an age past `ageRiseMs` nor move a fifth of a 500 ms interval's bytes, which a
+   * collapse needs (a milder deficit must hold over two figures anyway). Strong signals (a growing send queue,
+   * dropped samples) act whatever the stall. ms. Default 100 (`ageRiseMs`): on a quiet host the beat sees
+   * stalls of 40–45 ms now and then; a busy 2-core host froze every process for 150–400 ms in CI.
+   */
+  stallAffectsMs?: number;
   /** How often figures come, ms (the links' stats interval): for the queue a goodput collapse implies. Default 500. */
   figuresIntervalMs?: number;
   /** Longest such pause, ms (a stall the receiver sees: keep it well under a second). Default 500. */
@@ -258,6 +279,8 @@ interface PeerState {
   downAtMs: number | undefined;
   /** When the last pause ends, ms. */
   pauseEndMs: number | undefined;
+  /** The last host stall of `stallAffectsMs` or more (the longest while they overlap), and until when figures are its, ms. */
+  stall: { ms: number; untilMs: number } | undefined;
   ages: { atMs: number; p95Ms: number }[];
   last: Decision | undefined;
 }
@@ -283,6 +306,9 @@ export function linkFiguresFromStats(stats: LinkStats, previous?: LinkStats): Li
     droppedSamples: Math.max(0, dropped(stats) - dropped(previous)),
     // An early report is news once: the next figures may carry the same report again.
     queue: r?.queue && r !== previous?.remote ? r.queue : undefined,
+    hostStallMs:
+      Math.max(r?.stallMs && r !== previous?.remote ? r.stallMs : 0, stats.hostStalls?.intervalMaxMs ?? 0) ||
+      undefined,
   };
 }
 
@@ -334,6 +360,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
   const maxPauseMs = options.maxPauseMs ?? 500;
   const pauseSettleMs = options.pauseSettleMs ?? 700;
   const queueRateRatio = options.queueRateRatio ?? 0.9;
+  const stallAffectsMs = options.stallAffectsMs ?? ageRiseMs;
   const figuresIntervalMs = options.figuresIntervalMs ?? 500;
   const fitFraction = options.fitFraction ?? 0.85;
   const lossAlpha = options.lossAlpha ?? 0.5;
@@ -416,6 +443,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
    * grows because the path carries less than it is given; a late host sends and delivers alike). Then: down to
    * what fits the rate that arrived, at least one level this receiver feels, and a pause while the queue drains.
    * Not while the queue of a previous step drains, nor during warm-up (connection set-up fills queues too).
+   * `stallMs`: a recent host stall (`stallAffectsMs` or more) at either end, which aged the samples it held back:
+   * no more of the rise than that is the path's either.
    */
   const early = (
     s: PeerState,
@@ -423,10 +452,11 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     q: { riseMs: number; rateBytesPerSec: number },
     draining: boolean,
     warm: boolean,
+    stall: number,
   ): Decision => {
     const { link, nowMs } = ctx;
     const senderRise = ctx.senderDelayRiseMs ?? 0;
-    const pathRise = q.riseMs - senderRise;
+    const pathRise = q.riseMs - Math.max(senderRise, stall);
     const hold = () => (s.last = makeDecision(s, false, `hold level ${s.level}`));
     // While the queue of the last step drains, ages fall and no early report comes; one that comes once the
     // pause has ended and its last samples arrived says the queue grows again: the step was not enough.
@@ -463,6 +493,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     s.ageTicks = 0;
     const reason =
       `queue building on the path: age +${q.riseMs.toFixed(0)} ms${senderRise ? ` (sender +${senderRise.toFixed(0)})` : ''}` +
+      `${stall ? ` (host stall ${stall.toFixed(0)} ms)` : ''}` +
       ` at ${fmtRate(q.rateBytesPerSec)}: down ${from} → ${target}, pause ${pauseMs.toFixed(0)} ms`;
     s.last = makeDecision(s, true, reason, pauseMs);
     return s.last;
@@ -488,6 +519,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           lastSent: undefined,
           downAtMs: undefined,
           pauseEndMs: undefined,
+          stall: undefined,
           ages: [],
           last: undefined,
         };
@@ -498,7 +530,15 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       const before = { level: s.level, lossRate: s.lossRate };
       const draining = s.downAtMs !== undefined && nowMs - s.downAtMs < drainMs;
       const warm = nowMs - s.firstAtMs >= warmupMs;
-      if (link.queue !== undefined) return early(s, ctx, link.queue, draining, warm);
+      // A host stall shows in the figures of its interval and of the next (the bytes and samples it held back
+      // are counted there, and the sender's own stall reaches it only in the receiver's next report).
+      if ((link.hostStallMs ?? 0) >= stallAffectsMs) {
+        const ms =
+          s.stall && nowMs < s.stall.untilMs ? Math.max(s.stall.ms, link.hostStallMs!) : link.hostStallMs!;
+        s.stall = { ms, untilMs: nowMs + pauseSettleMs };
+      }
+      const stall = s.stall && nowMs < s.stall.untilMs ? s.stall.ms : 0;
+      if (link.queue !== undefined) return early(s, ctx, link.queue, draining, warm, stall);
 
       // Loss conditioning.
       if (link.lossRate !== undefined) {
@@ -514,6 +554,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       // Figures that cover a pause: the sender sent this receiver nothing for a while, so its sent rate and the
       // goodput fell with it; they say nothing of the path.
       const pauseAffected = s.pauseEndMs !== undefined && nowMs < s.pauseEndMs + pauseSettleMs;
+      // Figures whose interval held a host stall: its bytes moved between intervals, and its samples aged by it.
+      const stallAffected = stall > 0;
       // Congestion signals: strong ones act at once, weak ones once confirmed (confirmTicks).
       const strong: string[] = [];
       const weak: string[] = [];
@@ -527,6 +569,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       const nominal = estimate(s.level, s.level, ctx);
       const pace =
         !pauseAffected &&
+        !stallAffected &&
         nominal > 0 &&
         link.sentBytesPerSec > 0 &&
         link.droppedSamples === 0 &&
@@ -554,7 +597,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       // no excuse) acts at once.
       const collapse =
         goodput !== undefined && goodput < sent * goodputCollapseRatio && sent - goodput > goodputMinDeficit;
-      if (pauseAffected) {
+      if (pauseAffected || stallAffected) {
         s.cleanSinceMs = nowMs; // not clean either: no probing on them
       } else if (
         goodput !== undefined &&
@@ -574,8 +617,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           capacityShown = true;
         } else s.cleanSinceMs = nowMs; // not clean either: no probing on it
       }
-      s.lastGoodput = goodput !== undefined ? { goodput, expected } : undefined;
-      const goodputCollapsed = collapse && sent > 0 && !pauseAffected;
+      s.lastGoodput = goodput !== undefined && !stallAffected ? { goodput, expected } : undefined;
+      const goodputCollapsed = collapse && sent > 0 && !pauseAffected && !stallAffected;
       if (link.lossRate !== undefined && link.lossRate >= congestionLossRate) {
         weak.push(`loss ${(link.lossRate * 100).toFixed(0)}%`);
         capacityShown = true;
@@ -586,16 +629,19 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         s.ages.push({ atMs: nowMs, p95Ms: link.ageP95Ms });
         while (s.ages.length > 0 && s.ages[0]!.atMs < nowMs - ageWindowMs) s.ages.shift();
         const base = Math.min(...s.ages.map((a) => a.p95Ms));
-        ageRise = link.ageP95Ms - base;
+        // Less the longest host stall of the interval: it aged the samples it held back by up to its length.
+        ageRise = Math.max(0, link.ageP95Ms - stall - base);
         // While the queue built before a step down drains, its age says nothing about the new level.
-        s.ageTicks = link.ageP95Ms > base + ageRiseMs && !draining ? s.ageTicks + 1 : 0;
+        s.ageTicks = ageRise > ageRiseMs && !draining ? s.ageTicks + 1 : 0;
         // Alone, an age rise counts once it persisted (ageConfirmTicks); beside another signal, or right after a
         // probe up (when a queue is what to expect, and undoing the probe is cheap), at once.
         if (
           s.ageTicks > 0 &&
           (weak.length > 0 || strong.length > 0 || probing || s.ageTicks >= ageConfirmTicks)
         )
-          weak.push(`age p95 ${link.ageP95Ms.toFixed(0)} ms (base ${base.toFixed(0)})`);
+          weak.push(
+            `age p95 ${link.ageP95Ms.toFixed(0)} ms (base ${base.toFixed(0)}${stall ? `, host stall ${stall.toFixed(0)} ms` : ''})`,
+          );
         else if (s.ageTicks > 0) s.cleanSinceMs = nowMs; // not clean either: no probing on it
       }
       s.weakTicks = weak.length > 0 ? s.weakTicks + 1 : 0;
@@ -611,6 +657,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       const shortOfLevel =
         draining &&
         !pauseAffected &&
+        !stallAffected &&
         goodput !== undefined &&
         goodput > 0 &&
         s.level > 0 &&
@@ -631,7 +678,13 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       } else if (signals.length > 0) {
         s.cleanSinceMs = nowMs;
         let target = feltStepDown(s.level, nominal, ctx);
-        if ((capacityShown || strong.length > 0) && goodput !== undefined && goodput > 0 && !pauseAffected)
+        if (
+          (capacityShown || strong.length > 0) &&
+          goodput !== undefined &&
+          goodput > 0 &&
+          !pauseAffected &&
+          !stallAffected
+        )
           target = Math.min(target, fitLevel(s.level, s.level, ctx, goodput * fitFraction, pace));
         if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
           // The probe failed: back off before trying that level again.

@@ -25,6 +25,19 @@ describe('link-report on the wire', () => {
     expect('queue' in (regular as { report: LinkReport }).report).toBe(false);
   });
 
+  it('carries the reporter’s host stall when it had one, and refuses a malformed one', () => {
+    const stalled = { ...report, stallMs: 180 };
+    expect(decodeControl(encodeControl({ kind: 'link-report', report: stalled }))).toEqual({
+      kind: 'link-report',
+      report: stalled,
+    });
+    for (const stallMs of [-1, 'a', Number.NaN, [1]]) {
+      const body = { ...report, lossRate: { public: 0.1, private: null }, stallMs };
+      const bytes = packValue([WIRE_VERSION, 3, body]);
+      expect(() => decodeControl(bytes)).toThrow(/link-report stallMs is invalid/);
+    }
+  });
+
   it('refuses a malformed queue with a MalformedFrameError naming it', () => {
     for (const queue of [[1], [-1, 5], ['a', 5], { riseMs: 1, rateBytesPerSec: 2 }, [1, Number.NaN]]) {
       const body = { ...report, lossRate: { public: 0.1, private: null }, queue };

@@ -33,6 +33,8 @@ export function encodeControl(message: ControlMessage): Uint8Array {
         drops: r.drops,
         // Only in an early report; absent otherwise, so regular reports stay as they were.
         ...(r.queue ? { queue: [r.queue.riseMs, r.queue.rateBytesPerSec] } : {}),
+        // Only when the reporter's host stalled in the interval (a peer that predates it never sends it).
+        ...(r.stallMs ? { stallMs: r.stallMs } : {}),
       };
       return packValue([WIRE_VERSION, CODES['link-report'], body]);
     }
@@ -71,8 +73,10 @@ function decodeReport(v: unknown): LinkReport {
     if (!Array.isArray(q) || q.length !== 2 || !isTime(q[0]) || !isTime(q[1])) throw bad('queue');
     queue = { riseMs: q[0], rateBytesPerSec: q[1] };
   }
+  if (v.stallMs !== undefined && v.stallMs !== null && !isTime(v.stallMs)) throw bad('stallMs');
   return {
     ...(queue ? { queue } : {}),
+    ...(typeof v.stallMs === 'number' && v.stallMs > 0 ? { stallMs: v.stallMs } : {}),
     timestampMs: v.timestampMs,
     lossRate: { public: loss.public ?? undefined, private: loss.private ?? undefined },
     receivedBytesPerSec: v.receivedBytesPerSec,

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { AgeWindow, LinkMonitor, LossEstimator, PacketCount, percentile, QueueTrend } from './linkMonitor.js';
+import {
+  AgeWindow,
+  LinkMonitor,
+  LossEstimator,
+  PacketCount,
+  percentile,
+  QueueTrend,
+  StallWatch,
+  toLinkReport,
+} from './linkMonitor.js';
 
 const extras = {
   bufferedAmountBytes: { control: 0, public: 10, private: 0 },
@@ -11,6 +20,7 @@ const extras = {
   samplesIncomplete: 0,
   faultDrops: { packets: 0, samples: 0 },
   earlyReports: { sent: 0, received: 0 },
+  hostStalls: { count: 0, maxMs: 0, unmeasuredSamples: 0, intervalMaxMs: 0 },
 };
 
 describe('link monitor', () => {
@@ -133,5 +143,49 @@ describe('QueueTrend', () => {
     expect(t.observe(100, 40, 10)).toBeUndefined();
     expect(t.observe(50, 900, 10)).toBeUndefined(); // earlier arrival than the last one seen
     expect(t.observe(166, 40, 10)).toBeUndefined();
+  });
+});
+
+describe('StallWatch', () => {
+  it('tells arrivals stamped during a host stall from those stamped on time', () => {
+    const w = new StallWatch({ periodMs: 20, settleMs: 0 });
+    for (let t = 0; t <= 100; t += 20) expect(w.beat(t)).toBe(false);
+    // On time: an arrival between beats is measured.
+    expect(w.uncertain(110, 115)).toBe(false);
+    // The host stood still from 100 ms; at 400 ms it reads the I/O that waited before its timers run: uncertain.
+    expect(w.uncertain(400, 400)).toBe(true);
+    // The beat comes 280 ms late: a stall. Its turn's I/O (read after the timers, when the loop ran them first) is
+    // uncertain until the catch-up ends; then arrivals are on time again, and the stall's stay uncertain.
+    expect(w.beat(400)).toBe(true);
+    expect(w.uncertain(401, 401)).toBe(true);
+    w.endCatchUp(402);
+    expect(w.uncertain(403, 405)).toBe(false);
+    expect(w.uncertain(250, 500)).toBe(true);
+    expect(w.uncertain(90, 500)).toBe(false);
+    expect([w.stalls, w.maxStallMs]).toEqual([1, 280]);
+    // With a settle time, arrivals just after the catch-up are uncertain too (the host's processes catch up).
+    const settle = new StallWatch({ periodMs: 20 });
+    settle.beat(0);
+    settle.beat(20);
+    settle.beat(320);
+    settle.endCatchUp(322);
+    for (let t = 340; t <= 580; t += 20) settle.beat(t);
+    expect(settle.uncertain(500, 585)).toBe(true);
+    expect(settle.uncertain(580, 585)).toBe(false);
+    // The interval's longest stall, once taken, starts again at 0; a beat late by less than 40 ms is none.
+    expect(w.intervalMaxMs(false)).toBe(280);
+    expect(w.intervalMaxMs(true)).toBe(280);
+    expect(w.intervalMaxMs(true)).toBe(0);
+    expect(w.beat(455)).toBe(false);
+    expect(w.beat(515)).toBe(false); // 60 ms after the last: 40 late, not more
+    expect(w.beat(576)).toBe(true);
+    expect(w.intervalMaxMs(true)).toBe(41);
+  });
+
+  it('puts the interval’s longest stall in the link report, and none when there was none', () => {
+    const m = new LinkMonitor(0);
+    const stats = m.snapshot(500, { ...extras, hostStalls: { ...extras.hostStalls, intervalMaxMs: 212.4 } });
+    expect(toLinkReport(stats).stallMs).toBe(212);
+    expect('stallMs' in toLinkReport(m.snapshot(1000, extras))).toBe(false);
   });
 });

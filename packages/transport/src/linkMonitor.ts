@@ -132,6 +132,7 @@ export interface MonitorExtras {
   samplesIncomplete: number;
   faultDrops: { packets: number; samples: number };
   earlyReports: { sent: number; received: number };
+  hostStalls: { count: number; maxMs: number; unmeasuredSamples: number; intervalMaxMs: number };
 }
 
 const KINDS: readonly ChannelKind[] = ['control', 'public', 'private'];
@@ -237,6 +238,7 @@ export class LinkMonitor {
       samplesIncomplete: extras.samplesIncomplete,
       faultDrops: { ...extras.faultDrops },
       earlyReports: { ...extras.earlyReports },
+      hostStalls: { ...extras.hostStalls },
       remote: this.remote,
     };
   }
@@ -250,6 +252,7 @@ export function toLinkReport(stats: LinkStats): LinkReport {
     receivedBytesPerSec: stats.receivedBytesPerSec,
     age: stats.age,
     drops: { ...stats.drops },
+    ...(stats.hostStalls.intervalMaxMs > 0 ? { stallMs: Math.round(stats.hostStalls.intervalMaxMs) } : {}),
   };
 }
 
@@ -350,3 +353,87 @@ export class QueueTrend {
     return signal;
   }
 }
+
+/** Options of {@link StallWatch}. */
+export interface StallWatchOptions {
+  /** How often the host's beat is meant to come (a timer's period), ms. */
+  periodMs: number;
+  /** A beat later than the period by more than this is a stall, ms. Default 40. */
+  minStallMs?: number;
+  /**
+   * Arrivals this long after a stall ended are uncertain too, ms: every process of a busy host resumes at once and
+   * catches up (the sender's backlog, a relay's, the decoder's), and the first samples after a 150–400 ms freeze
+   * were measured ~100 ms older than the stall explains. Default 250.
+   */
+  settleMs?: number;
+}
+
+/**
+ * Tells which arrivals waited on this host rather than on the path. A receiver stamps a packet's arrival when its
+ * event loop reads it; while the host is stalled (the process descheduled or frozen on a busy machine, a long
+ * synchronous job, a GC pause) packets wait in the socket's buffer and are stamped late, so their ages read as a
+ * queue on the path that is not there (on a shared 2-core host: age rises of 300–450 ms on a clean link, and a
+ * step down the path did not ask for). A timer beats every `periodMs`; a beat that comes late by more than
+ * `minStallMs` ends a stall. An arrival is uncertain when it was stamped during a stall not yet ended by a beat
+ * (the event loop read its I/O before its timers), or within a stall that a beat ended, up to {@link endCatchUp}
+ * (the loop ran its timers first: the I/O that waited comes right after the beat, in the same turn), and for
+ * `settleMs` after that.
+ */
+export class StallWatch {
+  readonly #periodMs: number;
+  readonly #minStallMs: number;
+  readonly #settleMs: number;
+  #lastBeatMs: number | undefined;
+  /** Recent stalls, oldest first: `toMs` is Infinity until the turn that ended it has read its I/O. */
+  readonly #episodes: { fromMs: number; toMs: number }[] = [];
+  /** Stalls seen since the start, and the longest, ms. */
+  stalls = 0;
+  maxStallMs = 0;
+  #intervalMaxMs = 0;
+
+  constructor(options: StallWatchOptions) {
+    this.#periodMs = options.periodMs;
+    this.#minStallMs = options.minStallMs ?? 40;
+    this.#settleMs = options.settleMs ?? 250;
+  }
+
+  /** The timer's beat. Returns true when it ended a stall: call {@link endCatchUp} once the turn's I/O is read. */
+  beat(nowMs: number): boolean {
+    const last = this.#lastBeatMs;
+    this.#lastBeatMs = nowMs;
+    if (last === undefined || nowMs - last <= this.#periodMs + this.#minStallMs) return false;
+    this.stalls++;
+    const stallMs = nowMs - last - this.#periodMs;
+    this.maxStallMs = Math.max(this.maxStallMs, stallMs);
+    this.#intervalMaxMs = Math.max(this.#intervalMaxMs, stallMs);
+    this.#episodes.push({ fromMs: last, toMs: Number.POSITIVE_INFINITY });
+    if (this.#episodes.length > MAX_STALL_EPISODES) this.#episodes.shift();
+    return true;
+  }
+
+  /** The longest stall since the last call (or the start), ms, 0 when none; `take` starts a new interval. */
+  intervalMaxMs(take: boolean): number {
+    const v = this.#intervalMaxMs;
+    if (take) this.#intervalMaxMs = 0;
+    return v;
+  }
+
+  /** The I/O that waited behind the stall's beat has been read (call it from the next `setImmediate`). */
+  endCatchUp(nowMs: number): void {
+    const e = this.#episodes.at(-1);
+    if (e && e.toMs === Number.POSITIVE_INFINITY) e.toMs = nowMs;
+  }
+
+  /** Whether an arrival stamped `arrivalMs` (asked at `nowMs`) may have waited on this host. */
+  uncertain(arrivalMs: number, nowMs: number): boolean {
+    const last = this.#lastBeatMs;
+    if (last !== undefined && nowMs - last > this.#periodMs + this.#minStallMs && arrivalMs > last)
+      return true;
+    for (const e of this.#episodes)
+      if (arrivalMs > e.fromMs && arrivalMs <= e.toMs + this.#settleMs) return true;
+    return false;
+  }
+}
+
+/** Stalls {@link StallWatch} remembers: an arrival older than these is long measured. */
+const MAX_STALL_EPISODES = 8;

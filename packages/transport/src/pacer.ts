@@ -87,7 +87,8 @@ export interface PacerOptions {
 }
 
 type Immediate = (fn: () => void) => void;
-const immediate: Immediate =
+/** Runs `fn` after the I/O this turn of the event loop reads (`setImmediate`; a 0 ms timeout in a browser). */
+export const immediate: Immediate =
   typeof globalThis.setImmediate === 'function'
     ? (fn) => {
         globalThis.setImmediate(fn);

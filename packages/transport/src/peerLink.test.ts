@@ -93,6 +93,52 @@ describe('PeerLink over loopback', () => {
     }
   });
 
+  it('a sample read after a host stall is decoded but not measured; the report carries the stall', async () => {
+    pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 1000 } });
+    const { offerer: tx, answerer: rx } = pair;
+    const reports: LinkStats[] = [];
+    tx.stats$.subscribe((st) => {
+      if (st.remote?.stallMs) reports.push(st);
+    });
+    const received: number[] = [];
+    rx.samples$.subscribe((x) => received.push(x.seq));
+    await new Promise((r) => setTimeout(r, 1300));
+    const send = (seq: number) =>
+      tx.sendSample('public', {
+        seq,
+        captureTsMs: Date.now() - 20,
+        op: { rate: 4, bits: 8 },
+        packets: splitPayload(payloadFor(seq, 1200), tx.maxPacketPayloadBytes),
+      });
+    for (let k = 0; k < 6; k++) {
+      send(k);
+      await new Promise((r) => setTimeout(r, 66));
+    }
+    // Sample 6 leaves, then this process (both ends) stands still for 300 ms before it is read: its age at
+    // arrival would read ~320 ms, a queue that is not on the path.
+    send(6);
+    // The pacer sends in a setImmediate; this continuation runs after it, before the event loop polls again.
+    await new Promise((r) => setImmediate(r));
+    const t0 = Date.now();
+    while (Date.now() - t0 < 300) {
+      /* the host stall */
+    }
+    for (let k = 7; k < 12; k++) {
+      await new Promise((r) => setTimeout(r, 66));
+      send(k);
+    }
+    await until(() => reports.length > 0 && received.length >= 12, 3000);
+    expect(received).toContain(6);
+    const rxStats = await firstValueFrom(rx.stats$);
+    expect(rxStats.hostStalls.count).toBeGreaterThanOrEqual(1);
+    expect(rxStats.hostStalls.maxMs).toBeGreaterThanOrEqual(250);
+    expect(rxStats.hostStalls.unmeasuredSamples).toBeGreaterThanOrEqual(1);
+    expect(reports[0]!.remote!.stallMs).toBeGreaterThanOrEqual(250);
+    // The ages the receiver reported stayed those of the path (loopback: tens of ms), and no early report.
+    for (const r of reports) expect(r.remote!.age?.p95Ms ?? 0).toBeLessThan(150);
+    expect(rxStats.earlyReports.sent).toBe(0);
+  });
+
   it('delivers 1,000 mixed-size samples: all intact on control, ≥ 99% on public/private', async () => {
     pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 250 } });
     const { offerer: tx, answerer: rx } = pair;

@@ -38,11 +38,13 @@ import { Impairment } from './impairment.js';
 const FAULT_LOST_MEMORY = 4096;
 /** A liveness tick this much later than due means the process stood still, milliseconds (ticks are 50 ms apart). */
 const STALL_MS = 250;
+/** Period of the host-stall beat (`StallWatch`), ms: a beat 40 ms later than this is a stall. */
+const STALL_BEAT_MS = 20;
 
-import { LinkMonitor, type QueueSignal, QueueTrend, toLinkReport } from './linkMonitor.js';
+import { LinkMonitor, type QueueSignal, QueueTrend, StallWatch, toLinkReport } from './linkMonitor.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Negotiator, validateSignal } from './negotiator.js';
-import { getSharedPacer, type PacerRegistration } from './pacer.js';
+import { getSharedPacer, immediate, type PacerRegistration } from './pacer.js';
 import type { PeerLink, PeerLinkOptions } from './peerLinkTypes.js';
 import { Reassembler } from './reassembler.js';
 import { ControlSendQueue, SampleSendQueue } from './sendQueue.js';
@@ -118,6 +120,9 @@ class PeerLinkImpl implements PeerLink {
   readonly #early: { trend: QueueTrend; gapMs: number; lastMs: number } | undefined;
   /** Early reports sent and received. */
   #earlyReports = { sent: 0, received: 0 };
+  /** This host's stalls: for the samples whose arrival stamps they made late, and the link report's `stallMs`. */
+  readonly #stalls = new StallWatch({ periodMs: STALL_BEAT_MS });
+  #unmeasuredSamples = 0;
   /** The last regular report this end sent, and the last stats it emitted (an early report repeats them). */
   #lastReport: LinkReport | undefined;
   #lastStats: LinkStats | undefined;
@@ -282,6 +287,7 @@ class PeerLinkImpl implements PeerLink {
     this.#timers.push(
       setInterval(() => this.#tick(), Math.min(REASSEMBLY_TICK_MS, reassemblyTimeoutMs / 3)),
       setInterval(() => this.#statsTick(), statsIntervalMs),
+      setInterval(() => this.#stallBeat(), STALL_BEAT_MS),
     );
     this.#negotiator.start();
   }
@@ -716,15 +722,29 @@ class PeerLinkImpl implements PeerLink {
   #emit(samples: ReassembledSample[]): void {
     for (const s of samples) {
       const ageMs = s.firstArrivalMs + this.#monitor.clockOffsetMs - s.captureTsMs;
-      this.#monitor.onAge(ageMs);
-      if (this.#early) {
-        let bytes = 0;
-        for (const p of s.packets) bytes += p?.byteLength ?? 0;
-        const q = this.#early.trend.observe(s.firstArrivalMs, ageMs, bytes);
-        if (q) this.#sendEarlyReport(q);
-      }
+      // Stamped while this host stalled: its age includes the stall, which says nothing about the path.
+      if (this.#stalls.uncertain(s.firstArrivalMs, this.#clock.nowMs())) this.#unmeasuredSamples++;
+      else this.#measure(s, ageMs);
       this.#samples$.next(s);
     }
+  }
+
+  /** A sample's age at arrival into the interval's figures and the early queue report. */
+  #measure(s: ReassembledSample, ageMs: number): void {
+    this.#monitor.onAge(ageMs);
+    if (!this.#early) return;
+    let bytes = 0;
+    for (const p of s.packets) bytes += p?.byteLength ?? 0;
+    const q = this.#early.trend.observe(s.firstArrivalMs, ageMs, bytes);
+    if (q) this.#sendEarlyReport(q);
+  }
+
+  /**
+   * The beat of {@link StallWatch}: a timer that comes late says the host stalled. The I/O that waited behind it
+   * is read in the same turn of the event loop, before `setImmediate`'s callbacks (Node): the stall ends there.
+   */
+  #stallBeat(): void {
+    if (this.#stalls.beat(this.#clock.nowMs())) immediate(() => this.#stalls.endCatchUp(this.#clock.nowMs()));
   }
 
   /**
@@ -742,6 +762,9 @@ class PeerLinkImpl implements PeerLink {
       timestampMs: now,
       queue: { riseMs: q.riseMs, rateBytesPerSec: q.rateBytesPerSec },
     };
+    // This interval's stalls so far: the queue's rise may hold some of them (samples that arrived just after one).
+    const stallMs = Math.max(report.stallMs ?? 0, this.#stalls.intervalMaxMs(false));
+    if (stallMs > 0) report.stallMs = Math.round(stallMs);
     this.#controlQueue.pushUrgent(encodeControl({ kind: 'link-report', report }));
     this.#pacer.wake();
   }
@@ -825,6 +848,12 @@ class PeerLinkImpl implements PeerLink {
       samplesIncomplete: incomplete,
       faultDrops: { packets: this.#faultDrops.packets, samples: this.#faultDrops.samples },
       earlyReports: { ...this.#earlyReports },
+      hostStalls: {
+        count: this.#stalls.stalls,
+        maxMs: this.#stalls.maxStallMs,
+        unmeasuredSamples: this.#unmeasuredSamples,
+        intervalMaxMs: this.#stalls.intervalMaxMs(true),
+      },
     });
   }
 

@@ -153,6 +153,12 @@ export interface LinkReport {
    * arrived meanwhile, bytes/s.
    */
   queue?: { riseMs: number; rateBytesPerSec: number } | undefined;
+  /**
+   * The longest stall of the reporter's host (its event loop late by more than 40 ms: descheduled, frozen, a
+   * long synchronous job) over the report's interval, ms; absent when none. Samples it held back arrive late and
+   * together, and its byte counts shift between intervals: the figures of such an interval say less of the path.
+   */
+  stallMs?: number | undefined;
 }
 
 /** One emission of `stats$`. */
@@ -187,6 +193,12 @@ export interface LinkStats {
   faultDrops: { packets: number; samples: number };
   /** Early link reports (a queue building, `QueueTrend`) this end sent, and received from the peer, since the link started. */
   earlyReports: { sent: number; received: number };
+  /**
+   * Stalls of this host's event loop seen while samples arrive (`StallWatch`) since the link started: how many,
+   * the longest (ms), and the samples whose first packet was read during one. Those samples are decoded as any
+   * other, but their ages (which include the stall) are left out of `age` and of the early queue report.
+   */
+  hostStalls: { count: number; maxMs: number; unmeasuredSamples: number; intervalMaxMs: number };
   /** The last link report the peer sent (its receive-side view), if any. */
   remote: LinkReport | undefined;
 }
