@@ -468,7 +468,7 @@ describe('the default policy on noisy real-world reports', () => {
     expect(fell.level).toBeLessThan(3);
   });
 
-  it('while draining, a goodput clearly short of the new level steps again (the path fell further)', () => {
+  it('while draining, a goodput clearly short of the new level steps again (the path fell further), and pauses', () => {
     const p = createDefaultAdaptationPolicy({ warmupMs: 0 });
     p.decide({
       peerId: 'd',
@@ -493,7 +493,10 @@ describe('the default policy on noisy real-world reports', () => {
       stream: s,
     });
     expect(again.level).toBe(0);
-    expect(again.reason).toMatch(/goodput 40 kbit\/s < level \d's/);
+    // It pauses too: 20 kB/s went into a path that carried 5 for an interval, a queue of 3 intervals (at most
+    // 500 ms), which at the base layer's spare rate would take seconds to drain.
+    expect(again.pauseMs).toBe(500);
+    expect(again.reason).toMatch(/goodput 40 kbit\/s < level \d's \d+ kbit\/s: down \d → 0, pause 500 ms/);
   });
 
   it('a sender slowed by its host is fitted at the rate it really sends, not stepped to the bottom', () => {

@@ -26,7 +26,8 @@
  *   the rate that arrived (at least one level this receiver feels: a public-only receiver skips levels that
  *   differ only in private bits) and **pauses** the receiver for the queue's delay (`Decision.pauseMs`, at most
  *   `maxPauseMs`), so the bottleneck's queue drains at the path's whole rate instead of the new level's spare
- *   rate. Any other step down that finds a queue (age rise, or what a goodput collapse left queued) pauses too.
+ *   rate. Any other step down that finds a queue (age rise, what a goodput collapse left queued, or what a level
+ *   found short of the goodput while the last step drained sent beyond it) pauses too.
  * - **Headroom → step up slowly, by probing**: after `upHoldMs` of clean figures it tries one level up. If
  *   congestion shows within `probeWindowMs`, it returns and doubles the hold before the next probe of that
  *   level (up to `maxUpHoldMs`); a level that held for `probeWindowMs` resets the backoff. So a link whose
@@ -499,6 +500,19 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     return s.last;
   };
 
+  /**
+   * The pause of a step down that found a queue of `queuedMs` on the path: its delay less what the sender's own
+   * delay explains, plus `pausePadMs`, at most `maxPauseMs`; none under `ageRiseMs / 2`, nor where this receiver's
+   * own stream is too small to fill a queue (a few kbit/s of private samples). Sets `s.pauseEndMs`.
+   */
+  const drainPause = (s: PeerState, nowMs: number, queuedMs: number, ctx: AdaptationContext): number => {
+    const queued = queuedMs - (ctx.senderDelayRiseMs ?? 0);
+    if (queued < ageRiseMs / 2 || ctx.link.sentBytesPerSec <= goodputMinDeficit) return 0;
+    const pauseMs = Math.min(maxPauseMs, queued + pausePadMs);
+    s.pauseEndMs = nowMs + pauseMs;
+    return pauseMs;
+  };
+
   return {
     decide(ctx) {
       const { link, nowMs } = ctx;
@@ -668,8 +682,14 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       } else if (shortOfLevel) {
         s.cleanSinceMs = nowMs;
         const fit = fitLevel(s.level - 1, s.level, ctx, goodput * fitFraction, pace);
+        // The level it leaves sent more than the path carried for an interval: that much waits in the bottleneck's
+        // queue, (sent − goodput) / goodput of an interval, on top of what the last step left (the age figures'
+        // rise). Pause while it drains, as the first step did, else it drains at the new level's spare rate only.
+        const excessMs = Math.max(0, (link.sentBytesPerSec - goodput) / goodput) * figuresIntervalMs;
+        pauseMs = drainPause(s, nowMs, Math.max(ageRise, excessMs), ctx);
         reasons.unshift(
-          `goodput ${fmtRate(goodput)} < level ${s.level}'s ${fmtRate(nominal * pace)}: down ${s.level} → ${fit}`,
+          `goodput ${fmtRate(goodput)} < level ${s.level}'s ${fmtRate(nominal * pace)}: down ${s.level} → ${fit}` +
+            `${pauseMs > 0 ? `, pause ${pauseMs.toFixed(0)} ms` : ''}`,
         );
         s.level = fit;
         s.downAtMs = nowMs;
@@ -705,12 +725,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
             goodputCollapsed && goodput !== undefined && goodput > 0
               ? ((sent - goodput) / goodput) * figuresIntervalMs
               : 0;
-          const queued = Math.max(ageRise, excessMs) - (ctx.senderDelayRiseMs ?? 0);
-          // Only where this receiver's own stream can fill a queue: not a few kbit/s of private samples.
-          if (queued >= ageRiseMs / 2 && link.sentBytesPerSec > goodputMinDeficit) {
-            pauseMs = Math.min(maxPauseMs, queued + pausePadMs);
-            s.pauseEndMs = nowMs + pauseMs;
-          }
+          pauseMs = drainPause(s, nowMs, Math.max(ageRise, excessMs), ctx);
           reasons.unshift(
             `${signals.join(', ')}: down ${s.level} → ${target}${pauseMs > 0 ? `, pause ${pauseMs.toFixed(0)} ms` : ''}`,
           );
