@@ -172,6 +172,11 @@ describe('StallWatch', () => {
     for (let t = 340; t <= 580; t += 20) settle.beat(t);
     expect(settle.uncertain(500, 585)).toBe(true);
     expect(settle.uncertain(580, 585)).toBe(false);
+    // A beat late for a reason that holds no I/O back (a hidden page's throttled timers): reset, no stall.
+    settle.reset(2000);
+    expect(settle.uncertain(2010, 2015)).toBe(false);
+    expect(settle.beat(2020)).toBe(false);
+    expect(settle.stalls).toBe(1);
     // The interval's longest stall, once taken, starts again at 0; a beat late by less than 40 ms is none.
     expect(w.intervalMaxMs(false)).toBe(280);
     expect(w.intervalMaxMs(true)).toBe(280);

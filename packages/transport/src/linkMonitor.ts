@@ -411,6 +411,14 @@ export class StallWatch {
     return true;
   }
 
+  /**
+   * The beat is late for a reason that holds no I/O back (a hidden browser tab's timers run at most once a second,
+   * its network events do not wait): start again from `nowMs`, with no stall, and forget the one in progress.
+   */
+  reset(nowMs: number): void {
+    this.#lastBeatMs = nowMs;
+  }
+
   /** The longest stall since the last call (or the start), ms, 0 when none; `take` starts a new interval. */
   intervalMaxMs(take: boolean): number {
     const v = this.#intervalMaxMs;

@@ -40,6 +40,9 @@ const FAULT_LOST_MEMORY = 4096;
 const STALL_MS = 250;
 /** Period of the host-stall beat (`StallWatch`), ms: a beat 40 ms later than this is a stall. */
 const STALL_BEAT_MS = 20;
+/** In a browser, whether the page is hidden (its timers throttled); always false in Node. */
+const hiddenPage = (): boolean =>
+  (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === 'hidden';
 
 import { LinkMonitor, type QueueSignal, QueueTrend, StallWatch, toLinkReport } from './linkMonitor.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -723,7 +726,8 @@ class PeerLinkImpl implements PeerLink {
     for (const s of samples) {
       const ageMs = s.firstArrivalMs + this.#monitor.clockOffsetMs - s.captureTsMs;
       // Stamped while this host stalled: its age includes the stall, which says nothing about the path.
-      if (this.#stalls.uncertain(s.firstArrivalMs, this.#clock.nowMs())) this.#unmeasuredSamples++;
+      if (!hiddenPage() && this.#stalls.uncertain(s.firstArrivalMs, this.#clock.nowMs()))
+        this.#unmeasuredSamples++;
       else this.#measure(s, ageMs);
       this.#samples$.next(s);
     }
@@ -744,7 +748,10 @@ class PeerLinkImpl implements PeerLink {
    * is read in the same turn of the event loop, before `setImmediate`'s callbacks (Node): the stall ends there.
    */
   #stallBeat(): void {
-    if (this.#stalls.beat(this.#clock.nowMs())) immediate(() => this.#stalls.endCatchUp(this.#clock.nowMs()));
+    const now = this.#clock.nowMs();
+    // A hidden page's timers are throttled (to once a second or less) while its I/O is not: no stall to see.
+    if (hiddenPage()) this.#stalls.reset(now);
+    else if (this.#stalls.beat(now)) immediate(() => this.#stalls.endCatchUp(this.#clock.nowMs()));
   }
 
   /**
