@@ -48,6 +48,7 @@ const { positionals, values: v } = parseArgs({
     quiet: { type: 'boolean' },
     only: { type: 'string' },
     peer: { type: 'string' },
+    'sender-args': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -58,7 +59,7 @@ const say = (m) => {
 if (v.help || (!v.list && !v.cleanup && positionals.length !== 1)) {
   process.stderr.write(
     'usage: npm run netlab -- <scenario|file.json> [--out DIR] [--json FILE] [--duration S] [--only RECEIVER]\n' +
-      '                         [--peer werift|node-datachannel]\n' +
+      '                         [--peer werift|node-datachannel] [--sender-args="ARGS"]\n' +
       '                         [--userspace] [--quiet]\n' +
       '       npm run netlab -- --list | --cleanup\n',
   );
@@ -256,6 +257,8 @@ async function main() {
       join(outDir, 'sender-stats.jsonl'),
       ...net,
       ...ice(0),
+      // Extra m4sc-send flags, space-separated (e.g. '--adapt off': the fixed operating point on every link).
+      ...(v['sender-args'] ? v['sender-args'].split(/\s+/).filter(Boolean) : []),
     ],
     {
       onStderr: (l) => {
