@@ -500,6 +500,10 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     return s.last;
   };
 
+  /** What waits in the path's queue after an interval of `sent` bytes/s into a path that carried `goodput`, ms. */
+  const queuedBeyond = (sent: number, goodput: number) =>
+    (Math.max(0, sent - goodput) / goodput) * figuresIntervalMs;
+
   /**
    * The pause of a step down that found a queue of `queuedMs` on the path: its delay less what the sender's own
    * delay explains, plus `pausePadMs`, at most `maxPauseMs`; none under `ageRiseMs / 2`, nor where this receiver's
@@ -685,8 +689,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         // The level it leaves sent more than the path carried for an interval: that much waits in the bottleneck's
         // queue, (sent − goodput) / goodput of an interval, on top of what the last step left (the age figures'
         // rise). Pause while it drains, as the first step did, else it drains at the new level's spare rate only.
-        const excessMs = Math.max(0, (link.sentBytesPerSec - goodput) / goodput) * figuresIntervalMs;
-        pauseMs = drainPause(s, nowMs, Math.max(ageRise, excessMs), ctx);
+        pauseMs = drainPause(s, nowMs, Math.max(ageRise, queuedBeyond(link.sentBytesPerSec, goodput)), ctx);
         reasons.unshift(
           `goodput ${fmtRate(goodput)} < level ${s.level}'s ${fmtRate(nominal * pace)}: down ${s.level} → ${fit}` +
             `${pauseMs > 0 ? `, pause ${pauseMs.toFixed(0)} ms` : ''}`,
@@ -722,9 +725,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           // A collapse says a queue is full too, before any age figure can: what was sent beyond the goodput over
           // an interval waits there (or was dropped), for (sent − goodput) / goodput of an interval.
           const excessMs =
-            goodputCollapsed && goodput !== undefined && goodput > 0
-              ? ((sent - goodput) / goodput) * figuresIntervalMs
-              : 0;
+            goodputCollapsed && goodput !== undefined && goodput > 0 ? queuedBeyond(sent, goodput) : 0;
           pauseMs = drainPause(s, nowMs, Math.max(ageRise, excessMs), ctx);
           reasons.unshift(
             `${signals.join(', ')}: down ${s.level} → ${target}${pauseMs > 0 ? `, pause ${pauseMs.toFixed(0)} ms` : ''}`,

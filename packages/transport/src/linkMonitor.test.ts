@@ -175,6 +175,8 @@ describe('StallWatch', () => {
     // A beat late for a reason that holds no I/O back (a hidden page's throttled timers): reset, no stall.
     settle.reset(2000);
     expect(settle.uncertain(2010, 2015)).toBe(false);
+    // Until the next beat, however late (the page stays hidden): still none.
+    expect(settle.uncertain(2900, 2950)).toBe(false);
     expect(settle.beat(2020)).toBe(false);
     expect(settle.stalls).toBe(1);
     // The interval's longest stall, once taken, starts again at 0; a beat late by less than 40 ms is none.

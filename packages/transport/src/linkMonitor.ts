@@ -384,6 +384,8 @@ export class StallWatch {
   readonly #minStallMs: number;
   readonly #settleMs: number;
   #lastBeatMs: number | undefined;
+  /** Since a {@link reset} and until the next beat: the beat is late for a reason that holds no I/O back. */
+  #suspended = false;
   /** Recent stalls, oldest first: `toMs` is Infinity until the turn that ended it has read its I/O. */
   readonly #episodes: { fromMs: number; toMs: number }[] = [];
   /** Stalls seen since the start, and the longest, ms. */
@@ -401,6 +403,7 @@ export class StallWatch {
   beat(nowMs: number): boolean {
     const last = this.#lastBeatMs;
     this.#lastBeatMs = nowMs;
+    this.#suspended = false;
     if (last === undefined || nowMs - last <= this.#periodMs + this.#minStallMs) return false;
     this.stalls++;
     const stallMs = nowMs - last - this.#periodMs;
@@ -414,9 +417,11 @@ export class StallWatch {
   /**
    * The beat is late for a reason that holds no I/O back (a hidden browser tab's timers run at most once a second,
    * its network events do not wait): start again from `nowMs`, with no stall, and forget the one in progress.
+   * Until the next {@link beat}, no arrival is uncertain.
    */
   reset(nowMs: number): void {
     this.#lastBeatMs = nowMs;
+    this.#suspended = true;
   }
 
   /** The longest stall since the last call (or the start), ms, 0 when none; `take` starts a new interval. */
@@ -434,6 +439,7 @@ export class StallWatch {
 
   /** Whether an arrival stamped `arrivalMs` (asked at `nowMs`) may have waited on this host. */
   uncertain(arrivalMs: number, nowMs: number): boolean {
+    if (this.#suspended) return false;
     const last = this.#lastBeatMs;
     if (last !== undefined && nowMs - last > this.#periodMs + this.#minStallMs && arrivalMs > last)
       return true;

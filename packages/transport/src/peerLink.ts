@@ -726,8 +726,7 @@ class PeerLinkImpl implements PeerLink {
     for (const s of samples) {
       const ageMs = s.firstArrivalMs + this.#monitor.clockOffsetMs - s.captureTsMs;
       // Stamped while this host stalled: its age includes the stall, which says nothing about the path.
-      if (!hiddenPage() && this.#stalls.uncertain(s.firstArrivalMs, this.#clock.nowMs()))
-        this.#unmeasuredSamples++;
+      if (this.#stalls.uncertain(s.firstArrivalMs, this.#clock.nowMs())) this.#unmeasuredSamples++;
       else this.#measure(s, ageMs);
       this.#samples$.next(s);
     }
