@@ -90,6 +90,16 @@ export const UNRELIABLE_MAX_QUEUE_MS = 150;
  */
 export const SCTP_RTO_MIN_MS = 250;
 /**
+ * werift only (patch item 15): the floor of the SCTP congestion window, in MTUs. Under random loss werift's window
+ * sat at its floors (4 MTUs after a loss, 1 after T3-rtx): a loss then had too few chunks behind it for three gap
+ * reports, so T3-rtx fired about twice a second at 20 % loss each way and what waited meanwhile went stale (the
+ * 4-packet frames of 64×64 at 15 fps: 69–72 % delivered, p95 195–206 ms; with 8: 80 %, the path's own loss, p95
+ * 69 ms; `netlab/probes/sctp-loss.mjs`). The sender's rate adaptation is the congestion control of the media
+ * (as GCC is for RTP), and the pacer bounds the process; 8 is below the initial window TCP itself starts with (10,
+ * RFC 6928).
+ */
+export const SCTP_CWND_FLOOR_MTUS = 8;
+/**
  * werift only (patch item 13): how long werift's DTLS client waits before its ClientHello, ms. werift waits a fixed
  * 100 ms (most of a ~135 ms loopback connect) in case the server's DTLS transport is not up yet. With no wait, ~3 % (13 of 420)
  * of werift-to-werift loopback connects lost the ClientHello and took ~540 ms (werift resends after 500 ms); with

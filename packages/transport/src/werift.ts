@@ -1,6 +1,7 @@
 import { RTCPeerConnection, type RTCPeerConnectionConfig } from 'werift';
 import {
   DTLS_CLIENT_DELAY_MS,
+  SCTP_CWND_FLOOR_MTUS,
   SCTP_DATA_OVERHEAD_BYTES,
   SCTP_RTO_MIN_MS,
   UNRELIABLE_MAX_QUEUE_MS,
@@ -39,6 +40,8 @@ export interface WeriftPeerConnectionOptions {
   dtlsClientDelayMs?: number;
   /** Floor of werift's SCTP retransmission timeout, ms (patch item 11; werift's own is 1000). Keep it above the peer's delayed-SACK time (browsers: 200 ms). Default {@link SCTP_RTO_MIN_MS} (250). */
   rtoMinMs?: number;
+  /** Floor of werift's SCTP congestion window, in MTUs (patch item 15; werift's own is 4 after a loss, 1 after T3-rtx); 0 for werift's. Default {@link SCTP_CWND_FLOOR_MTUS} (8). */
+  cwndFloorMtus?: number;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -64,6 +67,10 @@ export function createWeriftPeerConnection(options: WeriftPeerConnectionOptions 
     throw new TypeError(`unreliableMaxQueueMs must be a non-negative number, got ${unreliableMaxQueueMs}`);
   }
   const rtoMinMs = msInRange('rtoMinMs', options.rtoMinMs ?? SCTP_RTO_MIN_MS, 10, 60_000);
+  const cwndFloorMtus = options.cwndFloorMtus ?? SCTP_CWND_FLOOR_MTUS;
+  if (!Number.isInteger(cwndFloorMtus) || cwndFloorMtus < 0 || cwndFloorMtus > 64) {
+    throw new TypeError(`cwndFloorMtus must be an integer in [0, 64], got ${cwndFloorMtus}`);
+  }
   const dtlsClientDelayMs = msInRange(
     'dtlsClientDelayMs',
     options.dtlsClientDelayMs ?? DTLS_CLIENT_DELAY_MS,
@@ -72,7 +79,7 @@ export function createWeriftPeerConnection(options: WeriftPeerConnectionOptions 
   );
   const config: RTCPeerConnectionConfig = {
     iceServers,
-    sctp: { mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES, unreliableMaxQueueMs, rtoMinMs },
+    sctp: { mtu: mtuBytes + SCTP_DATA_OVERHEAD_BYTES, unreliableMaxQueueMs, rtoMinMs, cwndFloorMtus },
     icePortRange: options.portRange,
     // Patch item 13: a 10 ms wait before the ClientHello instead of werift's 100 (as answerer werift is always the
     // DTLS client, whatever the offer says); see DTLS_CLIENT_DELAY_MS.
