@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testPatternFrame } from '@m4sc/sender';
@@ -120,6 +120,39 @@ describe('--peer backends', () => {
     expect(recv.stdout().trim().split('\n').length, recv.stderr()).toBeGreaterThan(15);
     sender.child.kill('SIGINT');
   }, 40_000);
+
+  it("--adapt-log writes each receiver's link figures and the decision taken on them, one JSON line each", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'm4sc-adapt-')), 'adapt.jsonl');
+    const sender = start(BIN.send, [
+      '--signal-port',
+      '0',
+      '--source',
+      'pattern',
+      '--quiet',
+      '--adapt-log',
+      log,
+    ]);
+    const [, url] = await sender.waitFor(/listening on (ws:\/\/\S+)/);
+    const recv = start(BIN.recv, ['--signal', url!, '--duration', '4', '--quiet']);
+    expect(await recv.exited, recv.stderr()).toBe(0);
+    sender.child.kill('SIGINT');
+    await sender.exited;
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    // Figures every 500 ms once connected: several in 4 s, each with its decision (adaptation is on by default).
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const l of lines) {
+      expect(l.wallMs).toBeGreaterThan(0);
+      expect(typeof l.ctx.peerId).toBe('string');
+      expect(l.ctx.link.sentBytesPerSec).toBeGreaterThanOrEqual(0);
+      expect(l.decision.level).toBeGreaterThanOrEqual(0);
+      expect(l.decision.op).toMatch(/^adapt-r\d+b\d+/);
+      expect(typeof l.decision.reason).toBe('string');
+    }
+    expect(lines.some((l) => l.ctx.link.sentBytesPerSec > 0 && l.ctx.link.goodputBytesPerSec > 0)).toBe(true);
+  }, 60_000);
 
   it('a wrong --peer is a flag error', async () => {
     const p = start(BIN.recv, ['--signal', 'ws://127.0.0.1:1', '--peer', 'libwebrtc']);

@@ -22,6 +22,7 @@ import {
   DEFAULT_WIDTH,
 } from './defaults.js';
 import { type Device, type DeviceChoice, DeviceError, loadCodecOnDevice } from './device.js';
+import type { AdaptationTraceEntry } from './linkAdaptation.js';
 import { cheapestOperatingPoint } from './operatingPoints.js';
 import { createSender } from './sender.js';
 import { createWordEditSharingPolicy, DEFAULT_SHARING_THRESHOLD } from './sharing.js';
@@ -50,6 +51,8 @@ Source and model:
                         | naive (encode and send everything per receiver: the baseline)
   --adapt on|off        adapt each receiver's operating point and public layers to its measured link
                         (default on; off keeps the --op point for everyone)
+  --adapt-log FILE      append every receiver's link figures (as the policy sees them, every 500 ms) and,
+                        with --adapt on, its decision, as one JSON line each to FILE
   --share-threshold X   similarity in (0, 1] above which instructions are shared (default ${DEFAULT_SHARING_THRESHOLD})
   --fps N               samples per second (default ${DEFAULT_FPS})
   --width N, --height N size image sources are scaled to (default ${DEFAULT_WIDTH}×${DEFAULT_HEIGHT}; synthetic is 32×32)
@@ -121,6 +124,7 @@ const OPTIONS = {
   device: { type: 'string' },
   sharing: { type: 'string' },
   adapt: { type: 'string' },
+  'adapt-log': { type: 'string' },
   'share-threshold': { type: 'string' },
   fps: { type: 'string' },
   width: { type: 'string' },
@@ -303,6 +307,15 @@ async function main(): Promise<void> {
     ...(privateOp ? { privateOp } : {}),
     sharing: sharingMode === 'naive' ? 'naive' : createWordEditSharingPolicy(threshold),
     ...(adapt === 'off' ? { adaptation: false as const } : {}),
+    ...(v['adapt-log']
+      ? (() => {
+          const file = createWriteStream(v['adapt-log'], { flags: 'a' });
+          return {
+            adaptationTrace: (e: AdaptationTraceEntry) =>
+              file.write(`${JSON.stringify({ wallMs: Date.now(), ...e })}\n`),
+          };
+        })()
+      : {}),
     ...(v['sample-log']
       ? (() => {
           const file = createWriteStream(v['sample-log'], { flags: 'a' });

@@ -6,6 +6,7 @@ export {
   DeviceError,
   loadCodecOnDevice,
 } from './device.js';
+export type { AdaptationTraceEntry } from './linkAdaptation.js';
 export { cheapestOperatingPoint } from './operatingPoints.js';
 export { createSender, instructionTag, type Sender, type SenderOptions } from './sender.js';
 export {

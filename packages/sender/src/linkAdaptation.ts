@@ -1,7 +1,7 @@
 import type { OperatingPoint } from '@m4sc/semantic-codec';
 import type { Logger } from '@m4sc/signaling';
 import type { LinkStats } from '@m4sc/transport';
-import type { AdaptationPolicy } from './adaptation.js';
+import type { AdaptationContext, AdaptationPolicy, Decision } from './adaptation.js';
 import { cheaper, PUBLIC_TASKS, privateSampleBytes } from './operatingPoints.js';
 import type { RelayPath } from './relayPath.js';
 import type { Session } from './session.js';
@@ -23,6 +23,19 @@ export interface LinkAdaptationOptions {
   /** How much the sender's own processing delays samples now, ms (`SampleLoop.delayRiseMs`). */
   senderDelayRiseMs?(): number;
   log: Logger;
+  /**
+   * Called with every receiver's figures as the policy sees them (whether or not adaptation is on) and, when it
+   * is on, its decision: the adaptation log (`m4sc-send --adapt-log`), for replaying a link through a policy.
+   */
+  trace?: (entry: AdaptationTraceEntry) => void;
+}
+
+/** One line of the adaptation log: a policy's input, and its output when adaptation is on. */
+export interface AdaptationTraceEntry {
+  readonly ctx: AdaptationContext;
+  readonly decision?: Pick<Decision, 'level' | 'publicLayers' | 'reason' | 'pauseMs' | 'changed'> & {
+    readonly op: string;
+  };
 }
 
 /** Turns each receiver's link figures into its operating point and public layers (`Session.decision`). */
@@ -40,10 +53,10 @@ export function createLinkAdaptation(o: LinkAdaptationOptions): LinkAdaptation {
     onLinkStats(s, st) {
       const previous = s.stats;
       s.stats = st;
-      if (!policy || s.state !== 'connected') return;
-      const priv = cheaper(s.decision?.privateOp, o.privateOp!);
+      if (s.state !== 'connected' || (!policy && !o.trace)) return;
+      const priv = o.privateOp && cheaper(s.decision?.privateOp, o.privateOp);
       const lastLayerBytes = o.layerBytes();
-      const d = policy.decide({
+      const ctx: AdaptationContext = {
         peerId: s.peerId,
         nowMs: st.timestampMs,
         senderDelayRiseMs: o.senderDelayRiseMs?.() ?? 0,
@@ -52,9 +65,25 @@ export function createLinkAdaptation(o: LinkAdaptationOptions): LinkAdaptation {
           publicLayerBytesPerSec: lastLayerBytes.map((b) => b * fps),
           // A private sample is P tokens × rate symbols × bits, plus the packet header.
           privateBytesPerSec:
-            s.instruction && !PUBLIC_TASKS.has(s.instruction.task)
+            priv && s.instruction && !PUBLIC_TASKS.has(s.instruction.task)
               ? privateSampleBytes(priv, o.tokens!) * fps
               : 0,
+        },
+      };
+      if (!policy) {
+        o.trace?.({ ctx });
+        return;
+      }
+      const d = policy.decide(ctx);
+      o.trace?.({
+        ctx,
+        decision: {
+          level: d.level,
+          op: d.privateOp.name,
+          publicLayers: d.publicLayers,
+          reason: d.reason,
+          pauseMs: d.pauseMs,
+          changed: d.changed,
         },
       });
       if (d.changed || !s.decision) {

@@ -16,7 +16,7 @@ import {
   SIGNALING_RETRY_MAX_ATTEMPTS,
   SIGNALING_RETRY_MAX_DELAY_MS,
 } from './defaults.js';
-import { createLinkAdaptation } from './linkAdaptation.js';
+import { type AdaptationTraceEntry, createLinkAdaptation } from './linkAdaptation.js';
 import { createReceiverControl } from './receiverControl.js';
 import { createReceiverSessions } from './receiverSessions.js';
 import { createRelayPath } from './relayPath.js';
@@ -72,6 +72,11 @@ export interface SenderOptions {
    * Default: `createDefaultAdaptationPolicy()` (packages/sender/src/adaptation.ts).
    */
   adaptation?: AdaptationPolicy | false;
+  /**
+   * Called with every receiver's link figures as the policy sees them, and its decision when adaptation is on
+   * (`m4sc-send --adapt-log`). Default none.
+   */
+  adaptationTrace?: (entry: AdaptationTraceEntry) => void;
   /**
    * Public layer bounds in symbols per token (see `encodeSample`'s `publicLayers`), or `false` to send
    * the public stream unlayered. Default {@link DEFAULT_LAYER_BOUNDS} cut at the operating point's rate.
@@ -175,6 +180,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     // The loop is created below; figures come only once receivers are connected.
     senderDelayRiseMs: () => senderDelayRiseMs(),
     log,
+    ...(options.adaptationTrace ? { trace: options.adaptationTrace } : {}),
   });
   const control = createReceiverControl({
     codec,
