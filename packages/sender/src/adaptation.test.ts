@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   type AdaptationContext,
@@ -683,6 +685,56 @@ describe('the default policy on early reports and drain pauses', () => {
     expect(d.reason).toMatch(/age \+360 ms \(host stall 200 ms\) at 40 kbit\/s: down 5/);
   });
 
+  it("on a link with background loss: one collapse figure, one growing queue, a short early rise or a small stream's loss are not congestion; a second figure is", () => {
+    // A link that loses 20 % of every interval (loss and goodput agree), warm, then 8 figures: background 20 %.
+    const lossy: LinkFigures = { ...steady, lossRate: 0.2, goodputBytesPerSec: 14_400 };
+    const lossyPolicy = (id: string) => {
+      const p = warmPolicy(id);
+      for (let t = 1500; t <= 5000; t += 500) p.decide({ peerId: id, nowMs: t, link: lossy, stream: s });
+      return p;
+    };
+    // One interval in which SCTP stalled (goodput 0.45 of sent, 38 % loss, the send queue over its limit): held.
+    const stall: LinkFigures = { ...lossy, lossRate: 0.38, goodputBytesPerSec: 8100, queuedBytes: 30_000 };
+    const p = lossyPolicy('l');
+    expect(p.decide({ peerId: 'l', nowMs: 5500, link: stall, stream: s }).level).toBe(top);
+    // The link recovers: nothing happened.
+    expect(p.decide({ peerId: 'l', nowMs: 6000, link: lossy, stream: s }).level).toBe(top);
+    // On the same link, the collapse and the queue held over a second figure: congestion, down to the goodput fit.
+    const q = lossyPolicy('q');
+    q.decide({ peerId: 'q', nowMs: 5500, link: stall, stream: s });
+    const d = q.decide({ peerId: 'q', nowMs: 6000, link: { ...stall, queuedBytes: 40_000 }, stream: s });
+    expect(d.level).toBeLessThan(top);
+    expect(d.reason).toMatch(/queue 39 KiB growing, goodput 65 kbit\/s < sent 144 kbit\/s/);
+    // The same single figure on a clean link is a collapse at once.
+    const c = warmPolicy('c');
+    expect(
+      c.decide({ peerId: 'c', nowMs: 1500, link: { ...stall, lossRate: 0 }, stream: s }).level,
+    ).toBeLessThan(top);
+    // An early report's rise of 150 ms is the path's on a clean link, not on the lossy one (SCTP's wait for a lost
+    // chunk ages what queues behind it); 250 ms is on both.
+    const early = (riseMs: number) => ({ ...lossy, queue: { riseMs, rateBytesPerSec: 7000 } });
+    expect(lossyPolicy('e1').decide({ peerId: 'e1', nowMs: 5200, link: early(150), stream: s }).changed).toBe(
+      false,
+    );
+    expect(
+      lossyPolicy('e2').decide({ peerId: 'e2', nowMs: 5200, link: early(250), stream: s }).level,
+    ).toBeLessThan(top);
+    expect(
+      warmPolicy('e3').decide({ peerId: 'e3', nowMs: 1200, link: early(150), stream: s }).level,
+    ).toBeLessThan(top);
+    // A private stream of a few packets an interval reads 0-55 % loss at 20 %: 55 % of 1.5 kB/s fills no queue.
+    const small: LinkFigures = { ...steady, sentBytesPerSec: 1500, goodputBytesPerSec: 1500 };
+    const sp = warmPolicy('s');
+    expect(
+      sp.decide({
+        peerId: 's',
+        nowMs: 1500,
+        link: { ...small, lossRate: 0.55, goodputBytesPerSec: 700 },
+        stream: s,
+      }).level,
+    ).toBe(top);
+  });
+
   it('a public-only receiver steps past levels that cost it the same', () => {
     // No private stream: levels 2 and 3 both take two public layers.
     const pub = { publicLayerBytesPerSec: PUBLIC, privateBytesPerSec: 0 };
@@ -696,5 +748,71 @@ describe('the default policy on early reports and drain pauses', () => {
     expect(d.level).toBe(1);
     // The age rose 360 ms above its base: a queue, so a pause while it drains (at most 500 ms).
     expect(d.pauseMs).toBe(410);
+  });
+});
+
+describe('the default policy on recorded lab links', () => {
+  // Figures recorded by `m4sc-send --adapt-log` in the network lab with the adaptation off, so every figure is of
+  // the level the stream was sent at (the top). A policy's decisions on them are its decisions on that link for as
+  // long as it holds the top; its first step down is where the replay stops being the link's.
+  const fixture = (name: string) =>
+    JSON.parse(readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8'));
+  const replay = (figures: AdaptationContext[]) => {
+    const policy = createDefaultAdaptationPolicy();
+    return figures.map((ctx) => ({ ctx, d: policy.decide(ctx) }));
+  };
+
+  it('keeps a randomly lossy link (20 % each way) at its full rate: its noise is not congestion', () => {
+    const { traces } = fixture('lossy-link.json') as {
+      traces: { link: string; receiver: string; figures: AdaptationContext[] }[];
+    };
+    expect(traces.length).toBe(4);
+    for (const t of traces) {
+      const figures = t.figures.filter((c) => c.link.goodputBytesPerSec !== undefined);
+      // The traces hold what stepped such a link down before the background loss was taken into account: an
+      // interval's loss of 30 % or more, or goodput under 0.65 of what was sent.
+      expect(
+        figures.some(
+          (c) =>
+            (c.link.lossRate ?? 0) >= 0.3 ||
+            (t.receiver === 'reconstruct' && c.link.goodputBytesPerSec! < 0.65 * c.link.sentBytesPerSec),
+        ),
+        `${t.link}, ${t.receiver}`,
+      ).toBe(true);
+      const steps = replay(t.figures).filter((x) => x.d.level !== top);
+      expect(
+        steps.map((x) => x.d.reason),
+        `${t.link}, ${t.receiver}`,
+      ).toEqual([]);
+    }
+  });
+
+  it('still steps down within 1 s of a bandwidth drop on a recorded clean link', () => {
+    const { dropAtMs, figures } = fixture('bandwidth-drop.json') as {
+      dropAtMs: number;
+      figures: AdaptationContext[];
+    };
+    const first = replay(figures).find((x) => x.d.level < top);
+    expect(first, 'no step down').toBeDefined();
+    expect(first!.ctx.nowMs).toBeGreaterThan(dropAtMs);
+    expect(first!.ctx.nowMs - dropAtMs).toBeLessThanOrEqual(1000);
+    expect(first!.d.pauseMs).toBeGreaterThan(0);
+  });
+
+  it('on a lossy link, a bottleneck is still congestion: it steps down and fits within two figures', () => {
+    // The seeded fluid bottleneck with 20 % random loss; capacity 60 kB/s, then 9 kB/s from t = 30 s.
+    for (const seed of [1, 2, 3]) {
+      const trace = run(createDefaultAdaptationPolicy(), 'a', seed, 40, (t) => ({
+        capacityBytesPerSec: t <= 30 ? 60_000 : 9000,
+        randomLoss: 0.2,
+      }));
+      expect(
+        trace.filter((x) => x.t <= 30 && x.d.level !== top).map((x) => x.d.reason),
+        `seed ${seed}`,
+      ).toEqual([]);
+      const down = trace.find((x) => x.t > 30 && x.d.level < top)!;
+      expect(down.t, `seed ${seed}`).toBeLessThanOrEqual(32);
+      for (const x of trace.filter((y) => y.t >= 33)) expect(sendRate(x.d)).toBeLessThanOrEqual(9000);
+    }
   });
 });
