@@ -508,7 +508,9 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       (draining && !regrowing) ||
       !warm ||
       pathRise < minRise ||
-      !(link.sentBytesPerSec > 0 && q.rateBytesPerSec < queueRateRatio * (1 - floor) * link.sentBytesPerSec) ||
+      !(
+        link.sentBytesPerSec > 0 && q.rateBytesPerSec < queueRateRatio * (1 - floor) * link.sentBytesPerSec
+      ) ||
       // A deficit of a few kbit/s (a private stream of small samples, the rate figures' noise) fills no queue.
       link.sentBytesPerSec - q.rateBytesPerSec <= goodputMinDeficit
     )
@@ -646,7 +648,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           : 1;
       // On a lossy link SCTP holds the send queue while it waits to give up on a lost chunk (a gap report, or
       // T3-rtx after 250 ms), so one figure's queue says little there: it must grow in two in a row.
-      s.queueTicks = link.queuedBytes > queueLimit && link.queuedBytes > s.lastQueuedBytes ? s.queueTicks + 1 : 0;
+      s.queueTicks =
+        link.queuedBytes > queueLimit && link.queuedBytes > s.lastQueuedBytes ? s.queueTicks + 1 : 0;
       if (s.queueTicks >= (lossy ? 2 : 1))
         strong.push(`queue ${(link.queuedBytes / 1024).toFixed(0)} KiB growing`);
       s.lastQueuedBytes = link.queuedBytes;
@@ -777,7 +780,10 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           !stallAffected
         )
           // What the path carries for this stream: the goodput and what its background loss took.
-          target = Math.min(target, fitLevel(s.level, s.level, ctx, (goodput / (1 - floor)) * fitFraction, pace));
+          target = Math.min(
+            target,
+            fitLevel(s.level, s.level, ctx, (goodput / (1 - floor)) * fitFraction, pace),
+          );
         if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
           // The probe failed: back off before trying that level again.
           backOff(s, s.level);
