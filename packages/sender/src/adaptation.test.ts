@@ -259,6 +259,9 @@ describe('the default adaptation policy', () => {
     ).toThrow(/cheapest first/);
     expect(() => createDefaultAdaptationPolicy({ layerBounds: [8, 4] })).toThrow(TypeError);
     expect(() => createDefaultAdaptationPolicy({ initialLevel: 99 })).toThrow(TypeError);
+    expect(() => createDefaultAdaptationPolicy({ lossFloorWindowMs: 0 })).toThrow(/lossFloorWindowMs/);
+    expect(() => createDefaultAdaptationPolicy({ lossyLinkRate: Number.NaN })).toThrow(/lossyLinkRate/);
+    expect(() => createDefaultAdaptationPolicy({ lossyLinkRate: 1.5 })).toThrow(/lossyLinkRate/);
   });
 
   it('forget() resets a receiver', () => {

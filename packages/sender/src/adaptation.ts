@@ -390,7 +390,11 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
   const fitFraction = options.fitFraction ?? 0.85;
   const lossAlpha = options.lossAlpha ?? 0.5;
   const lossFloorWindowMs = options.lossFloorWindowMs ?? 5000;
+  if (!(Number.isFinite(lossFloorWindowMs) && lossFloorWindowMs > 0))
+    throw new TypeError(`lossFloorWindowMs must be a positive number of ms, got ${lossFloorWindowMs}`);
   const lossyLinkRate = options.lossyLinkRate ?? 0.05;
+  if (!(lossyLinkRate >= 0 && lossyLinkRate <= 1))
+    throw new TypeError(`lossyLinkRate must be in 0..1, got ${lossyLinkRate}`);
   const grid = options.lossGrid ?? DEFAULT_LOSS_GRID;
   const prefix = options.namePrefix ?? 'adapt';
   const peers = new Map<string, PeerState>();
