@@ -430,12 +430,13 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
 
   /**
    * The background loss of a receiver's link (see `lossFloorWindowMs`): the median of its loss figures over the
-   * window, 0 with fewer than four, at most 0.5.
+   * window, 0 with fewer than four, at most 0.5; and whether that makes the link lossy (`lossyLinkRate`).
    */
-  const lossFloor = (s: PeerState): number => {
-    if (s.losses.length < 4) return 0;
+  const background = (s: PeerState): { floor: number; lossy: boolean } => {
+    if (s.losses.length < 4) return { floor: 0, lossy: false };
     const sorted = s.losses.map((x) => x.loss).sort((a, b) => a - b);
-    return Math.min(0.5, sorted[Math.floor(sorted.length / 2)]!);
+    const floor = Math.min(0.5, sorted[Math.floor(sorted.length / 2)]!);
+    return { floor, lossy: floor >= lossyLinkRate };
   };
   const fmtLoss = (x: number) => `${(x * 100).toFixed(0)}%`;
 
@@ -502,8 +503,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     // On a link with background loss, a sample behind a lost chunk waits for SCTP to give up on it (a gap report
     // or T3-rtx, 250 ms): runs of rising ages come without a queue. Only a rise twice the usual is the path's, and
     // what arrived is compared with what survives the loss.
-    const floor = lossFloor(s);
-    const minRise = (floor >= lossyLinkRate ? 2 : 1) * ageRiseMs;
+    const { floor, lossy } = background(s);
+    const minRise = (lossy ? 2 : 1) * ageRiseMs;
     const hold = () => (s.last = makeDecision(s, false, `hold level ${s.level}`));
     // While the queue of the last step drains, ages fall and no early report comes; one that comes once the
     // pause has ended and its last samples arrived says the queue grows again: the step was not enough.
@@ -635,8 +636,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       let capacityShown = false;
       const queueLimit = Math.max(queueFloorBytes, (link.sentBytesPerSec * queueMs) / 1000);
       // The link's background loss: what every figure shows whatever the rate (random loss), not a queue overflowing.
-      const floor = lossFloor(s);
-      const lossy = floor >= lossyLinkRate;
+      const { floor, lossy } = background(s);
       // The stream's rates (ctx.stream) assume the nominal frame rate; a sender slowed by its own host sends less
       // at every level. Scale the levels' estimates by what the current level actually sent, unless the sender's
       // own queue limited it (then the shortfall is the link's).

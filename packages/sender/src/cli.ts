@@ -108,6 +108,12 @@ function num(
   return n;
 }
 
+/** A file that `--stats-json`, `--sample-log` and `--adapt-log` append one JSON value a line to. */
+function jsonLines(path: string): { write(value: unknown): void; end(): void } {
+  const file = createWriteStream(path, { flags: 'a' });
+  return { write: (value) => void file.write(`${JSON.stringify(value)}\n`), end: () => void file.end() };
+}
+
 const OPTIONS = {
   signal: { type: 'string' },
   'signal-port': { type: 'string' },
@@ -309,20 +315,14 @@ async function main(): Promise<void> {
     ...(adapt === 'off' ? { adaptation: false as const } : {}),
     ...(v['adapt-log']
       ? (() => {
-          const file = createWriteStream(v['adapt-log'], { flags: 'a' });
-          return {
-            adaptationTrace: (e: AdaptationTraceEntry) =>
-              file.write(`${JSON.stringify({ wallMs: Date.now(), ...e })}\n`),
-          };
+          const out = jsonLines(v['adapt-log']);
+          return { adaptationTrace: (e: AdaptationTraceEntry) => out.write({ wallMs: Date.now(), ...e }) };
         })()
       : {}),
     ...(v['sample-log']
       ? (() => {
-          const file = createWriteStream(v['sample-log'], { flags: 'a' });
-          return {
-            onSampleSent: (seq: number, to: readonly string[]) =>
-              file.write(`${JSON.stringify({ seq, to })}\n`),
-          };
+          const out = jsonLines(v['sample-log']);
+          return { onSampleSent: (seq: number, to: readonly string[]) => out.write({ seq, to }) };
         })()
       : {}),
     createPeerConnection,
@@ -334,13 +334,22 @@ async function main(): Promise<void> {
   );
 
   if (v['stats-json']) {
-    const file = createWriteStream(v['stats-json'], { flags: 'a' });
+    const out = jsonLines(v['stats-json']);
     sender.stats$.subscribe({
       next: (s) =>
-        file.write(
-          `${JSON.stringify({ wallMs: Date.now(), ...s, receivers: s.receivers.map(({ link, ...r }) => ({ ...r, rttMs: link?.rttMs, sentBytesPerSec: link?.sentBytesPerSec, sendDroppedSamples: link?.sendDroppedSamples, ...(link ? { figures: linkFiguresFromStats(link) } : {}) })), ...(relay ? { relay: relay.stats() } : {}) })}\n`,
-        ),
-      complete: () => file.end(),
+        out.write({
+          wallMs: Date.now(),
+          ...s,
+          receivers: s.receivers.map(({ link, ...r }) => ({
+            ...r,
+            rttMs: link?.rttMs,
+            sentBytesPerSec: link?.sentBytesPerSec,
+            sendDroppedSamples: link?.sendDroppedSamples,
+            ...(link ? { figures: linkFiguresFromStats(link) } : {}),
+          })),
+          ...(relay ? { relay: relay.stats() } : {}),
+        }),
+      complete: () => out.end(),
     });
   }
   if (!v.quiet) {
