@@ -738,6 +738,31 @@ describe('the default policy on early reports and drain pauses', () => {
     ).toBe(top);
   });
 
+  it('a lossy link stays lossy until its background loss falls below half of lossyLinkRate', () => {
+    // 20 % background, then figures of 4 %: the median falls under lossyLinkRate (5 %) but not under 2.5 %.
+    const at = (loss: number): LinkFigures => ({
+      ...steady,
+      lossRate: loss,
+      goodputBytesPerSec: 18_000 * (1 - loss),
+    });
+    const early = (loss: number) => ({ ...at(loss), queue: { riseMs: 150, rateBytesPerSec: 7000 } });
+    const run = (id: string, tail: number) => {
+      const p = warmPolicy(id);
+      let t = 1500;
+      for (; t <= 5000; t += 500) p.decide({ peerId: id, nowMs: t, link: at(0.2), stream: s });
+      for (; t <= 11_000; t += 500)
+        expect(p.decide({ peerId: id, nowMs: t, link: at(tail), stream: s }).level).toBe(top);
+      // An early report's rise of 150 ms: SCTP's wait on a lossy link, a queue on a clean one.
+      return p.decide({ peerId: id, nowMs: t - 300, link: early(tail), stream: s });
+    };
+    expect(run('h4', 0.04).changed).toBe(false);
+    expect(run('h1', 0.01).level).toBeLessThan(top);
+    // Entering takes lossyLinkRate itself: a link that has only ever lost 4 % is clean.
+    const c = warmPolicy('c4');
+    for (let t = 1500; t <= 6000; t += 500) c.decide({ peerId: 'c4', nowMs: t, link: at(0.04), stream: s });
+    expect(c.decide({ peerId: 'c4', nowMs: 6200, link: early(0.04), stream: s }).level).toBeLessThan(top);
+  });
+
   it('a public-only receiver steps past levels that cost it the same', () => {
     // No private stream: levels 2 and 3 both take two public layers.
     const pub = { publicLayerBytesPerSec: PUBLIC, privateBytesPerSec: 0 };

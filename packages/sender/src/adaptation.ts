@@ -42,9 +42,9 @@
  *   grid point does not flip it. Congestion signals are read against the link's background loss (the median of
  *   its loss figures over the last 5 s, `lossFloorWindowMs`): a collapse is measured against what survives it, a
  *   loss signal is the loss beyond it (and only where the loss is more than a few kbit/s), the goodput fit counts
- *   what it took as the path's. On a link with 5 % or more (`lossyLinkRate`), where SCTP stalls now and then
- *   whatever the rate, a collapse or a growing send queue must show in two figures in a row, and an early report's
- *   rise must be twice `ageRiseMs`. A 20 %-loss link so keeps its full rate, where the erasure-trained decoder
+ *   what it took as the path's. On a link with 5 % or more (`lossyLinkRate`; once lossy, until below 2.5 %), where
+ *   SCTP stalls now and then whatever the rate, a collapse or a growing send queue must show in two figures in a
+ *   row, and an early report's rise must be twice `ageRiseMs`. A 20 %-loss link so keeps its full rate, where the erasure-trained decoder
  *   gives up 0.3 dB, instead of falling to the base layer (−2.5 dB) on the swings of its figures.
  *
  * Pure and deterministic: time comes from `ctx.nowMs`, there is no randomness, no I/O.
@@ -263,7 +263,11 @@ export interface DefaultAdaptationOptions {
    * (ten figures; at least four are needed).
    */
   lossFloorWindowMs?: number;
-  /** A background loss of this or more makes a link lossy (see `lossFloorWindowMs`), 0..1. Default 0.05. */
+  /**
+   * A background loss of this or more makes a link lossy (see `lossFloorWindowMs`), 0..1; it stays lossy until its
+   * background falls below half of this, so a link that loses about this much does not flip between the two rule
+   * sets from one figure to the next. Default 0.05.
+   */
   lossyLinkRate?: number;
   /** Smoothing of the reported loss (EWMA weight of the newest figure). Default 0.5. */
   lossAlpha?: number;
@@ -304,6 +308,8 @@ interface PeerState {
   ages: { atMs: number; p95Ms: number }[];
   /** The loss reported over the last `lossFloorWindowMs`, for the background loss. */
   losses: { atMs: number; loss: number }[];
+  /** Whether the background loss made the link lossy (kept until it falls below half of `lossyLinkRate`). */
+  lossy: boolean;
   /** Consecutive figures with the send queue over its limit and growing, and with a goodput collapse. */
   queueTicks: number;
   collapseTicks: number;
@@ -430,13 +436,19 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
 
   /**
    * The background loss of a receiver's link (see `lossFloorWindowMs`): the median of its loss figures over the
-   * window, 0 with fewer than four, at most 0.5; and whether that makes the link lossy (`lossyLinkRate`).
+   * window, 0 with fewer than four, at most 0.5; and whether that makes the link lossy: from `lossyLinkRate` up,
+   * and once lossy until it falls below half of it (a band, as the loss grid has, so that a link losing about
+   * `lossyLinkRate` keeps one rule set).
    */
   const background = (s: PeerState): { floor: number; lossy: boolean } => {
-    if (s.losses.length < 4) return { floor: 0, lossy: false };
+    if (s.losses.length < 4) {
+      s.lossy = false;
+      return { floor: 0, lossy: false };
+    }
     const sorted = s.losses.map((x) => x.loss).sort((a, b) => a - b);
     const floor = Math.min(0.5, sorted[Math.floor(sorted.length / 2)]!);
-    return { floor, lossy: floor >= lossyLinkRate };
+    s.lossy = floor >= lossyLinkRate || (s.lossy && floor >= lossyLinkRate / 2);
+    return { floor, lossy: s.lossy };
   };
   const fmtLoss = (x: number) => `${(x * 100).toFixed(0)}%`;
 
@@ -589,6 +601,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           stall: undefined,
           ages: [],
           losses: [],
+          lossy: false,
           queueTicks: 0,
           collapseTicks: 0,
           last: undefined,
