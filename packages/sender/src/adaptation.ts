@@ -44,8 +44,9 @@
  *   loss signal is the loss beyond it (and only where the loss is more than a few kbit/s), the goodput fit counts
  *   what it took as the path's. On a link with 5 % or more (`lossyLinkRate`; once lossy, until below 2.5 %), where
  *   SCTP stalls now and then whatever the rate, a collapse or a growing send queue must show in two figures in a
- *   row, and an early report's rise must be twice `ageRiseMs`. A 20 %-loss link so keeps its full rate, where the erasure-trained decoder
- *   gives up 0.3 dB, instead of falling to the base layer (−2.5 dB) on the swings of its figures.
+ *   row, and an early report's rise must be twice `ageRiseMs`. A 20 %-loss link so keeps its full rate, where the
+ *   erasure-trained decoder gives up 0.3 dB, instead of falling to the base layer (−2.5 dB) on the swings of its
+ *   figures.
  *
  * Pure and deterministic: time comes from `ctx.nowMs`, there is no randomness, no I/O.
  */
