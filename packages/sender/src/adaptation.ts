@@ -266,8 +266,8 @@ export interface DefaultAdaptationOptions {
   lossFloorWindowMs?: number;
   /**
    * A background loss of this or more makes a link lossy (see `lossFloorWindowMs`), 0..1; it stays lossy until its
-   * background falls below half of this, so a link that loses about this much does not flip between the two rule
-   * sets from one figure to the next. Default 0.05.
+   * background falls below half of this, so a link whose background wavers around this value flips less often
+   * between the two rule sets. Default 0.05.
    */
   lossyLinkRate?: number;
   /** Smoothing of the reported loss (EWMA weight of the newest figure). Default 0.5. */
@@ -438,8 +438,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
   /**
    * The background loss of a receiver's link (see `lossFloorWindowMs`): the median of its loss figures over the
    * window, 0 with fewer than four, at most 0.5; and whether that makes the link lossy: from `lossyLinkRate` up,
-   * and once lossy until it falls below half of it (a band, as the loss grid has, so that a link losing about
-   * `lossyLinkRate` keeps one rule set).
+   * and once lossy until it falls below half of it (a band, as the loss grid has, so that a link whose background
+   * wavers around `lossyLinkRate` flips less often between the two rule sets).
    */
   const background = (s: PeerState): { floor: number; lossy: boolean } => {
     if (s.losses.length < 4) {
