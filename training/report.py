@@ -30,11 +30,20 @@ def main(ev_path, ab_path=None):
         out.append(f"\n64×64 held-out crops (16×16 tokens), AWGN 10 dB: PSNR {f(r64['psnr'])} dB, SSIM {f(r64['ssim'], 3)}.")
     if ab_path:
         ab = json.load(open(ab_path))
-        out += ["", "| ablation run | steps | params | PSNR dB | SSIM | text BLEU-1 | text BLEU-4 |", "|---|---|---|---|---|---|---|"]
+        # training/ablate's summary: the mean over the seeds (± their sample standard deviation when there are several).
+        out += ["", "| ablation run | seeds | steps | params | PSNR dB | SSIM | text BLEU-1 | text BLEU-4 |",
+                "|---|---|---|---|---|---|---|---|"]
         for name, r in ab.items():
-            rc, tr = r.get("reconstruct", {}), r.get("transmit", {})
-            out.append(f"| {name} | {r['steps']} | {r['params']} | {f(rc['psnr']) if rc else '–'} | "
-                       f"{f(rc['ssim'], 3) if rc else '–'} | {f(tr['bleu1'], 3) if tr else '–'} | {f(tr['bleu4'], 3) if tr else '–'} |")
+            sd = r.get("sd", {})
+
+            def cell(task, key, d):
+                if task not in r:
+                    return "–"
+                dev = sd.get(task, {}).get(key)
+                return f(r[task][key], d) + (f" ± {f(dev, d)}" if dev is not None else "")
+
+            out.append(f"| {name} | {len(r.get('seeds', [1]))} | {r['steps']} | {r['params']} | {cell('reconstruct', 'psnr', 2)} | "
+                       f"{cell('reconstruct', 'ssim', 3)} | {cell('transmit', 'bleu1', 3)} | {cell('transmit', 'bleu4', 3)} |")
     print("\n".join(out))
 
 
