@@ -235,6 +235,9 @@ const HEADLINE: Record<string, string> = {
 
 type AblationRuns = Record<string, Record<string, unknown>>;
 
+/** Keys of an ablation run that are not a task's figures (training/ablate's multi-seed summary). */
+const RUN_META = new Set(['steps', 'params', 'seeds', 'sd', 'perSeed', 'curve']);
+
 function metricOf(run: Record<string, unknown> | undefined, task: string, key: string): number | undefined {
   const v = (run?.[task] as Record<string, unknown> | undefined)?.[key];
   return typeof v === 'number' ? v : undefined;
@@ -243,65 +246,156 @@ function metricOf(run: Record<string, unknown> | undefined, task: string, key: s
 const num = (v: number | undefined) =>
   v === undefined ? '—' : Math.abs(v) >= 2 ? v.toFixed(2) : v.toFixed(3);
 
-/** Training's ablation runs: KAN vs MLP (multi-task), single- vs multi-task (KAN), and every figure. */
+/** The tasks a run has figures for, in HEADLINE's order. */
+function tasksOf(run: Record<string, unknown> | undefined): string[] {
+  return Object.keys(HEADLINE).filter((t) => typeof run?.[t] === 'object' && run[t] !== null);
+}
+
+function seedCount(run: Record<string, unknown> | undefined): number {
+  return Array.isArray(run?.seeds) ? run.seeds.length : 1;
+}
+
+function sdOf(run: Record<string, unknown> | undefined, task: string, key: string): number | undefined {
+  return metricOf(run?.sd as Record<string, unknown> | undefined, task, key);
+}
+
+/** `v` with as many decimals as `num` gives `ref` (a spread or difference is written like its figure). */
+const like = (v: number, ref: number) => v.toFixed(Math.abs(ref) >= 2 ? 2 : 3);
+
+/** "mean ± sd" over the seeds (just the figure for a one-seed run). */
+function meanSd(run: Record<string, unknown> | undefined, task: string, key: string): string {
+  const m = metricOf(run, task, key);
+  const sd = sdOf(run, task, key);
+  return m === undefined ? '—' : sd === undefined ? num(m) : `${num(m)} ± ${like(sd, m)}`;
+}
+
+/** b − a, with the standard error of that difference of means when both runs have several seeds. */
+function difference(
+  a: Record<string, unknown> | undefined,
+  b: Record<string, unknown> | undefined,
+  task: string,
+  key: string,
+): string {
+  const ma = metricOf(a, task, key);
+  const mb = metricOf(b, task, key);
+  if (ma === undefined || mb === undefined) return '—';
+  const sa = sdOf(a, task, key);
+  const sb = sdOf(b, task, key);
+  if (sa === undefined || sb === undefined) return like(mb - ma, ma);
+  const se = Math.sqrt((sa * sa) / seedCount(a) + (sb * sb) / seedCount(b));
+  return `${like(mb - ma, ma)} ± ${like(se, ma)}`;
+}
+
+/**
+ * Training's ablation runs: KAN vs MLP (multi-task), single- vs multi-task (KAN), the held-out curves and every
+ * figure. A run is either one seed's figures ({steps, params, <task>: {metric: x}}) or training/ablate's summary of
+ * several seeds, which adds `seeds`, `sd` (sample standard deviation per figure), `perSeed` and `curve`.
+ */
 export function renderAblation(data: unknown): string {
   if (typeof data !== 'object' || data === null) return '_Malformed ablation data._';
   const runs = data as AblationRuns;
   const out: string[] = [];
-  const tasks = Object.keys(HEADLINE);
   const label = (t: string) => `${t} ${HEADLINE[t]}`;
-  if (runs['multi-kan'] && runs['multi-mlp']) {
+  const kan = runs['multi-kan'];
+  const mlp = runs['multi-mlp'];
+  const seeds = Math.min(...Object.values(runs).map(seedCount));
+  if (seeds > 1) {
     out.push(
-      '**KAN versus MLP projector** (all tasks trained together):',
+      `Every run was trained with ${seeds === Math.max(...Object.values(runs).map(seedCount)) ? seeds : `at least ${seeds}`} seeds; a figure is the mean over them ± their sample standard deviation, and a difference is the difference of the means ± its standard error.`,
+      '',
+    );
+  }
+  if (kan && mlp) {
+    const tasks = tasksOf(kan);
+    out.push(
+      `**KAN versus MLP projector** (${tasks.join(' and ')} trained together):`,
       '',
       table(
         ['projector', 'params', ...tasks.map(label)],
-        (['multi-kan', 'multi-mlp'] as const).map((name) => [
-          name === 'multi-kan' ? 'KAN' : 'MLP',
-          String(runs[name]!.params ?? '—'),
-          ...tasks.map((t) => num(metricOf(runs[name], t, HEADLINE[t]!))),
-        ]),
+        [
+          ['KAN', String(kan.params ?? '—'), ...tasks.map((t) => meanSd(kan, t, HEADLINE[t]!))],
+          ['MLP', String(mlp.params ?? '—'), ...tasks.map((t) => meanSd(mlp, t, HEADLINE[t]!))],
+          ['MLP − KAN', '', ...tasks.map((t) => difference(kan, mlp, t, HEADLINE[t]!))],
+        ],
       ),
       '',
     );
   }
-  const singles = tasks.filter((t) => runs[`single-${t}`]);
-  if (singles.length && runs['multi-kan']) {
+  const singles = Object.keys(HEADLINE).filter((t) => runs[`single-${t}`]);
+  if (singles.length && kan) {
     out.push(
       '**Single-task versus multi-task** (KAN projector; each single-task model trained on its task alone):',
       '',
       table(
         ['task', 'metric', 'single-task', 'multi-task', 'multi − single'],
         singles.map((t) => {
-          const a = metricOf(runs[`single-${t}`], t, HEADLINE[t]!);
-          const b = metricOf(runs['multi-kan'], t, HEADLINE[t]!);
-          return [t, HEADLINE[t]!, num(a), num(b), a === undefined || b === undefined ? '—' : num(b - a)];
+          const single = runs[`single-${t}`];
+          return [
+            t,
+            HEADLINE[t]!,
+            meanSd(single, t, HEADLINE[t]!),
+            meanSd(kan, t, HEADLINE[t]!),
+            difference(single, kan, t, HEADLINE[t]!),
+          ];
         }),
       ),
       '',
     );
   }
-  // Every run and every figure, as training wrote them.
+  // The held-out curves (mean over the seeds), one table per headline figure: is a gap still moving at the end?
+  const withCurve = Object.entries(runs).filter(([, v]) => Array.isArray(v?.curve) && v.curve.length > 1);
+  for (const t of Object.keys(HEADLINE)) {
+    const cols = withCurve.filter(([, v]) => tasksOf(v).includes(t));
+    if (!cols.length) continue;
+    const steps = [
+      ...new Set(cols.flatMap(([, v]) => (v.curve as { step: number }[]).map((p) => p.step))),
+    ].sort((x, y) => x - y);
+    const at = (v: Record<string, unknown>, step: number) =>
+      num(
+        metricOf(
+          (v.curve as ({ step: number } & Record<string, unknown>)[]).find((p) => p.step === step),
+          t,
+          HEADLINE[t]!,
+        ),
+      );
+    out.push(
+      `Held-out ${label(t)} during training (mean over the seeds):`,
+      '',
+      table(
+        ['step', ...cols.map(([name]) => name)],
+        steps.map((st) => [String(st), ...cols.map(([, v]) => at(v, st))]),
+      ),
+      '',
+    );
+  }
+  // Every run (every seed) and every figure, as training wrote them.
+  const rows: [string, string, Record<string, unknown>, Record<string, unknown>][] = [];
+  for (const [name, v] of Object.entries(runs)) {
+    const per = v?.perSeed as Record<string, Record<string, unknown>> | undefined;
+    if (per && typeof per === 'object')
+      for (const [seed, f] of Object.entries(per)) rows.push([name, seed, v, f]);
+    else rows.push([name, '—', v ?? {}, v ?? {}]);
+  }
   const cols: string[] = [];
-  for (const v of Object.values(runs)) {
-    for (const [task, m] of Object.entries(v ?? {})) {
-      if (typeof m === 'object' && m !== null) {
-        for (const k of Object.keys(m)) if (!cols.includes(`${task}.${k}`)) cols.push(`${task}.${k}`);
-      }
+  for (const [, , , f] of rows) {
+    for (const [task, m] of Object.entries(f)) {
+      if (RUN_META.has(task) || typeof m !== 'object' || m === null) continue;
+      for (const k of Object.keys(m)) if (!cols.includes(`${task}.${k}`)) cols.push(`${task}.${k}`);
     }
   }
   out.push(
     'All figures of every run:',
     '',
     table(
-      ['run', 'steps', 'params', ...cols],
-      Object.entries(runs).map(([name, v]) => [
+      ['run', 'seed', 'steps', 'params', ...cols],
+      rows.map(([name, seed, v, f]) => [
         name,
-        String(v?.steps ?? '—'),
-        String(v?.params ?? '—'),
+        seed,
+        String(v.steps ?? '—'),
+        String(v.params ?? '—'),
         ...cols.map((c) => {
           const [task, k] = c.split('.') as [string, string];
-          return num(metricOf(v, task, k));
+          return num(metricOf(f, task, k));
         }),
       ]),
     ),
@@ -526,7 +620,7 @@ export function renderReport(r: EvalResults, ctx: ReportContext): string {
       '',
       renderAblation(ab.data),
       '',
-      "Runs: `multi-kan` (all tasks, KAN projector: the shipped recipe), `multi-mlp` (all tasks, MLP projector), `single-<task>` (KAN, that task alone). These are training's short equal-step runs, not the shipped model, so compare them with each other, not with the figures above.",
+      "Runs: `multi-kan` (the public-stream tasks together, KAN projectors as shipped), `multi-mlp` (the same with MLP projectors of equal parameter count), `single-<task>` (KAN, that task alone). These are training's equal-step runs of the first stage's recipe (`training/ablate`), far shorter than the shipped model's training, so compare them with each other, not with the figures above.",
       '',
     );
   } else {
