@@ -32,7 +32,9 @@ describe('renderAblation', () => {
     expect(md).toContain('**KAN versus MLP projector**');
     expect(md).toMatch(/\| KAN \| 1657574 \| 22\.50 \| 0\.800 \|/);
     expect(md).toMatch(/\| MLP \| 1657900 \| 22\.10 \| 0\.780 \| — \|/);
-    expect(md).toMatch(/\| classify \| accuracy \| 0\.850 \| 0\.800 \| -0\.050 \|/);
+    expect(md).toContain(
+      '| classify | accuracy | 0.850 | multi-kan (reconstruct, classify, caption, answer, transmit) | 0.800 | -0.050 |',
+    );
     expect(md).toMatch(/\| MLP − KAN \| {2}\| -0\.40 \| -0\.020 \| — \| — \| — \|/);
     expect(md).toContain('| single-classify | — | 600 | 1657574 |');
     expect(md).not.toContain('seeds; a figure is the mean');
@@ -57,15 +59,23 @@ describe('renderAblation', () => {
       'multi-kan': run(22, 0.3, { 1: 21.7, 2: 22, 3: 22.3 }),
       'multi-mlp': run(22.4, 0.4, { 1: 22, 2: 22.4, 3: 22.8 }),
       'single-reconstruct': run(21, 0.3, { 1: 20.7, 2: 21, 3: 21.3 }),
+      'multi-all': run(23, 0.3, { 1: 22.7, 2: 23, 3: 23.3 }),
     });
     expect(md).toContain('trained with 3 seeds');
     expect(md).toContain('**KAN versus MLP projector** (reconstruct trained together)');
     expect(md).toContain('| KAN | 10 | 22.00 ± 0.30 |');
     // se = sqrt(0.3²/3 + 0.4²/3) = 0.289
     expect(md).toContain('| MLP − KAN |  | 0.40 ± 0.29 |');
-    expect(md).toContain('| reconstruct | psnr | 21.00 ± 0.30 | 22.00 ± 0.30 | 1.00 ± 0.24 |');
-    expect(md).toContain('| step | multi-kan | multi-mlp | single-reconstruct |');
-    expect(md).toContain('| 1000 | 21.00 | 21.40 | 20.00 |');
+    expect(md).toContain(
+      '| reconstruct | psnr | 21.00 ± 0.30 | multi-kan (reconstruct) | 22.00 ± 0.30 | 1.00 ± 0.24 |',
+    );
+    expect(md).toContain(
+      '| reconstruct | psnr | 21.00 ± 0.30 | multi-all (reconstruct) | 23.00 ± 0.30 | 2.00 ± 0.24 |',
+    );
+    // The MLP run is the projector ablation, not a multi-task reference.
+    expect(md).not.toContain('| multi-mlp (');
+    expect(md).toContain('| step | multi-kan | multi-mlp | single-reconstruct | multi-all |');
+    expect(md).toContain('| 1000 | 21.00 | 21.40 | 20.00 | 22.00 |');
     expect(md).toContain('| multi-mlp | 3 | 2000 | 10 | 22.80 | 0.500 |');
     // The summary's own keys are not taken for tasks.
     expect(md).not.toMatch(/sd\.|perSeed|curve\./);

@@ -321,21 +321,26 @@ export function renderAblation(data: unknown): string {
       '',
     );
   }
-  const singles = Object.keys(HEADLINE).filter((t) => runs[`single-${t}`]);
-  if (singles.length && kan) {
+  // Each single-task run against every multi-task KAN run that trained its task too.
+  const multis = Object.keys(runs).filter((name) => name.startsWith('multi-') && name !== 'multi-mlp');
+  const pairs = Object.keys(HEADLINE).flatMap((t) =>
+    runs[`single-${t}`] ? multis.filter((m) => tasksOf(runs[m]).includes(t)).map((m) => [t, m] as const) : [],
+  );
+  if (pairs.length) {
     out.push(
-      '**Single-task versus multi-task** (KAN projector; each single-task model trained on its task alone):',
+      '**Single-task versus multi-task** (KAN projector; each single-task model trained on its task alone, each multi-task one on the tasks named):',
       '',
       table(
-        ['task', 'metric', 'single-task', 'multi-task', 'multi − single'],
-        singles.map((t) => {
+        ['task', 'metric', 'single-task', 'multi-task run', 'multi-task', 'multi − single'],
+        pairs.map(([t, m]) => {
           const single = runs[`single-${t}`];
           return [
             t,
             HEADLINE[t]!,
             meanSd(single, t, HEADLINE[t]!),
-            meanSd(kan, t, HEADLINE[t]!),
-            difference(single, kan, t, HEADLINE[t]!),
+            `${m} (${tasksOf(runs[m]).join(', ')})`,
+            meanSd(runs[m], t, HEADLINE[t]!),
+            difference(single, runs[m], t, HEADLINE[t]!),
           ];
         }),
       ),
@@ -620,7 +625,7 @@ export function renderReport(r: EvalResults, ctx: ReportContext): string {
       '',
       renderAblation(ab.data),
       '',
-      "Runs: `multi-kan` (the public-stream tasks together, KAN projectors as shipped), `multi-mlp` (the same with MLP projectors of equal parameter count), `single-<task>` (KAN, that task alone). These are training's equal-step runs of the first stage's recipe (`training/ablate`), far shorter than the shipped model's training, so compare them with each other, not with the figures above.",
+      "Runs: `multi-kan` (the two public-stream tasks, reconstruct and transmit, together; KAN projectors as shipped), `multi-mlp` (the same with MLP projectors of equal parameter count), `multi-all` (all five tasks, KAN), `single-<task>` (KAN, that task alone). These are training's equal-step runs of the first stage's recipe (`training/ablate`), far shorter than the shipped model's training, so compare them with each other, not with the figures above.",
       '',
     );
   } else {
