@@ -31,19 +31,21 @@ def main(ev_path, ab_path=None):
     if ab_path:
         ab = json.load(open(ab_path))
         # training/ablate's summary: the mean over the seeds (± their sample standard deviation when there are several).
-        out += ["", "| ablation run | seeds | steps | params | PSNR dB | SSIM | text BLEU-1 | text BLEU-4 |",
-                "|---|---|---|---|---|---|---|---|"]
+        out += ["", "| ablation run | seeds | steps | params | PSNR dB | SSIM | classify % | caption exact % | VQA % | "
+                "text BLEU-1 | text BLEU-4 |", "|---|---|---|---|---|---|---|---|---|---|---|"]
         for name, r in ab.items():
             sd = r.get("sd", {})
 
-            def cell(task, key, d):
+            def cell(task, key, d, scale=1):
                 if task not in r:
                     return "–"
                 dev = sd.get(task, {}).get(key)
-                return f(r[task][key], d) + (f" ± {f(dev, d)}" if dev is not None else "")
+                return f(scale * r[task][key], d) + (f" ± {f(scale * dev, d)}" if dev is not None else "")
 
             out.append(f"| {name} | {len(r.get('seeds', [1]))} | {r['steps']} | {r['params']} | {cell('reconstruct', 'psnr', 2)} | "
-                       f"{cell('reconstruct', 'ssim', 3)} | {cell('transmit', 'bleu1', 3)} | {cell('transmit', 'bleu4', 3)} |")
+                       f"{cell('reconstruct', 'ssim', 3)} | {cell('classify', 'accuracy', 1, 100)} | "
+                       f"{cell('caption', 'exact', 1, 100)} | {cell('answer', 'accuracy', 1, 100)} | "
+                       f"{cell('transmit', 'bleu1', 3)} | {cell('transmit', 'bleu4', 3)} |")
     print("\n".join(out))
 
 
