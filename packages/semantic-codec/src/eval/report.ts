@@ -243,8 +243,10 @@ function metricOf(run: Record<string, unknown> | undefined, task: string, key: s
   return typeof v === 'number' ? v : undefined;
 }
 
-const num = (v: number | undefined) =>
-  v === undefined ? '—' : Math.abs(v) >= 2 ? v.toFixed(2) : v.toFixed(3);
+/** `v` with as many decimals as a figure of `ref`'s size gets: 2 from 2 up, else 3. */
+const like = (v: number, ref: number) => v.toFixed(Math.abs(ref) >= 2 ? 2 : 3);
+
+const num = (v: number | undefined) => (v === undefined ? '—' : like(v, v));
 
 /** The tasks a run has figures for, in HEADLINE's order. */
 function tasksOf(run: Record<string, unknown> | undefined): string[] {
@@ -258,9 +260,6 @@ function seedCount(run: Record<string, unknown> | undefined): number {
 function sdOf(run: Record<string, unknown> | undefined, task: string, key: string): number | undefined {
   return metricOf(run?.sd as Record<string, unknown> | undefined, task, key);
 }
-
-/** `v` with as many decimals as `num` gives `ref` (a spread or difference is written like its figure). */
-const like = (v: number, ref: number) => v.toFixed(Math.abs(ref) >= 2 ? 2 : 3);
 
 /** "mean ± sd" over the seeds (just the figure for a one-seed run). */
 function meanSd(run: Record<string, unknown> | undefined, task: string, key: string): string {
@@ -298,10 +297,11 @@ export function renderAblation(data: unknown): string {
   const label = (t: string) => `${t} ${HEADLINE[t]}`;
   const kan = runs['multi-kan'];
   const mlp = runs['multi-mlp'];
-  const seeds = Math.min(...Object.values(runs).map(seedCount));
+  const counts = Object.values(runs).map(seedCount);
+  const seeds = Math.min(...counts);
   if (seeds > 1) {
     out.push(
-      `Every run was trained with ${seeds === Math.max(...Object.values(runs).map(seedCount)) ? seeds : `at least ${seeds}`} seeds; a figure is the mean over them ± their sample standard deviation, and a difference is the difference of the means ± its standard error.`,
+      `Every run was trained with ${seeds === Math.max(...counts) ? seeds : `at least ${seeds}`} seeds; a figure is the mean over them ± their sample standard deviation, and a difference is the difference of the means ± its standard error.`,
       '',
     );
   }
