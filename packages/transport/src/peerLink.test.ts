@@ -127,13 +127,19 @@ describe('PeerLink over loopback', () => {
       await new Promise((r) => setTimeout(r, 66));
       send(k);
     }
-    await until(() => reports.length > 0 && received.length >= 12, 3000);
+    // A loaded host can stall on its own before the 300 ms one (84 ms in a CI run): the report of this
+    // stall is the first to carry 250 ms or more, not necessarily the first to carry any.
+    const big = () => reports.find((r) => r.remote!.stallMs! >= 250);
+    await until(() => big() !== undefined && received.length >= 12, 3000);
     expect(received).toContain(6);
     const rxStats = await firstValueFrom(rx.stats$);
     expect(rxStats.hostStalls.count).toBeGreaterThanOrEqual(1);
     expect(rxStats.hostStalls.maxMs).toBeGreaterThanOrEqual(250);
     expect(rxStats.hostStalls.unmeasuredSamples).toBeGreaterThanOrEqual(1);
-    expect(reports[0]!.remote!.stallMs).toBeGreaterThanOrEqual(250);
+    expect(
+      big()?.remote?.stallMs,
+      JSON.stringify(reports.map((r) => r.remote!.stallMs)),
+    ).toBeGreaterThanOrEqual(250);
     // The ages the receiver reported stayed those of the path (loopback: tens of ms), and no early report.
     for (const r of reports) expect(r.remote!.age?.p95Ms ?? 0).toBeLessThan(150);
     expect(rxStats.earlyReports.sent).toBe(0);
