@@ -196,6 +196,9 @@ def main(argv=None):
                          "with --init, the checkpoint's sizes apply unless named here; added residual blocks start as "
                          "the identity, a stage whose width changes (or that loses blocks) starts fresh, the other "
                          "stages keep their weights")
+    ap.add_argument("--public-norm", default="plane", choices=["plane", "sample"],
+                    help="public channel encoder's power normalisation: per symbol index (plane, shipped) or over "
+                         "the whole sample (sample: a probe, the coder allocates power across indices)")
     ap.add_argument("--test-frac", type=float, default=1.0, help="shrink the periodic held-out check (smoke)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (cuda where torch sees one)")
     ap.add_argument("--workers", type=int, default=0,
@@ -252,7 +255,8 @@ def main(argv=None):
     if add_trunk:
         trunk_sizes, trunk_weights = trunk_from(ck)
         sizes.update(trunk_sizes)
-    model = M4SC(tok, projector=a.projector, private_coder=a.private_coder, sizes=sizes, private_trunk=trunk)
+    model = M4SC(tok, projector=a.projector, private_coder=a.private_coder, sizes=sizes, private_trunk=trunk,
+                 public_norm=a.public_norm)
     if a.init:
         sd = ck["model"]
         if add_trunk:

@@ -209,11 +209,18 @@ describe.skipIf(skip !== undefined)('the public stream through Janus', () => {
     // Once on the relay with every layer, the sender sends it no public bytes directly.
     expect(directPublic(s, rxId, 0)).toBe(directPublic(s, rxId, 3));
     // Late frames through Janus equal the local decode at the full rate when every layer is taken (the
-    // enhancement rooms really deliver: a missing layer would cost several dB, not a rounding error).
+    // enhancement rooms really deliver: a missing layer would cost several dB, not a rounding error). A
+    // layer that comes after the receiver's hold is dropped (late-layer) and its frame decodes without it,
+    // counted in lostPackets: on a loaded host (load average 9 in a CI run) one of the last three frames was
+    // such a frame. So: most late frames are whole, and the last three whole ones equal the local decode.
     const w = withPeer(s, rxId);
     const since = w[w.length - 4]!.samples;
-    const late = l.filter((x) => x.seq > since && x.file).slice(-3);
-    expect(late.length).toBe(3);
+    const after = l.filter((x) => x.seq > since && x.file);
+    const whole = after.filter((x) => x.lostPackets === 0);
+    expect(whole.length, JSON.stringify(after.map((x) => x.lostPackets))).toBeGreaterThanOrEqual(
+      Math.max(3, after.length / 2),
+    );
+    const late = whole.slice(-3);
     const lastN = Number([...rx.stderr().matchAll(/relay layers from=\d+ to=(\d+)/g)].at(-1)![1]);
     if (lastN === 3) for (const x of late) expect(await reconstructPsnr(x)).toBeGreaterThan(45);
     else for (const x of late) expect(await reconstructPsnr(x)).toBeGreaterThan(15);

@@ -65,12 +65,12 @@ class M4SC(nn.Module):
         cfg = ck["cfg"]
         m = cls(ck["tok"], D=cfg["D"], C=cfg["C"], P=cfg["P"], projector=cfg["projector"], kan=cfg["kan"],
                 sizes=cfg["sizes"], private_coder=cfg.get("private_coder", False),
-                private_trunk=cfg.get("private_trunk", False))
+                private_trunk=cfg.get("private_trunk", False), public_norm=cfg.get("public_norm", "plane"))
         m.load_state_dict(ck["model"])
         return m.eval()
 
     def __init__(self, tok: dict, D=64, C=16, P=4, projector="kan", kan=None, sizes=None, private_coder=False,
-                 private_trunk=False):
+                 private_trunk=False, public_norm="plane"):
         super().__init__()
         s = sizes or {}
         im = {**IMAGE_SIZES, **s}
@@ -79,12 +79,14 @@ class M4SC(nn.Module):
         Li, Lt, Lo = (tok[k]["maxLen"] for k in ("instruction", "text", "output"))
         self.cfg = dict(D=D, C=C, P=P, projector=projector, kan=kan, sizes=s, private_coder=private_coder,
                         private_trunk=private_trunk)
+        if public_norm != "plane":  # absent from older checkpoints' cfg: "plane"
+            self.cfg["public_norm"] = public_norm
         self.stages = nn.ModuleDict({
             "image_encoder": build("model", "image_encoder", D=D, width=im["enc_width"], blocks=im["enc_blocks"], projector=projector, kan=kan),
             "text_encoder": build("model", "text_encoder", vocab=Vt, D=D, width=64, max_len=Lt, projector=projector, kan=kan),
             "public_encoder": build("model", "public_encoder", D=D, depth=s.get("public_depth", 2)),
             "private_encoder": build("model", "private_encoder", instr_vocab=Vi, D=D, P=P, depth=s.get("private_depth", 2), instr_len=Li),
-            "channel_encoder": build("model", "channel_encoder", D=D, C=C),
+            "channel_encoder": build("model", "channel_encoder", D=D, C=C, norm=public_norm),
             "channel_decoder": build("model", "channel_decoder", D=D, C=C),
             "image_decoder": build("model", "image_decoder", D=D, width=im["dec_width"], blocks=im["dec_blocks"]),
             "text_decoder": build("model", "text_decoder", vocab=Vt, D=D),

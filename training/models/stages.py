@@ -108,18 +108,26 @@ class ChannelEncoder(nn.Module):
     [B,T] (1 = a real token) for padded text batches, so that the power is that of the real tokens, as at
     run time, where no padding is sent; the export has no `valid`."""
 
-    def __init__(self, D=64, C=16, hidden=128):
+    def __init__(self, D=64, C=16, hidden=128, norm="plane"):
         super().__init__()
+        if norm not in ("plane", "sample"):
+            raise ValueError(f"channel_encoder: unknown norm {norm!r} (plane, sample)")
         self.inp = nn.Linear(D, hidden)
         self.film = StateFiLM(hidden)
         self.out = nn.Sequential(nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, C))
+        # "plane": each symbol index c has mean power 1 over the tokens (every rate prefix has power 1);
+        # "sample": the sample's symbols together have mean power 1 (Deep JSCC's constraint: the coder
+        # allocates power across symbol indices; a prefix's power is then the coder's choice). A probe.
+        self.norm = norm
 
     def forward(self, tokens, state, valid=None):
         x = self.out(self.film(self.inp(tokens), state))
+        dims = (1,) if self.norm == "plane" else (1, 2)
         if valid is None:
-            return x / torch.sqrt(torch.mean(x * x, dim=1, keepdim=True) + 1e-6)
+            return x / torch.sqrt(torch.mean(x * x, dim=dims, keepdim=True) + 1e-6)
         v = valid.unsqueeze(-1).to(x.dtype)
-        power = torch.sum(x * x * v, dim=1, keepdim=True) / v.sum(dim=1, keepdim=True).clamp_min(1.0)
+        n = v.sum(dim=1, keepdim=True).clamp_min(1.0) * (1 if self.norm == "plane" else x.shape[2])
+        power = torch.sum(x * x * v, dim=dims, keepdim=True) / n
         return x / torch.sqrt(power + 1e-6)
 
 
