@@ -82,17 +82,17 @@ def erasures(train, test, b, snrs, ps, seed=0):
     n, T = Z.shape[:2]
     H, W = test.shape[1:3]
     out = {}
+    z = Z.reshape(n, -1)
+    lam_t = np.tile(lam, T)
     for snr in snrs:
         s2 = 10 ** (-snr / 10)
         g = np.tile(np.sqrt(waterfill(lam, s2, k) / lam), T)  # [T*k]
+        x = z * g
+        a = 1 / np.sqrt(np.mean(x**2, axis=1, keepdims=True))
         for p in ps:
             rng = np.random.default_rng(seed)
-            z = Z.reshape(n, -1)
-            x = z * g
-            a = 1 / np.sqrt(np.mean(x**2, axis=1, keepdims=True))
             y = (x * a + rng.normal(0, np.sqrt(s2), x.shape)) / a  # scale known: y = g z + noise / a
             keep = rng.random(x.shape) >= p
-            lam_t = np.tile(lam, T)
             zero = np.where(keep, y * (g * lam_t / (g * g * lam_t + s2 / a**2)), 0)
             joint = np.empty_like(z)
             for i in range(n):

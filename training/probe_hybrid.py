@@ -23,7 +23,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data.photos import Photos  # noqa: E402
-from linear_bound import waterfill  # noqa: E402
+from linear_bound import fit, waterfill  # noqa: E402
 
 
 class Klt(nn.Module):
@@ -31,15 +31,10 @@ class Klt(nn.Module):
 
     def __init__(self, train: np.ndarray, b: int):
         super().__init__()
-        n, H, W, C = train.shape
-        X = train.reshape(n, H // b, b, W // b, b, C).transpose(0, 1, 3, 2, 4, 5).reshape(-1, b * b * C)
-        mean = X.mean(0)
-        lam, V = np.linalg.eigh(np.cov((X - mean).T))
-        o = np.argsort(lam)[::-1][: b * b]
+        mean, lam, V = fit(train, b)
         self.b, self.k = b, b * b
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
-        self.register_buffer("V", torch.tensor(V[:, o], dtype=torch.float32))
-        lam = lam[o]
+        self.register_buffer("V", torch.tensor(V, dtype=torch.float32))
         self.register_buffer("lam", torch.tensor(lam, dtype=torch.float32))
         grid = np.arange(0, 20.01, 0.25)
         gains = [np.sqrt(waterfill(lam, 10 ** (-s / 10), self.k) / lam) for s in grid]
