@@ -6,6 +6,7 @@ import * as ortNode from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addFakeTrunk, FAKE, FAKE_MODELS, FAKE_TRUNK, writeFakeBundle } from '../test/fakeBundle.js';
 import { buildOnnx } from '../test/onnxBuilder.js';
+import { bundleRefusal } from '../test/refusal.js';
 import { loadBundle } from './bundle.js';
 import { BundleError, InvalidStateError, UnsupportedError } from './errors.js';
 import { OnnxParseError, readOnnxModelInfo } from './onnxProto.js';
@@ -21,16 +22,7 @@ const fresh = (mutate?: Parameters<typeof writeFakeBundle>[1]) => {
   return dir;
 };
 
-async function refusal(dir: string): Promise<BundleError> {
-  try {
-    const b = await loadBundle(dir, { ort });
-    await b.close();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BundleError);
-    return e as BundleError;
-  }
-  throw new Error('bundle was accepted');
-}
+const refusal = (dir: string): Promise<BundleError> => bundleRefusal(dir, ort);
 
 describe('readOnnxModelInfo', () => {
   it('reads the opset and the declared inputs and outputs', () => {

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_EXECUTION_PROVIDERS, MAX_BUNDLE_FORMAT_VERSION, MAX_SUPPORTED_OPSET } from './defaults.js';
 import { BundleError, InvalidStateError, UnsupportedError } from './errors.js';
+import { type LinearImageCode, parseImageCode } from './imageCode.js';
 import {
   type Manifest,
   parseManifest,
@@ -43,6 +44,7 @@ const DECODING_STAGES: ReadonlySet<string> = new Set([
   'image_decoder',
   'text_decoder',
   'task_decoder',
+  'synthesis',
 ]);
 
 /** Whether a bundle loaded for `role` loads the stage `key` (a stage name or `stream.role`). */
@@ -77,6 +79,15 @@ export interface ChannelCoder {
   readonly decoder: Stage;
 }
 
+/** The public image stream's own code (`streams.image`): analysis, synthesis and the linear code between. */
+export interface ImageStream {
+  /** image [B, 3, H, W] → coefs [B, Nb, K] (sender). */
+  readonly analysis: Stage;
+  /** coefs [B, Nb, K] and grid [hb, wb] → image [B, 3, H, W] (receiver). */
+  readonly synthesis: Stage;
+  readonly code: LinearImageCode;
+}
+
 /** A loaded, checked bundle. */
 export interface Bundle {
   readonly manifest: Manifest;
@@ -94,6 +105,8 @@ export interface Bundle {
   channelCoder(stream: 'public' | 'private'): ChannelCoder;
   /** The private stream's own image trunk (image → tokens, `streams.private.trunk`), where the bundle has one. */
   privateTrunk(): Stage | undefined;
+  /** The public image stream's own code, where the bundle has one (`streams.image`). */
+  imageStream(): ImageStream | undefined;
   /** Releases the sessions. Idempotent; later `stage()` calls throw InvalidStateError. */
   close(): Promise<void>;
   readonly closed: boolean;
@@ -312,8 +325,8 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
   // Gather every stage spec: the named stages plus per-stream coders given inline.
   const specs = new Map<string, StageSpec>(Object.entries(manifest.stages));
   const streamStage = (
-    stream: 'public' | 'private',
-    role: 'channel_encoder' | 'channel_decoder' | 'trunk',
+    stream: 'public' | 'private' | 'image',
+    role: 'channel_encoder' | 'channel_decoder' | 'trunk' | 'analysis' | 'synthesis',
   ): string | undefined => {
     const s = manifest.streams?.[stream] as Record<string, string | StageSpec | undefined> | undefined;
     const ref = s?.[role];
@@ -354,6 +367,59 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
         `streams.private.trunk must map 'image' to 'tokens', its tensors are ${ins} → ${outs}`,
       );
     }
+  }
+
+  const imageSpec = manifest.streams?.image;
+  let imageKeys: { analysis: string; synthesis: string; code: LinearImageCode } | undefined;
+  if (imageSpec) {
+    const analysis = streamStage('image', 'analysis')!;
+    const synthesis = streamStage('image', 'synthesis')!;
+    const tensors = (key: string) => {
+      const t = specs.get(key)!;
+      return [Object.keys(t.inputs).sort().join(','), Object.keys(t.outputs).sort().join(','), t] as const;
+    };
+    const [ai, ao, at] = tensors(analysis);
+    const [si, so, st] = tensors(synthesis);
+    if (ai !== 'image' || ao !== 'coefs')
+      throw new BundleError(
+        'manifest',
+        at.file,
+        `streams.image.analysis must map 'image' to 'coefs', not ${ai} → ${ao}`,
+      );
+    if (si !== 'coefs,grid' || so !== 'image')
+      throw new BundleError(
+        'manifest',
+        st.file,
+        `streams.image.synthesis must map 'coefs', 'grid' to 'image', not ${si} → ${so}`,
+      );
+    const c = imageSpec.code;
+    const K = manifest.dims.C * (c.block / manifest.dims.imageStride) ** 2;
+    if (c.coefficients !== K || c.block % manifest.dims.imageStride !== 0) {
+      throw new BundleError(
+        'manifest',
+        c.file,
+        `streams.image.code: ${c.coefficients} coefficients per ${c.block}-pixel block; C·(block/imageStride)² = ${K}`,
+      );
+    }
+    for (const t of [at.outputs.coefs, st.inputs.coefs]) {
+      const last = t?.shape[t.shape.length - 1];
+      if (typeof last === 'number' && last !== K)
+        throw new BundleError('shape', at.file, `streams.image: coefs width ${last}, the code has ${K}`);
+    }
+    const bytes = await readFile(read, c.file);
+    await checkSha256(bytes, c.sha256, c.file);
+    let code: LinearImageCode;
+    try {
+      code = parseImageCode(bytes, {
+        groups: c.groups,
+        block: c.block,
+        stride: manifest.dims.imageStride,
+        C: manifest.dims.C,
+      });
+    } catch (e) {
+      throw new BundleError('corrupt', c.file, e instanceof Error ? e.message : String(e));
+    }
+    imageKeys = { analysis, synthesis, code };
   }
 
   const sessionOptions: OrtSessionOptions = { ...options.sessionOptions, executionProviders: eps };
@@ -404,6 +470,19 @@ export async function loadBundle(source: BundleSource, options: LoadBundleOption
       };
     },
     privateTrunk: () => (trunkKey === undefined ? undefined : get(trunkKey)),
+    imageStream() {
+      if (!imageKeys) return undefined;
+      const k = imageKeys;
+      return {
+        get analysis() {
+          return get(k.analysis);
+        },
+        get synthesis() {
+          return get(k.synthesis);
+        },
+        code: k.code,
+      };
+    },
     get closed() {
       return closed;
     },

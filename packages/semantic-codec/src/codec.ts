@@ -213,20 +213,8 @@ class Codec implements SemanticCodec {
 
   /** Runs an image → tokens stage (image_encoder or the private trunk) on a checked batch of one size. */
   async #imageTokens(stage: Stage, image: RgbImage | readonly RgbImage[]): Promise<Tokens> {
-    const images = asArray(image);
-    if (images.length === 0) throw new TypeError('no image given');
     const stride = this.manifest.dims.imageStride;
-    images.forEach((im, i) => {
-      checkRgbImage(im, stride, images.length > 1 ? `image ${i}` : 'image');
-    });
-    const { width: W, height: H } = images[0]!;
-    if (images.some((im) => im.width !== W || im.height !== H))
-      throw new TypeError('a batch of images must share one size');
-    const B = images.length;
-    const x = new Float32Array(B * 3 * W * H);
-    images.forEach((im, b) => {
-      hwcToChw(im, x, b * 3 * W * H);
-    });
+    const { x, B, H, W } = this.#imageBatch(image, stride);
     const out = (await this.#run(stage, { image: f32(x, [B, 3, H, W]) }, B)).tokens!;
     const h = H / stride;
     const w = W / stride;
@@ -326,6 +314,7 @@ class Codec implements SemanticCodec {
       ...(options.minPackets !== undefined ? { minPackets: options.minPackets } : {}),
       ...(options.literals?.length ? { literals: options.literals } : {}),
       ...(symbols.grid ? { gridWidth: symbols.grid[1] } : {}),
+      ...(symbols.gain ? { gain: symbols.gain[b]! } : {}),
     });
   }
 
@@ -401,6 +390,133 @@ class Codec implements SemanticCodec {
       D: out.dims[2]!,
       ...(gw > 0 ? { grid: [T / gw, gw] as const } : {}),
     };
+  }
+
+  get hasImageCode(): boolean {
+    return this.bundle.imageStream() !== undefined;
+  }
+
+  /** The public image code, after checking the call's state and rate. */
+  #imageStream(state: ChannelState, rateSymbols: number) {
+    this.#check();
+    const s = this.bundle.imageStream();
+    if (!s)
+      throw new UnsupportedError(`bundle '${this.manifest.name}' has no public image code (streams.image)`);
+    this.#state(state, 1);
+    if (!Number.isInteger(rateSymbols) || rateSymbols < 1 || rateSymbols > s.code.C)
+      throw new TypeError(`rateSymbols must be an integer in 1..${s.code.C}, got ${rateSymbols}`);
+    return s;
+  }
+
+  /** A checked batch of same-sized images (sides multiples of `multiple`) as CHW float32. */
+  #imageBatch(image: RgbImage | readonly RgbImage[], multiple: number) {
+    const images = asArray(image);
+    if (images.length === 0) throw new TypeError('no image given');
+    images.forEach((im, i) => {
+      checkRgbImage(im, multiple, images.length > 1 ? `image ${i}` : 'image');
+    });
+    const { width: W, height: H } = images[0]!;
+    if (images.some((im) => im.width !== W || im.height !== H))
+      throw new TypeError('a batch of images must share one size');
+    const B = images.length;
+    const x = new Float32Array(B * 3 * W * H);
+    images.forEach((im, b) => {
+      hwcToChw(im, x, b * 3 * W * H);
+    });
+    return { x, B, H, W };
+  }
+
+  async encodeImageCode(
+    image: RgbImage | readonly RgbImage[],
+    state: ChannelState,
+    rateSymbols: number,
+  ): Promise<Symbols> {
+    const stream = this.#imageStream(state, rateSymbols);
+    const { code } = stream;
+    const { x, B, H, W } = this.#imageBatch(image, code.block);
+    const out = (await this.#run(stream.analysis, { image: f32(x, [B, 3, H, W]) }, B)).coefs!;
+    const hb = H / code.block;
+    const wb = W / code.block;
+    if (out.dims[1] !== hb * wb || out.dims[2] !== code.K)
+      throw new UnsupportedError(
+        `${stream.analysis.name} returned [${out.dims.join(', ')}] for ${hb}×${wb} blocks`,
+      );
+    const coefs = out.data as Float32Array;
+    const T = hb * wb * code.perBlock;
+    const data = new Float32Array(B * code.C * T);
+    const gain = new Float32Array(B);
+    for (let b = 0; b < B; b++) {
+      const f = code.encode(
+        coefs.subarray(b * hb * wb * code.K, (b + 1) * hb * wb * code.K),
+        hb,
+        wb,
+        state.snrDb,
+        rateSymbols,
+      );
+      data.set(f.symbols, b * code.C * T);
+      gain[b] = f.gain;
+    }
+    return { data, batch: B, T, C: code.C, grid: [hb * code.side, wb * code.side], gain };
+  }
+
+  async decodeImageCode(
+    received: ReceivedSymbols | readonly ReceivedSymbols[],
+    state: ChannelState,
+    rateSymbols: number,
+  ): Promise<RgbImage[]> {
+    const { code, synthesis } = this.#imageStream(state, rateSymbols);
+    const list = asArray(received);
+    if (list.length === 0) throw new TypeError('nothing received');
+    const first = list[0]!;
+    if (typeof first !== 'object' || first === null)
+      throw new TypeError('received must be { symbols, mask, T, C }');
+    const { T } = first;
+    const gw = first.gridWidth ?? 0;
+    if (first.C !== code.C || !Number.isInteger(T) || T < 1)
+      throw new TypeError(`received shape T=${T}, C=${first.C} does not fit the image code (C = ${code.C})`);
+    if (gw < 1 || T % gw !== 0 || gw % code.side !== 0 || (T / gw) % code.side !== 0)
+      throw new TypeError(`grid width ${gw} does not tile T=${T} tokens into ${code.block}-pixel blocks`);
+    const hb = T / gw / code.side;
+    const wb = gw / code.side;
+    const per = hb * wb * code.K;
+    const coefs = new Float32Array(list.length * per);
+    list.forEach((r, b) => {
+      if (typeof r !== 'object' || r === null)
+        throw new TypeError(`received ${b} must be { symbols, mask, T, C }`);
+      const { symbols, mask } = r;
+      if (!(symbols instanceof Float32Array) || !(mask instanceof Float32Array))
+        throw new TypeError('received.symbols and received.mask must be Float32Arrays');
+      if (r.T !== T || r.C !== code.C || (r.gridWidth ?? 0) !== gw)
+        throw new TypeError('a received batch must share T, C and grid');
+      if (symbols.length !== T * code.C || mask.length !== T * code.C)
+        throw new TypeError(`symbols and mask must hold T·C = ${T * code.C} values`);
+      let any = false;
+      for (let j = 0; j < mask.length; j++) {
+        const m = mask[j]!;
+        if (m !== 0 && m !== 1) throw new TypeError(`mask value ${j} is ${m}; must be 0 or 1`);
+        if (m === 1) {
+          any = true;
+          if (!Number.isFinite(symbols[j]!)) throw new TypeError(`symbol ${j} is not finite (${symbols[j]})`);
+        }
+      }
+      if (!any) return; // nothing arrived: the mean image (coefficients 0)
+      if (r.gain === undefined)
+        throw new TypeError(`received ${b} has symbols but no gain (packets without one?)`);
+      coefs.set(code.decode(symbols, mask, r.gain, hb, wb, state.snrDb, rateSymbols), b * per);
+    });
+    const out = (
+      await this.#run(
+        synthesis,
+        {
+          coefs: f32(coefs, [list.length, hb * wb, code.K]),
+          grid: i64(BigInt64Array.from([BigInt(hb), BigInt(wb)]), [2]),
+        },
+        list.length,
+      )
+    ).image!;
+    const [, , H, W] = out.dims as [number, number, number, number];
+    const data = out.data as Float32Array;
+    return Array.from({ length: list.length }, (_, b) => chwToHwc(data, W, H, b * 3 * H * W));
   }
 
   async decodeImage(tokens: Tokens, grid?: readonly [number, number]): Promise<RgbImage[]> {

@@ -41,6 +41,8 @@ export interface Symbols {
   readonly T: number;
   readonly C: number;
   readonly grid?: readonly [number, number];
+  /** Per sample: the frame's power scale (the public image code, `streams.image`); packets carry it. */
+  readonly gain?: Float32Array;
 }
 
 /** One sample's received symbols (symbol-major) and mask (1 = received); a DepacketizeResult fits. */
@@ -51,6 +53,8 @@ export interface ReceivedSymbols {
   readonly C: number;
   /** Image grid width (0 or absent when not an image). */
   readonly gridWidth?: number;
+  /** The frame's gain, from the packets (the public image code); absent when none arrived. */
+  readonly gain?: number;
 }
 
 /** The state a channel coder is conditioned on. An OperatingPoint fits. */
@@ -102,6 +106,14 @@ export interface EncodeSampleOptions {
    * public stream (of its base layer when layered). Default true.
    */
   literals?: boolean;
+  /**
+   * Image samples' public stream: `learned` (default: image_encoder → public_encoder → channel coder) or
+   * `code`, the bundle's public image code (`streams.image`; UnsupportedError without one): ~4 dB more PSNR
+   * on photos at AWGN 10 dB, but a lost packet costs it more, and the learned path is far ahead on the
+   * synthetic scenes it was trained on (docs/image-code/EVAL.md). Frame sides must be multiples of
+   * its block. Its packets carry the frame gain, which is how `decodeSample` tells the two apart.
+   */
+  publicImage?: 'learned' | 'code';
 }
 
 /** One progressive layer of the public stream. */
@@ -205,6 +217,29 @@ export interface SemanticCodec {
     stream?: StreamKind,
   ): Promise<Tokens>;
   decodeImage(tokens: Tokens, grid?: readonly [number, number]): Promise<RgbImage[]>;
+  /** Whether the bundle has a public image code (`streams.image`; `encodeSample`'s `publicImage: 'code'`). */
+  readonly hasImageCode: boolean;
+  /**
+   * The public image code's symbols for a batch of same-sized images (sides multiples of its block): the
+   * analysis stage, then the linear code for `state.snrDb` at `rateSymbols` symbols per token; each sample's
+   * symbols have mean power 1 over the rate prefix and its scale in `gain`. UnsupportedError without
+   * `streams.image`.
+   */
+  encodeImageCode(
+    image: RgbImage | readonly RgbImage[],
+    state: ChannelState,
+    rateSymbols: number,
+  ): Promise<Symbols>;
+  /**
+   * Decodes received public image symbols (each with its `gain` and `gridWidth`; a batch shares T) coded for
+   * `state` at `rateSymbols` (the sender's operating point, not the prefix that arrived): LMMSE, then synthesis.
+   * A sample with no symbol received decodes to the code's mean image.
+   */
+  decodeImageCode(
+    received: ReceivedSymbols | readonly ReceivedSymbols[],
+    state: ChannelState,
+    rateSymbols: number,
+  ): Promise<RgbImage[]>;
   decodeText(tokens: Tokens): Promise<TextResult[]>;
   decodeTask(
     priv: Tokens,

@@ -58,6 +58,30 @@ const privateStream = z
     message: 'give both channel_encoder and channel_decoder, or neither',
   });
 
+/**
+ * The public image stream's own code (training/image_code.py): an `analysis` stage (image → block
+ * coefficients), a `synthesis` stage (coefficients + block grid → image) and the linear channel code between
+ * them (`code`: variances and mixing matrices, see imageCode.ts). When present, image samples use it instead
+ * of image_encoder → public_encoder → channel coder → image_decoder.
+ */
+const imageStream = z
+  .object({
+    analysis: coderRef,
+    synthesis: coderRef,
+    code: z
+      .object({
+        file: fileName,
+        sha256: sha256Hex,
+        kind: z.literal('block-klt'),
+        block: z.number().int().positive(),
+        coefficients: z.number().int().positive(),
+        groups: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().positive()])).min(1),
+      })
+      .loose(),
+  })
+  .loose();
+export type ImageStreamSpec = z.infer<typeof imageStream>;
+
 export const operatingPointSchema = z
   .object({
     name: z.string().min(1),
@@ -93,7 +117,11 @@ export const manifestSchema = z
     /** Test data shipped with the bundle (e.g. `scenes`), checksummed; loaded only by tests and tools. */
     testdata: z.record(z.string(), z.object({ file: fileName, sha256: sha256Hex }).loose()).optional(),
     streams: z
-      .object({ public: streamCoder.optional(), private: privateStream.optional() })
+      .object({
+        public: streamCoder.optional(),
+        private: privateStream.optional(),
+        image: imageStream.optional(),
+      })
       .loose()
       .optional(),
     operatingPoints: z.array(operatingPointSchema).default([]),

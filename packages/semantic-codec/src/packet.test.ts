@@ -254,3 +254,44 @@ describe('literal trailer (text words outside the vocabulary)', () => {
 function crcOf(pkt: Uint8Array): number {
   return crc32(pkt.subarray(PACKET_HEADER_BYTES), crc32(pkt.subarray(0, 20)));
 }
+
+describe('the frame gain (flag bit 1)', () => {
+  it('rides in every packet, survives losses, and costs 4 bytes a packet', () => {
+    const plain = packetize(symbols, { T, C, bits: 8, maxPacketBytes: 300 });
+    const pkts = packetize(symbols, { T, C, bits: 8, maxPacketBytes: 300, gain: 2.5 });
+    expect(pkts.length).toBeGreaterThanOrEqual(plain.length);
+    for (const p of pkts) expect(p[3]! & 0x02).toBe(0x02);
+    expect(parsePacket(pkts[1]!).header.gain).toBe(2.5);
+    const out = depacketize([undefined, pkts[1], ...pkts.slice(2)]);
+    expect(out.errors).toEqual([]);
+    expect(out.gain).toBe(2.5);
+    expect(depacketize(plain).gain).toBeUndefined();
+    // Every symbol that arrived still dequantises to what was sent.
+    for (let j = 0; j < T * C; j++) {
+      if (out.mask[j] === 1) expect(Math.abs(out.symbols[j]! - symbols[j]!)).toBeLessThan(0.03);
+    }
+  });
+
+  it('refuses a bad gain when sending and when receiving, and a packet whose gain disagrees', () => {
+    for (const gain of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e60])
+      expect(() => packetize(symbols, { T, C, bits: 8, gain })).toThrow(TypeError);
+    const pkts = packetize(symbols, { T, C, bits: 8, maxPacketBytes: 300, gain: 2 });
+    // A zero gain with a fixed CRC: refused as a header error, not decoded.
+    const bad = pkts[0]!.slice();
+    new DataView(bad.buffer).setFloat32(PACKET_HEADER_BYTES, 0, true);
+    new DataView(bad.buffer).setUint32(
+      20,
+      crc32(bad.subarray(PACKET_HEADER_BYTES), crc32(bad.subarray(0, 20))),
+      true,
+    );
+    expect(() => parsePacket(bad)).toThrow(PacketError);
+    // The CRC covers the gain.
+    const flipped = pkts[0]!.slice();
+    flipped[PACKET_HEADER_BYTES + 1]! ^= 0x10;
+    expect(() => parsePacket(flipped)).toThrow(/CRC/);
+    const other = packetize(symbols, { T, C, bits: 8, maxPacketBytes: 300, gain: 3 });
+    const out = depacketize([pkts[0], other[1]]);
+    expect(out.received).toBe(1);
+    expect(out.errors.map((e) => e.reason)).toEqual(['inconsistent']);
+  });
+});

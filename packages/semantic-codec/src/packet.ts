@@ -15,7 +15,8 @@
  * | 0      | 1    | magic 0x4D ('M')                                          |
  * | 1      | 1    | format version (2; 1 is read: slot s = position s)        |
  * | 2      | 1    | bits per symbol (1..16, 32)                               |
- * | 3      | 1    | flags: bit 0 = a literal trailer follows; others 0        |
+ * | 3      | 1    | flags: bit 0 = a literal trailer follows; bit 1 = a gain  |
+ * |        |      | follows the header; others 0                              |
  * | 4      | 2    | T, tokens                                                 |
  * | 6      | 2    | C, symbols per token at full rate                         |
  * | 8      | 2    | r, symbols per token kept (1 ≤ r ≤ C)                     |
@@ -24,8 +25,13 @@
  * | 14     | 2    | packet count N                                            |
  * | 16     | 4    | scale, float32                                            |
  * | 20     | 4    | CRC-32 of bytes 0..19 and the payload                     |
- * | 24     | …    | ceil(nᵢ·bits/8) bytes, nᵢ = #{ s < r·T : s mod N = i }    |
+ * | 24     | 4    | with flag bit 1: the frame's gain, float32 (below)        |
+ * | 24/28  | …    | ceil(nᵢ·bits/8) bytes, nᵢ = #{ s < r·T : s mod N = i }    |
  * | …      | …    | with flag bit 0: the literal trailer (below)              |
+ *
+ * Gain (image samples of a bundle with `streams.image`): the scale a by which the sender brought the frame's
+ * symbols to mean power 1 (imageCode.ts); the receiver's LMMSE divides by it. It is side information of 4 bytes
+ * in every packet of the sample, so any one packet that arrives carries it; the CRC covers it.
  *
  * Literal trailer (text samples): words the text vocabulary lacks, sent as UTF-8 beside the symbols so the
  * receiver puts them back at their token positions (the model alone can only say `<unk>` there). It is
@@ -46,6 +52,9 @@ export const PACKET_HEADER_BYTES = 24;
 const U16_MAX = 0xffff;
 /** Flag bit 0 of byte 3: the packet ends with a literal trailer. */
 const FLAG_LITERALS = 0x01;
+/** Flag bit 1: a float32 frame gain follows the header. */
+const FLAG_GAIN = 0x02;
+const GAIN_BYTES = 4;
 
 /** A word sent as text beside the symbols: it belongs at token position `t`. */
 export interface TextLiteral {
@@ -123,6 +132,8 @@ export interface PacketHeader {
   readonly index: number;
   readonly count: number;
   readonly scale: number;
+  /** The frame's gain (flag bit 1), when the packet carries one. */
+  readonly gain?: number;
 }
 
 export interface PacketizeOptions {
@@ -144,6 +155,8 @@ export interface PacketizeOptions {
   clipRms?: number;
   /** Words to carry as text beside the symbols (text samples; see the literal trailer). Default none. */
   literals?: readonly TextLiteral[];
+  /** The frame's gain, carried in every packet (image samples of a `streams.image` bundle). Default none. */
+  gain?: number;
 }
 
 /** Depacketised symbols: `mask` is 1 where a symbol arrived, 0 where lost or beyond the rate prefix. */
@@ -163,6 +176,8 @@ export interface DepacketizeResult {
   readonly errors: readonly PacketError[];
   /** Literal words the packets carried (from any packet that arrived); empty when none. */
   readonly literals: readonly TextLiteral[];
+  /** The frame's gain, when the packets carry one. */
+  readonly gain?: number;
 }
 
 export interface DepacketizeOptions {
@@ -238,7 +253,11 @@ export function packetize(symbols: Float32Array, options: PacketizeOptions): Uin
   const minPackets = checkU16('minPackets', options.minPackets ?? 1, 1);
   const n = r * T;
   const trailer = encodeLiterals(options.literals ?? [], T);
-  const N = packetCountFor(n, bits, maxPacketBytes, minPackets, trailer.length);
+  const gain = options.gain;
+  if (gain !== undefined && !(Number.isFinite(Math.fround(gain)) && Math.fround(gain) > 0))
+    throw new TypeError(`gain must be a finite float32 > 0, got ${gain}`);
+  const extra = gain === undefined ? 0 : GAIN_BYTES;
+  const N = packetCountFor(n, bits, maxPacketBytes, minPackets, trailer.length + extra);
   if (N > U16_MAX) throw new TypeError(`${N} packets needed; at most ${U16_MAX}`);
   const packets: Uint8Array[] = [];
   for (let i = 0; i < N; i++) {
@@ -246,12 +265,12 @@ export function packetize(symbols: Float32Array, options: PacketizeOptions): Uin
     const values = new Float32Array(m);
     for (let k = 0; k < m; k++) values[k] = symbols[slotPosition(i + k * N, T, N)]!;
     const q = quantise(values, bits, options.clipRms === undefined ? {} : { clipRms: options.clipRms });
-    const pkt = new Uint8Array(PACKET_HEADER_BYTES + q.codes.length + trailer.length);
+    const pkt = new Uint8Array(PACKET_HEADER_BYTES + extra + q.codes.length + trailer.length);
     const view = new DataView(pkt.buffer);
     pkt[0] = PACKET_MAGIC;
     pkt[1] = PACKET_VERSION;
     pkt[2] = bits;
-    pkt[3] = trailer.length > 0 ? FLAG_LITERALS : 0;
+    pkt[3] = (trailer.length > 0 ? FLAG_LITERALS : 0) | (gain !== undefined ? FLAG_GAIN : 0);
     view.setUint16(4, T, true);
     view.setUint16(6, C, true);
     view.setUint16(8, r, true);
@@ -259,8 +278,9 @@ export function packetize(symbols: Float32Array, options: PacketizeOptions): Uin
     view.setUint16(12, i, true);
     view.setUint16(14, N, true);
     view.setFloat32(16, q.scale, true);
-    pkt.set(q.codes, PACKET_HEADER_BYTES);
-    pkt.set(trailer, PACKET_HEADER_BYTES + q.codes.length);
+    if (gain !== undefined) view.setFloat32(PACKET_HEADER_BYTES, gain, true);
+    pkt.set(q.codes, PACKET_HEADER_BYTES + extra);
+    pkt.set(trailer, PACKET_HEADER_BYTES + extra + q.codes.length);
     view.setUint32(20, packetCrc(pkt), true);
     packets.push(pkt);
   }
@@ -299,6 +319,7 @@ export function parsePacket(bytes: Uint8Array): {
     count: view.getUint16(14, true),
     scale: view.getFloat32(16, true),
   };
+  const hasGain = (bytes[3]! & FLAG_GAIN) !== 0;
   const { bits, T, C, rateSymbols: r, gridWidth, index, count, scale } = header;
   const n = r * T;
   if (
@@ -313,13 +334,14 @@ export function parsePacket(bytes: Uint8Array): {
     index >= count ||
     !Number.isFinite(scale) ||
     scale < 0 ||
-    (bytes[3]! & ~FLAG_LITERALS) !== 0
+    (bytes[3]! & ~(FLAG_LITERALS | FLAG_GAIN)) !== 0
   ) {
     throw new PacketError('header', `invalid header ${JSON.stringify(header)}`);
   }
   const m = countIn(index, n, count);
   const hasLiterals = (bytes[3]! & FLAG_LITERALS) !== 0;
-  const codesEnd = PACKET_HEADER_BYTES + packedBytes(m, bits);
+  const codesStart = PACKET_HEADER_BYTES + (hasGain ? GAIN_BYTES : 0);
+  const codesEnd = codesStart + packedBytes(m, bits);
   const need = codesEnd + (hasLiterals ? 1 : 0);
   if (bytes.length < need)
     throw new PacketError('truncated', `packet ${index} has ${bytes.length} bytes, needs ${need}`);
@@ -327,8 +349,14 @@ export function parsePacket(bytes: Uint8Array): {
     throw new PacketError('header', `packet ${index} has ${bytes.length} bytes, expected ${need}`);
   if (view.getUint32(20, true) !== packetCrc(bytes))
     throw new PacketError('checksum', `packet ${index} fails its CRC-32`);
+  if (hasGain) {
+    const gain = view.getFloat32(PACKET_HEADER_BYTES, true);
+    if (!(Number.isFinite(gain) && gain > 0))
+      throw new PacketError('header', `packet ${index} carries a bad gain ${gain}`);
+    (header as { gain?: number }).gain = gain;
+  }
   const literals = hasLiterals ? decodeLiterals(bytes.subarray(codesEnd), T, index) : [];
-  const values = dequantise({ bits, scale, count: m, codes: bytes.subarray(PACKET_HEADER_BYTES, codesEnd) });
+  const values = dequantise({ bits, scale, count: m, codes: bytes.subarray(codesStart, codesEnd) });
   if (bits === 32 && values.some((v) => !Number.isFinite(v))) {
     throw new PacketError('header', `packet ${index} carries non-finite float32 symbols`);
   }
@@ -374,6 +402,7 @@ export function depacketize(
           h.bits !== ref.bits ||
           h.count !== ref.count ||
           h.gridWidth !== ref.gridWidth ||
+          h.gain !== ref.gain ||
           h.version !== ref.version))
     ) {
       errors.push(
@@ -430,5 +459,6 @@ export function depacketize(
     received: seen.size,
     errors,
     literals,
+    ...(ref.gain !== undefined ? { gain: ref.gain } : {}),
   };
 }

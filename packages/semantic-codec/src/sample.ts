@@ -16,6 +16,7 @@ import type {
 } from './codecTypes.js';
 import { DEFAULT_MAX_PACKET_BYTES, MAX_DECODE_IMAGE_TOKENS } from './defaults.js';
 import { UnsupportedError } from './errors.js';
+import type { RgbImage } from './image.js';
 import { type Instruction, instructionKey, type Modality } from './instruction.js';
 import { type OperatingPoint, parseOperatingPoint } from './operatingPoint.js';
 import { type DepacketizeResult, depacketize, type TextLiteral } from './packet.js';
@@ -36,12 +37,19 @@ export async function encodeSample(
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
   const pk = options.minPackets !== undefined ? { minPackets: options.minPackets } : {};
   let modality: Modality;
-  let tokens: Tokens;
+  // Image samples coded by the bundle's public image code skip the token path for the public stream.
+  let tokens: Tokens | undefined;
   let literals: TextLiteral[] = [];
+  const path = options.publicImage ?? 'learned';
+  if (path !== 'learned' && path !== 'code')
+    throw new TypeError(`publicImage must be 'learned' or 'code', got '${String(path)}'`);
+  const imageCode = path === 'code';
   if ('image' in sample && sample.image !== undefined) {
     if ('text' in sample) throw new TypeError('sample has both image and text');
     modality = 'image';
-    tokens = await codec.encodeImage(sample.image);
+    if (imageCode && !codec.hasImageCode)
+      throw new UnsupportedError(`bundle '${codec.manifest.name}' has no public image code (streams.image)`);
+    if (!imageCode) tokens = await codec.encodeImage(sample.image);
   } else if ('text' in sample && typeof sample.text === 'string') {
     modality = 'text';
     tokens = await codec.encodeText(sample.text);
@@ -70,8 +78,10 @@ export async function encodeSample(
       unique.set(`${instructionKey(instr)}|${opKey(iop)}`, { instruction: instr, op: iop });
   });
   const layerBounds = checkLayers(options.publicLayers, point.rateSymbols);
-  const pub = await codec.publicEncode(tokens);
-  const pubSymbols = await codec.channelEncode(pub, point, 'public');
+  const pub = tokens ? await codec.publicEncode(tokens) : undefined;
+  const pubSymbols = pub
+    ? await codec.channelEncode(pub, point, 'public')
+    : await codec.encodeImageCode((sample as { image: RgbImage }).image, point, point.rateSymbols);
   const publicStream: EncodedStream = {
     stream: 'public',
     packets: codec.packetize(pubSymbols, point, maxPacketBytes, { ...pk, literals }),
@@ -89,6 +99,7 @@ export async function encodeSample(
         T: pubSymbols.T,
         C: end - start,
         ...(pubSymbols.grid ? { grid: pubSymbols.grid } : {}),
+        ...(pubSymbols.gain ? { gain: pubSymbols.gain } : {}),
       };
       const lop = { ...point, rateSymbols: end - start };
       // Literals ride in the base layer, which every receiver takes.
@@ -107,7 +118,7 @@ export async function encodeSample(
     // One backbone run for every instruction; one channel-coder run per distinct conditioning state.
     // The private trunk's tokens where the bundle has one (image samples), else the public tokens.
     const src =
-      'image' in sample && sample.image !== undefined ? await codec.privateSource(sample.image, pub) : pub;
+      'image' in sample && sample.image !== undefined ? await codec.privateSource(sample.image, pub) : pub!;
     const priv = await codec.privateEncode(
       src,
       list.map((e) => e.instruction),
@@ -133,7 +144,7 @@ export async function encodeSample(
   return {
     modality,
     op: point,
-    ...(tokens.grid ? { grid: tokens.grid } : {}),
+    ...(pubSymbols.grid ? { grid: pubSymbols.grid } : {}),
     public: publicStream,
     ...(publicLayers ? { publicLayers } : {}),
     private: privateStreams,
@@ -183,6 +194,7 @@ export function mergeLayers(
   let top = 0;
   const errors: DepacketizeResult['errors'][number][] = [];
   let literals: DepacketizeResult['literals'] = [];
+  let gain: number | undefined;
   for (const { start, r } of parts) {
     if (r.T !== t) throw new TypeError(`layers disagree on T: ${r.T} vs ${t}`);
     if (start + r.C > C) throw new TypeError(`layer [${start}, ${start + r.C}) exceeds C = ${C}`);
@@ -193,6 +205,7 @@ export function mergeLayers(
     received += r.received;
     errors.push(...r.errors);
     if (literals.length === 0) literals = r.literals;
+    gain ??= r.gain;
     if (r.received > 0) top = Math.max(top, start + r.rateSymbols);
   }
   return {
@@ -207,6 +220,7 @@ export function mergeLayers(
     received,
     errors,
     literals,
+    ...(gain !== undefined ? { gain } : {}),
   };
 }
 
@@ -241,6 +255,11 @@ export async function decodeSample(codec: SemanticCodec, input: DecodeSampleInpu
   if (input.modality === 'image') {
     const gw = received.gridWidth || input.grid?.[1] || 0;
     if (gw === 0) throw new TypeError('image sample without a grid: packets carry none and none was given');
+    // Packets of the public image code carry the frame gain; the token path's do not.
+    if (received.gain !== undefined) {
+      const [image] = await codec.decodeImageCode({ ...received, gridWidth: gw }, state, point.rateSymbols);
+      return { kind: 'image', image: image!, received };
+    }
     const tokens = await codec.channelDecode({ ...received, gridWidth: gw }, state, 'public');
     const [image] = await codec.decodeImage(tokens);
     return { kind: 'image', image: image!, received };
