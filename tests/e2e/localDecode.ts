@@ -7,13 +7,20 @@ import { cheapestOperatingPoint } from '@m4sc/sender';
 export const sceneSeed = (seq: number) => 9 + 10 * seq;
 
 /** Decoded image (reconstruct) or text (private tasks) of sample `seq`, through packetize → depacketize. */
-export async function localDecode(codec: SemanticCodec, seq: number, task: string, query?: string) {
+export async function localDecode(
+  codec: SemanticCodec,
+  seq: number,
+  task: string,
+  query?: string,
+  /** Images' public path, as `m4sc-send --image-code` sets it. */
+  publicImage: 'learned' | 'code' = 'learned',
+) {
   const image = { data: renderScene(generateScene(sceneSeed(seq))), width: SCENE_SIZE, height: SCENE_SIZE };
   // m4sc-send's defaults: the bundle's first point for the public stream, its cheapest for private streams.
   const op =
     task === 'reconstruct' ? codec.operatingPoints[0]! : cheapestOperatingPoint(codec.operatingPoints);
   const instructions = task === 'reconstruct' ? [] : [{ task, ...(query ? { query } : {}) }];
-  const enc = await codec.encodeSample({ image }, op, { instructions });
+  const enc = await codec.encodeSample({ image }, op, { instructions, publicImage });
   if (task === 'reconstruct') {
     const d = await codec.decodeSample({
       stream: 'public',

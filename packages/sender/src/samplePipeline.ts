@@ -40,6 +40,8 @@ export interface SamplePipelineOptions {
   /** A session by receiver peer id (sharing groups name their members). */
   session(peerId: string): Session | undefined;
   log: Logger;
+  /** Image samples' public path (encodeSample's `publicImage`); default `learned`. */
+  publicImage?: 'learned' | 'code';
 }
 
 /**
@@ -63,6 +65,7 @@ export interface SamplePipeline {
 /** The encode-and-send pipeline of one sender. */
 export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
   const { codec, op, privateOp: privOp, sharing, layerBounds, relay, session, log } = o;
+  const publicImage = o.publicImage ?? 'learned';
   let publicEncodes = 0;
   let privateEncodes = 0;
   let publicBytesPerSample = 0;
@@ -150,6 +153,7 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
           instructions: [instr],
           privateOps: [privOp],
           maxPacketBytes,
+          publicImage,
         });
         publicEncodes++;
         privateEncodes += enc.private.length;
@@ -194,6 +198,7 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
       instructions: groups.map((g) => g.instruction),
       privateOps: groups.map((g) => g.op),
       maxPacketBytes,
+      publicImage,
       ...(layerBounds ? { publicLayers: layerBounds } : {}),
     });
     publicEncodes++;

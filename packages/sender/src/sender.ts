@@ -52,6 +52,11 @@ export interface SenderOptions {
   /** Operating point of every stream. Default: the bundle's first. */
   op?: OperatingPoint;
   /**
+   * Image samples' public stream: the learned token path (default) or the bundle's public image code
+   * (`code`: `streams.image`; frame sides must be multiples of its block). docs/image-code/EVAL.md.
+   */
+  publicImage?: 'learned' | 'code';
+  /**
    * Operating point of the private and shared streams (a receiver's adaptation may only go cheaper).
    * Default: `op`. The CLI defaults it to the bundle's cheapest point, since the private tasks lose
    * nothing there on held-out data (docs/EVAL.md).
@@ -122,6 +127,10 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   const source = options.source;
   if (!codec && source.modality !== 'image')
     throw new TypeError('raw mode streams images only; text needs the semantic codec');
+  if (options.publicImage === 'code' && !codec?.hasImageCode)
+    throw new TypeError(
+      "publicImage 'code' needs a semantic codec whose bundle has a public image code (streams.image)",
+    );
   const op = options.op ?? codec?.operatingPoints[0];
   if (codec && !op) throw new TypeError('the bundle declares no operating point; pass one');
   const sharing = options.sharing ?? createWordEditSharingPolicy();
@@ -168,6 +177,7 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
     relay,
     session: (peerId) => sessions.get(peerId),
     log,
+    ...(options.publicImage ? { publicImage: options.publicImage } : {}),
   });
   let senderDelayRiseMs = () => 0;
   const linkAdaptation = createLinkAdaptation({

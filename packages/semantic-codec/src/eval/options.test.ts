@@ -23,6 +23,7 @@ describe('parseEvalArgs', () => {
       only: [...SECTIONS],
       packets: 8,
       threads: 0,
+      imagePath: 'learned',
     });
     expect(makePlan(p.options).samples).toEqual(DEFAULT_SAMPLES);
   });
@@ -42,6 +43,8 @@ describe('parseEvalArgs', () => {
       '4',
       '--threads',
       '1',
+      '--image-path',
+      'code',
     ]);
     if (p.help) throw new Error('help');
     expect(p.options).toMatchObject({
@@ -51,6 +54,7 @@ describe('parseEvalArgs', () => {
       seed: 5,
       packets: 4,
       threads: 1,
+      imagePath: 'code',
     });
     expect(p.options.only).toEqual(['reconstruct', 'transmit', 'timing']);
     expect(makePlan(p.options).samples.classify).toBe(12);
@@ -79,6 +83,7 @@ describe('parseEvalArgs', () => {
     [['extra'], /positional|Unexpected argument/i],
     [['--quick=yes'], /quick/],
     [['--out', ''], /--out needs a value/],
+    [['--image-path', 'jpeg'], /--image-path must be learned or code/],
   ])('rejects %j with a UsageError', (argv, message) => {
     expect(() => parseEvalArgs(argv)).toThrow(UsageError);
     expect(() => parseEvalArgs(argv)).toThrow(message);

@@ -25,6 +25,8 @@ export interface EvalOptions {
   readonly packets: number;
   /** onnxruntime intra-op threads; 0 = onnxruntime's default. */
   readonly threads: number;
+  /** The public image path measured (encodeSample's `publicImage`); default `learned`. */
+  readonly imagePath: 'learned' | 'code';
 }
 
 /** Held-out samples per task per point in a full run. */
@@ -54,6 +56,8 @@ Options:
   --packets N       spread each 32×32 sample over at least N packets on the loss sweep (default 8;
                     the 64×64 frame sweep uses the sender's own packetization)
   --threads N       onnxruntime intra-op threads (default 0: onnxruntime decides)
+  --image-path P    reconstruct through the learned token path (learned, default) or the bundle's
+                    public image code (code: streams.image; docs/image-code/EVAL.md is that run)
   -h, --help        this text
 `;
 
@@ -89,6 +93,7 @@ export function parseEvalArgs(argv: readonly string[]): ParsedArgs {
         only: { type: 'string' },
         packets: { type: 'string' },
         threads: { type: 'string' },
+        'image-path': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -119,6 +124,9 @@ export function parseEvalArgs(argv: readonly string[]): ParsedArgs {
     }
     if (only.length === 0) throw new UsageError('--only lists no section');
   }
+  const imagePath = str('image-path') ?? 'learned';
+  if (imagePath !== 'learned' && imagePath !== 'code')
+    throw new UsageError(`--image-path must be learned or code, got '${imagePath}'`);
   return {
     help: false,
     options: {
@@ -130,6 +138,7 @@ export function parseEvalArgs(argv: readonly string[]): ParsedArgs {
       only,
       packets: int('packets', str('packets'), 1, 64) ?? 8,
       threads: int('threads', str('threads'), 0, 256) ?? 0,
+      imagePath,
     },
   };
 }

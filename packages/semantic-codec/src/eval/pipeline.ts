@@ -14,7 +14,8 @@
  */
 import type { Bundle } from '../bundle.js';
 import { awgn, erasure, rayleigh } from '../channels.js';
-import type { ChannelState, SemanticCodec, StreamKind, Tokens } from '../codecTypes.js';
+import type { ChannelState, ReceivedSymbols, SemanticCodec, StreamKind, Tokens } from '../codecTypes.js';
+import type { RgbImage } from '../image.js';
 import type { OperatingPoint } from '../operatingPoint.js';
 import type { TextLiteral } from '../packet.js';
 
@@ -190,6 +191,62 @@ export async function transmit(
     },
     stats,
   };
+}
+
+/**
+ * The public image code's path (`streams.image`): each chunk of images is coded for the condition's state and
+ * rate (the sender knows both: they are its operating point), sent through the same simulated channels or
+ * packets as `transmit`, and decoded by the code's LMMSE and synthesis. The frame gain rides in the packets
+ * (packets path); on the symbols path it is side information assumed delivered (32 bits a frame).
+ */
+export async function transmitImages(
+  codec: SemanticCodec,
+  images: readonly RgbImage[],
+  condition: Condition,
+  seed: number,
+): Promise<{ images: RgbImage[]; stats: TransmitStats; T: number }> {
+  const state = conditionState(condition);
+  const C = codec.manifest.dims.C;
+  const rate = condition.path === 'symbols' ? Math.min(C, condition.rateSymbols) : condition.op.rateSymbols;
+  const stats: TransmitStats = { bytes: [], packets: [], received: [], literals: [] };
+  const chan =
+    condition.path === 'symbols'
+      ? (condition.channel === 'awgn' ? awgn : rayleigh)({ snrDb: condition.snrDb, seed })
+      : erasure({ lossRate: condition.lossRate, seed });
+  const out: RgbImage[] = [];
+  let T = 0;
+  for (let b0 = 0; b0 < images.length; b0 += EVAL_BATCH) {
+    const part = images.slice(b0, b0 + EVAL_BATCH);
+    const sym = await codec.encodeImageCode(part, state, rate);
+    T = sym.T;
+    const n = sym.T * sym.C;
+    const gw = sym.grid![1];
+    const received: ReceivedSymbols[] = [];
+    for (let b = 0; b < part.length; b++) {
+      if (condition.path === 'symbols') {
+        if (chan.name === 'erasure') throw new Error('unreachable');
+        const y = chan.process(sym.data.subarray(b * n, (b + 1) * n));
+        const mask = new Float32Array(n);
+        mask.fill(1, 0, rate * sym.T);
+        received.push({ symbols: y, mask, T: sym.T, C: sym.C, gridWidth: gw, gain: sym.gain![b]! });
+      } else {
+        if (chan.name !== 'erasure') throw new Error('unreachable');
+        const packets = codec.packetize(sym, condition.op, condition.maxPacketBytes, {
+          sampleIndex: b,
+          minPackets: condition.minPackets,
+        });
+        const arrived = chan.process(packets);
+        const res = codec.depacketize(arrived, { T: sym.T, C: sym.C });
+        stats.literals.push([]);
+        stats.bytes.push(packets.reduce((s, p) => s + p.length, 0));
+        stats.packets.push(packets.length);
+        stats.received.push(arrived.filter((p) => p !== undefined).length);
+        received.push({ ...res, gridWidth: gw });
+      }
+    }
+    out.push(...(await codec.decodeImageCode(received, state, rate)));
+  }
+  return { images: out, stats, T };
 }
 
 /** Runs `fn` over [0, n) in chunks of EVAL_BATCH and concatenates the results. */

@@ -153,11 +153,13 @@ async function buildSuite(
   baseline: boolean,
   /** caption and answer: scale the scenes up to this side (pixel replication). */
   sceneSize = SCENE_SIZE,
+  /** reconstruct: the public image path. */
+  imagePath: 'learned' | 'code' = 'learned',
 ): Promise<{ suite: Suite; heldOut: string }> {
   if (task === 'reconstruct') {
     const crops = data.crops!.slice(0, n);
     return {
-      suite: await reconstructSuite(codec, crops, IMAGE_SIZE, { baseline }),
+      suite: await reconstructSuite(codec, crops, IMAGE_SIZE, { baseline, path: imagePath }),
       heldOut: `${crops.length} crops (side 64–512 px, box-resized to ${IMAGE_SIZE}×${IMAGE_SIZE}, random flip; mulberry32 seed 2) of the held-out photos coffee, camera, gravel, rocket; the same crop boxes resized to ${FRAME_LOSS_SIZE}×${FRAME_LOSS_SIZE} for the frame loss sweep`,
     };
   }
@@ -245,7 +247,15 @@ export async function runEvaluation(
   for (const task of tasks) {
     const t0 = performance.now();
     log(`${task}: encoding ${plan.samples[task]} held-out samples`);
-    const { suite, heldOut } = await buildSuite(codec, task, plan.samples[task], data, true);
+    const { suite, heldOut } = await buildSuite(
+      codec,
+      task,
+      plan.samples[task],
+      data,
+      true,
+      SCENE_SIZE,
+      options.imagePath,
+    );
     const r: TaskResult = {
       task,
       size: suite.size,
@@ -289,7 +299,10 @@ export async function runEvaluation(
         ['photos', data.frames!],
         ['scenes', sceneFrames],
       ] as const) {
-        const frameSuite = await reconstructSuite(codec, frames, FRAME_LOSS_SIZE, { baseline: false });
+        const frameSuite = await reconstructSuite(codec, frames, FRAME_LOSS_SIZE, {
+          baseline: false,
+          path: options.imagePath,
+        });
         const points: SweepPoint[] = [];
         for (const lossRate of plan.lossRates) {
           const m = await at(
@@ -369,6 +382,7 @@ export async function runEvaluation(
       plan.timingRuns,
       plan.timingBatch,
       maxPacketBytes,
+      options.imagePath,
     );
     log(
       `timing: ${mutable.timing.frameMsMedian.toFixed(1)} ms/frame, ${mutable.timing.batchedFps.toFixed(0)} frames/s batched`,

@@ -5,6 +5,7 @@
  * same condition, on the same samples.
  */
 import type { SemanticCodec, Tokens } from '../codecTypes.js';
+import type { RgbImage } from '../image.js';
 import type { InstructionInput, Task } from '../instruction.js';
 import { corpusBleu, psnr, ssim } from '../metrics.js';
 import type { TextLiteral } from '../packet.js';
@@ -21,7 +22,14 @@ import {
   rayleighPowerGain,
   utf8Bytes,
 } from './baseline.js';
-import { type Condition, concatTokens, sliceTokens, transmit } from './pipeline.js';
+import {
+  type Condition,
+  concatTokens,
+  sliceTokens,
+  type TransmitStats,
+  transmit,
+  transmitImages,
+} from './pipeline.js';
 
 export type Metrics = Record<string, number>;
 
@@ -57,30 +65,43 @@ export async function reconstructSuite(
   codec: SemanticCodec,
   images: readonly Uint8Array[],
   size: number,
-  options: { baseline?: boolean } = {},
+  options: { baseline?: boolean; path?: 'code' | 'learned' } = {},
 ): Promise<Suite> {
-  const pub = await encodeImages(codec, images, size);
+  // The learned token path, or the bundle's public image code (streams.image).
+  const code = options.path === 'code';
+  const pub = code ? undefined : await encodeImages(codec, images, size);
+  const rgb = images.map((data) => ({ data, width: size, height: size }));
+  const T = pub ? pub.T : (size / codec.manifest.dims.imageStride) ** 2;
   const refs = images.map((im) => Float32Array.from(im, (v) => v / 255));
   const classical = options.baseline === false ? [] : images.map((im) => new ClassicalImage(im, size, size));
   const C = codec.manifest.dims.C;
   return {
     task: 'reconstruct',
     size: images.length,
-    symbolsPerSample: pub.T * C,
+    symbolsPerSample: T * C,
     async evaluate(condition, seed) {
-      const { tokens, stats } = await transmit(codec, pub, 'public', condition, seed);
+      let decoded: RgbImage[];
+      let stats: TransmitStats;
+      if (pub) {
+        const sent = await transmit(codec, pub, 'public', condition, seed);
+        stats = sent.stats;
+        decoded = [];
+        for (let s = 0; s < sent.tokens.batch; s += 128)
+          decoded.push(
+            ...(await codec.decodeImage(sliceTokens(sent.tokens, s, Math.min(128, sent.tokens.batch - s)))),
+          );
+      } else {
+        ({ images: decoded, stats } = await transmitImages(codec, rgb, condition, seed));
+      }
       const ps: number[] = [];
       const ss: number[] = [];
-      for (let s = 0; s < tokens.batch; s += 128) {
-        const out = await codec.decodeImage(sliceTokens(tokens, s, Math.min(128, tokens.batch - s)));
-        out.forEach((im, i) => {
-          const ref = refs[s + i]!;
-          ps.push(psnr(ref, im.data));
-          ss.push(ssim({ data: ref, width: size, height: size }, im));
-        });
-      }
+      decoded.forEach((im, i) => {
+        const ref = refs[i]!;
+        ps.push(psnr(ref, im.data));
+        ss.push(ssim({ data: ref, width: size, height: size }, im));
+      });
       const m: Metrics = { psnr: mean(ps), ssim: mean(ss) };
-      if (condition.path === 'symbols') m.k = (Math.min(C, condition.rateSymbols) * pub.T) / 2;
+      if (condition.path === 'symbols') m.k = (Math.min(C, condition.rateSymbols) * T) / 2;
       else {
         m.bytes = mean(stats.bytes);
         m.packets = mean(stats.packets);

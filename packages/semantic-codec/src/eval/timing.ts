@@ -34,11 +34,13 @@ export async function measureTiming(
   runs: number,
   batch: number,
   maxPacketBytes: number,
+  /** The public image path timed (encodeSample's `publicImage`). */
+  publicImage: 'learned' | 'code' = 'learned',
 ): Promise<TimingResult> {
   const img = (i: number) => ({ data: frames[i % frames.length]!, width: size, height: size });
   const once = async (i: number) => {
     const t0 = performance.now();
-    const enc = await codec.encodeSample({ image: img(i) }, op, { maxPacketBytes });
+    const enc = await codec.encodeSample({ image: img(i) }, op, { maxPacketBytes, publicImage });
     const t1 = performance.now();
     await codec.decodeSample({ stream: 'public', modality: 'image', packets: enc.public.packets, op });
     const t2 = performance.now();
@@ -58,6 +60,19 @@ export async function measureTiming(
   let best = Number.POSITIVE_INFINITY;
   for (let rep = 0; rep < 3; rep++) {
     const t0 = performance.now();
+    if (publicImage === 'code') {
+      const sym = await codec.encodeImageCode(images, op, op.rateSymbols);
+      const received = images.map((_, b) => ({
+        ...codec.depacketize(codec.packetize(sym, op, maxPacketBytes, { sampleIndex: b }), {
+          T: sym.T,
+          C: sym.C,
+        }),
+        gridWidth: sym.grid![1],
+      }));
+      await codec.decodeImageCode(received, op, op.rateSymbols);
+      best = Math.min(best, performance.now() - t0);
+      continue;
+    }
     const pub = await codec.publicEncode(await codec.encodeImage(images));
     const sym = await codec.channelEncode(pub, op);
     const received = images.map((_, b) =>
