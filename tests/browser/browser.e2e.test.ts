@@ -65,6 +65,7 @@ async function nodeDecode(
   task: string,
   op: NonNullable<PageResult['op']>,
   query?: string,
+  publicImage: 'learned' | 'code' = 'learned',
 ): Promise<{ rgb?: Uint8Array; text?: string }> {
   const t = truthOf(seq);
   const opp =
@@ -73,6 +74,7 @@ async function nodeDecode(
     ) ?? (op as never);
   const enc = await ref.encodeSample({ image: { data: t.rgb, width: 32, height: 32 } }, opp, {
     instructions: task === 'reconstruct' ? [] : [{ task, ...(query ? { query } : {}) }],
+    publicImage,
   });
   if (task === 'reconstruct') {
     const d = await ref.decodeSample({
@@ -127,6 +129,40 @@ async function checkText(all: PageResult[], task: string, truth: (seq: number) =
 }
 
 describe('browser receiver', () => {
+  it('decodes frames of the public image code (m4sc-send --image-code) onto the canvas as Node does', async () => {
+    const sender = await startSyntheticSender(['--image-code', '--room', 'code']);
+    procs.push(sender.proc);
+    const b = await launchBrowser([NO_MDNS]);
+    const page = () =>
+      b.page.evaluate(() => (globalThis as never as { m4sc: { frames: number; stages: string[] } }).m4sc);
+    try {
+      await b.page.goto(pageUrl({ signal: sender.signal, room: 'code', task: 'reconstruct' }));
+      await until(async () => (await page()).frames >= 5, 'five frames on the canvas', 45_000).catch((e) => {
+        throw new Error(`${e.message}\n${b.console.join('\n')}`);
+      });
+      expect((await page()).stages).toContain('image.synthesis');
+      const checked = new Set<number>();
+      while (checked.size < 3) {
+        const f = (await b.page.evaluate(() =>
+          (globalThis as never as { m4sc: { readCanvas(): unknown } }).m4sc.readCanvas(),
+        )) as { seq: number; rgb: number[] };
+        const r = (await results(b)).find((x) => x.seq === f.seq && x.task === 'reconstruct');
+        if (!checked.has(f.seq) && r?.op && r.lostPackets === 0) {
+          checked.add(f.seq);
+          const canvas = Uint8Array.from(f.rgb);
+          const node = (await nodeDecode(f.seq, 'reconstruct', r.op, undefined, 'code')).rgb!;
+          const truth = truthOf(f.seq).rgb;
+          // The browser's onnxruntime-web synthesis and the TypeScript LMMSE give what Node gives.
+          expect(psnr(node, canvas)).toBeGreaterThanOrEqual(30);
+          expect(psnr(truth, canvas)).toBeGreaterThanOrEqual(psnr(truth, node) - 1);
+        }
+        await new Promise((res) => setTimeout(res, 150));
+      }
+    } finally {
+      await b.close();
+    }
+  }, 90_000);
+
   it('decodes frames onto the canvas, then captions and answers after live task switches', async () => {
     const sender = await startSyntheticSender();
     procs.push(sender.proc);
@@ -146,10 +182,12 @@ describe('browser receiver', () => {
         throw new Error(`${e.message}\n${b.console.join('\n')}`);
       });
       expect((await m4sc()).backend).toMatch(/wasm|webgpu/);
-      // the page loads the receiver's half of the bundle: decoders only
+      // the page loads the receiver's half of the bundle: decoders (and the public image code's synthesis) only
       const stages = (await m4sc()).stages;
-      expect(stages).toEqual(expect.arrayContaining(['image_decoder', 'task_decoder', 'channel_decoder']));
-      expect(stages.filter((s) => !s.endsWith('decoder'))).toEqual([]);
+      expect(stages).toEqual(
+        expect.arrayContaining(['image_decoder', 'task_decoder', 'channel_decoder', 'image.synthesis']),
+      );
+      expect(stages.filter((s) => !s.endsWith('decoder') && s !== 'image.synthesis')).toEqual([]);
 
       // Frames: what the canvas shows vs the ground truth and vs Node's decode of the same sample.
       const frameResults = (await results(b)).filter((r) => r.task === 'reconstruct');

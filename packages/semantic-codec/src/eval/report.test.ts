@@ -137,4 +137,65 @@ describe('renderReport', () => {
     expect(md).toMatch(/reconstruct: PSNR ≥ 27 dB.*not measured in this run \| — \|/);
     expect(md).not.toMatch(/NaN|undefined/);
   });
+
+  it('describes the image path it measured: the learned one by default, the public image code with --image-path code', () => {
+    const render = (args: string[]) => {
+      const p = parseEvalArgs(['--quick', '--only', 'reconstruct', ...args]);
+      if (p.help) throw new Error('help');
+      const manifest = manifestSchema.parse({
+        format: 'm4sc-bundle',
+        formatVersion: 1,
+        name: 'test',
+        version: '0',
+        opset: 17,
+        tasks: ['reconstruct'],
+        modalities: ['image'],
+        dims: { D: 4, C: 16, P: 4, imageStride: 4, imageChannels: 3 },
+        stages: {},
+        streams: {
+          image: {
+            analysis: 'image_encoder',
+            synthesis: 'image_decoder',
+            code: {
+              file: 'c.bin',
+              sha256: '0'.repeat(64),
+              kind: 'block-klt',
+              block: 16,
+              coefficients: 256,
+              groups: [[0, 256]],
+            },
+          },
+        },
+      });
+      return renderReport(
+        {
+          tasks: {},
+          lossOp: createOperatingPoint({ name: 'q8-full', rateSymbols: 16, bits: 8 }),
+          maxPacketBytes: 1100,
+          ablationBundles: [],
+        },
+        {
+          bundleDir: 'b',
+          manifest,
+          manifestSha256: '0'.repeat(64),
+          date: 'now',
+          machine: 'm',
+          args: '',
+          seconds: 1,
+          options: p.options,
+          plan: makePlan(p.options),
+          charts: {},
+          trainingAblation: { source: 'none', data: null },
+        },
+      );
+    };
+    const learned = render([]);
+    expect(learned).toContain('through the learned token path');
+    expect(learned).toContain('**Bandwidth ratio**: one encoding');
+    expect(learned).not.toContain('**Images**');
+    const code = render(['--image-path', 'code']);
+    expect(code).toContain("through the bundle's public image code");
+    expect(code).toContain('the first r·16 of every block');
+    expect(code).toContain('**Images** (`--image-path code`)');
+  });
 });
