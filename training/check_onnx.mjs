@@ -18,7 +18,18 @@ const fail = (msg) => {
 // a per-stream coder pair given inline under manifest.streams (e.g. streams.private.channel_encoder)
 const specs = { ...manifest.stages };
 for (const [stream, coder] of Object.entries(manifest.streams ?? {}))
-  for (const [role, ref] of Object.entries(coder)) if (typeof ref?.file === 'string') specs[`${stream}.${role}`] = ref;
+  for (const [role, ref] of Object.entries(coder))
+    if (typeof ref?.file === 'string' && ref.inputs) specs[`${stream}.${role}`] = ref;
+// The public image code's own file (streams.image.code: variances and mixing matrices, not a model).
+const imageCode = manifest.streams?.image?.code;
+if (imageCode) {
+  const buf = readFileSync(join(dir, imageCode.file));
+  const sha = createHash('sha256').update(buf).digest('hex');
+  if (sha !== imageCode.sha256) fail(`${imageCode.file}: sha256 ${sha} != manifest ${imageCode.sha256}`);
+  const sizes = imageCode.groups.map(([a, b]) => (b - a) ** 2);
+  const want = 4 * (imageCode.coefficients + sizes.reduce((x, y) => x + y, 0));
+  if (buf.length !== want) fail(`${imageCode.file}: ${buf.length} bytes, expected ${want}`);
+}
 const coder = (stream, role) => {
   const ref = manifest.streams?.[stream]?.[role];
   return ref === undefined ? role : typeof ref === 'string' ? ref : `${stream}.${role}`;
@@ -107,6 +118,28 @@ for (const [H, W] of [
   const prec = await run(coder('private', 'channel_decoder'), { symbols: psym, mask: f32([2, P, C], () => 1), state });
   const logits = await run('task_decoder', { private: prec, instr: ins });
   expect('task_decoder', logits, [2, tok.output.maxLen, tok.output.vocab.length]);
+}
+// The public image code's stages: analysis then synthesis gives the frame back to within what its kept
+// coefficients hold (a smooth test frame: error well under the signal).
+if (imageCode) {
+  const b = imageCode.block;
+  for (const [H, W] of [
+    [32, 32],
+    [64, 48],
+  ]) {
+    const img = f32([2, 3, H, W], (_, i) => {
+      const x = i % W;
+      const y = Math.floor(i / W) % H;
+      return 0.5 + 0.2 * Math.sin((2 * Math.PI * x) / W) * Math.cos((2 * Math.PI * y) / H);
+    });
+    const coefs = await run('image.analysis', { image: img });
+    expect('image.analysis', coefs, [2, (H / b) * (W / b), imageCode.coefficients]);
+    const back = await run('image.synthesis', { coefs, grid: i64([2], [H / b, W / b]) });
+    expect('image.synthesis', back, [2, 3, H, W]);
+    let err = 0;
+    for (let i = 0; i < back.data.length; i++) err += (back.data[i] - img.data[i]) ** 2;
+    if (err / back.data.length > 1e-3) fail(`image.synthesis(image.analysis(x)): mean squared error ${err / back.data.length}`);
+  }
 }
 const ids = i64([2, 5], [10, 11, 12, 13, 2, 20, 21, 22, 2, 0]);
 const tt = await run('text_encoder', { ids });
