@@ -326,12 +326,11 @@ class Codec implements SemanticCodec {
     return depacketize(packets, { C: this.manifest.dims.C, ...expected });
   }
 
-  async channelDecode(
-    received: ReceivedSymbols | readonly ReceivedSymbols[],
-    state: ChannelState,
-    stream: StreamKind = 'public',
-  ): Promise<Tokens> {
-    this.#check();
+  /**
+   * Checks a batch of received samples (channelDecode, decodeImageCode): objects with Float32Array symbols and
+   * mask of T·C values, one T, C (the bundle's) and grid for all, mask values 0 or 1, finite symbols where 1.
+   */
+  #checkReceived(received: ReceivedSymbols | readonly ReceivedSymbols[]) {
     const list = asArray(received);
     if (list.length === 0) throw new TypeError('nothing received');
     const first = list[0]!;
@@ -344,10 +343,7 @@ class Codec implements SemanticCodec {
         `received shape T=${T}, C=${C} does not fit the bundle (C = ${this.manifest.dims.C})`,
       );
     }
-    const B = list.length;
     const n = T * C;
-    const x = new Float32Array(B * n);
-    const m = new Float32Array(B * n);
     list.forEach((r, b) => {
       if (typeof r !== 'object' || r === null)
         throw new TypeError(`received ${b} must be { symbols, mask, T, C }`);
@@ -359,16 +355,35 @@ class Codec implements SemanticCodec {
         throw new TypeError('a received batch must share T, C and grid');
       if (symbols.length !== n || mask.length !== n)
         throw new TypeError(`symbols and mask must hold T·C = ${n} values`);
+      for (let j = 0; j < n; j++) {
+        const mj = mask[j]!;
+        if (mj !== 0 && mj !== 1) throw new TypeError(`mask value ${j} is ${mj}; must be 0 or 1`);
+        if (mj === 1 && !Number.isFinite(symbols[j]!))
+          throw new TypeError(`symbol ${j} is not finite (${symbols[j]})`);
+      }
+    });
+    return { list, T, C, gw };
+  }
+
+  async channelDecode(
+    received: ReceivedSymbols | readonly ReceivedSymbols[],
+    state: ChannelState,
+    stream: StreamKind = 'public',
+  ): Promise<Tokens> {
+    this.#check();
+    const { list, T, C, gw } = this.#checkReceived(received);
+    const B = list.length;
+    const n = T * C;
+    const x = new Float32Array(B * n);
+    const m = new Float32Array(B * n);
+    list.forEach(({ symbols, mask }, b) => {
       // Symbol-major → token-major [T, C]; lost symbols are zeroed whatever the input holds there.
       const o = b * n;
       for (let c = 0; c < C; c++) {
         for (let t = 0; t < T; t++) {
           const j = c * T + t;
           const mj = mask[j]!;
-          if (mj !== 0 && mj !== 1) throw new TypeError(`mask value ${j} is ${mj}; must be 0 or 1`);
-          const v = symbols[j]!;
-          if (mj === 1 && !Number.isFinite(v)) throw new TypeError(`symbol ${j} is not finite (${v})`);
-          x[o + t * C + c] = mj === 1 ? v : 0;
+          x[o + t * C + c] = mj === 1 ? symbols[j]! : 0;
           m[o + t * C + c] = mj;
         }
       }
@@ -465,15 +480,7 @@ class Codec implements SemanticCodec {
     rateSymbols: number,
   ): Promise<RgbImage[]> {
     const { code, synthesis } = this.#imageStream(state, rateSymbols);
-    const list = asArray(received);
-    if (list.length === 0) throw new TypeError('nothing received');
-    const first = list[0]!;
-    if (typeof first !== 'object' || first === null)
-      throw new TypeError('received must be { symbols, mask, T, C }');
-    const { T } = first;
-    const gw = first.gridWidth ?? 0;
-    if (first.C !== code.C || !Number.isInteger(T) || T < 1)
-      throw new TypeError(`received shape T=${T}, C=${first.C} does not fit the image code (C = ${code.C})`);
+    const { list, T, gw } = this.#checkReceived(received);
     if (gw < 1 || T % gw !== 0 || gw % code.side !== 0 || (T / gw) % code.side !== 0)
       throw new TypeError(`grid width ${gw} does not tile T=${T} tokens into ${code.block}-pixel blocks`);
     const hb = T / gw / code.side;
@@ -481,28 +488,10 @@ class Codec implements SemanticCodec {
     const per = hb * wb * code.K;
     const coefs = new Float32Array(list.length * per);
     list.forEach((r, b) => {
-      if (typeof r !== 'object' || r === null)
-        throw new TypeError(`received ${b} must be { symbols, mask, T, C }`);
-      const { symbols, mask } = r;
-      if (!(symbols instanceof Float32Array) || !(mask instanceof Float32Array))
-        throw new TypeError('received.symbols and received.mask must be Float32Arrays');
-      if (r.T !== T || r.C !== code.C || (r.gridWidth ?? 0) !== gw)
-        throw new TypeError('a received batch must share T, C and grid');
-      if (symbols.length !== T * code.C || mask.length !== T * code.C)
-        throw new TypeError(`symbols and mask must hold T·C = ${T * code.C} values`);
-      let any = false;
-      for (let j = 0; j < mask.length; j++) {
-        const m = mask[j]!;
-        if (m !== 0 && m !== 1) throw new TypeError(`mask value ${j} is ${m}; must be 0 or 1`);
-        if (m === 1) {
-          any = true;
-          if (!Number.isFinite(symbols[j]!)) throw new TypeError(`symbol ${j} is not finite (${symbols[j]})`);
-        }
-      }
-      if (!any) return; // nothing arrived: the mean image (coefficients 0)
+      if (r.mask.indexOf(1) < 0) return; // nothing arrived: the mean image (coefficients 0)
       if (r.gain === undefined)
         throw new TypeError(`received ${b} has symbols but no gain (packets without one?)`);
-      coefs.set(code.decode(symbols, mask, r.gain, hb, wb, state.snrDb, rateSymbols), b * per);
+      coefs.set(code.decode(r.symbols, r.mask, r.gain, hb, wb, state.snrDb, rateSymbols), b * per);
     });
     const out = (
       await this.#run(

@@ -250,7 +250,9 @@ export class LinearImageCode {
       throw new TypeError(`symbols and mask must hold C·T = ${n} values for ${hb}×${wb} blocks`);
     if (!(gain > 0) || !Number.isFinite(gain))
       throw new TypeError(`gain must be finite and > 0, got ${gain}`);
+    // A = Q_kept · diag(d), d_k = g_k·√λ_k: the whitened coefficients w ~ N(0, I) to the slots.
     const g = this.gains(snrDb, rate);
+    const d = g.map((gk, k) => gk * Math.sqrt(this.#lam[k]!));
     let pow = 0;
     let cnt = 0;
     for (let i = 0; i < n; i++) {
@@ -282,22 +284,20 @@ export class LinearImageCode {
         const q = this.#mix[gi]!;
         const lost: number[] = [];
         for (let r = 0; r < m; r++) if (!keep[s + r]) lost.push(r);
-        // A = Q_kept · diag(d), d_j = g_j·√λ_j; w ~ N(0, I); coefficient = √λ_j · ŵ_j.
-        // Aᵀy = d ⊙ (Qᵀ y) with lost y = 0.
+        // Coefficient = √λ_j · ŵ_j; Aᵀy = d ⊙ (Qᵀ y) with lost y = 0.
         const aty = new Float64Array(m);
         for (let j = 0; j < m; j++) {
-          const d = g[s + j]! * Math.sqrt(this.#lam[s + j]!);
-          if (d === 0) continue;
+          const dj = d[s + j]!;
+          if (dj === 0) continue;
           let v = 0;
           for (let r = 0; r < m; r++) v += q[r * m + j]! * y[s + r]!;
-          aty[j] = d * v;
+          aty[j] = dj * v;
         }
         if (lost.length === m) return;
         if (lost.length === 0) {
           // AᵀA = diag(d²): closed form.
           for (let j = 0; j < m; j++) {
-            const d2 = g[s + j]! ** 2 * this.#lam[s + j]!;
-            out[b * this.K + s + j] = (Math.sqrt(this.#lam[s + j]!) * aty[j]!) / (d2 + noise);
+            out[b * this.K + s + j] = (Math.sqrt(this.#lam[s + j]!) * aty[j]!) / (d[s + j]! ** 2 + noise);
           }
           return;
         }
@@ -307,12 +307,10 @@ export class LinearImageCode {
           // AᵀA + σ²I = D (I − Q_lostᵀ Q_lost) D + σ² I.
           l = new Float64Array(m * m);
           for (let i = 0; i < m; i++) {
-            const di = g[s + i]! * Math.sqrt(this.#lam[s + i]!);
             for (let j = 0; j <= i; j++) {
-              const dj = g[s + j]! * Math.sqrt(this.#lam[s + j]!);
               let v = i === j ? 1 : 0;
               for (const r of lost) v -= q[r * m + i]! * q[r * m + j]!;
-              const a = di * dj * v + (i === j ? noise : 0);
+              const a = d[s + i]! * d[s + j]! * v + (i === j ? noise : 0);
               l[i * m + j] = a;
               l[j * m + i] = a;
             }

@@ -14,7 +14,14 @@
  */
 import type { Bundle } from '../bundle.js';
 import { awgn, erasure, rayleigh } from '../channels.js';
-import type { ChannelState, ReceivedSymbols, SemanticCodec, StreamKind, Tokens } from '../codecTypes.js';
+import type {
+  ChannelState,
+  ReceivedSymbols,
+  SemanticCodec,
+  StreamKind,
+  Symbols,
+  Tokens,
+} from '../codecTypes.js';
 import type { RgbImage } from '../image.js';
 import type { OperatingPoint } from '../operatingPoint.js';
 import type { TextLiteral } from '../packet.js';
@@ -119,6 +126,54 @@ export async function channelDecodeBatch(
   return out ?? new Float32Array(0);
 }
 
+type Channel = ReturnType<typeof awgn> | ReturnType<typeof rayleigh> | ReturnType<typeof erasure>;
+
+/** The simulated channel of a condition, seeded (one stream per call of `transmit`/`transmitImages`). */
+function channelFor(condition: Condition, seed: number): Channel {
+  return condition.path === 'symbols'
+    ? (condition.channel === 'awgn' ? awgn : rayleigh)({ snrDb: condition.snrDb, seed })
+    : erasure({ lossRate: condition.lossRate, seed });
+}
+
+/**
+ * Sample `b` of `sym` through the condition's channel: on the symbols path one process() call (a Rayleigh fade
+ * per sample, training's block = 0) and the rate prefix as the mask; on the packets path the codec's packets,
+ * lost by `chan`, then depacketised (with `stats` counted). The frame gain, where `sym` has one, comes along:
+ * as side information on the symbols path, in the packets otherwise.
+ */
+function sendOne(
+  codec: SemanticCodec,
+  sym: Symbols,
+  b: number,
+  condition: Condition,
+  chan: Channel,
+  stats: TransmitStats,
+  literals?: readonly TextLiteral[],
+): Received & { gain?: number } {
+  const { T, C } = sym;
+  const n = T * C;
+  if (condition.path === 'symbols') {
+    if (chan.name === 'erasure') throw new Error('unreachable');
+    const y = chan.process(sym.data.subarray(b * n, (b + 1) * n));
+    const mask = new Float32Array(n);
+    mask.fill(1, 0, Math.min(C, condition.rateSymbols) * T);
+    return { symbols: y, mask, ...(sym.gain ? { gain: sym.gain[b]! } : {}) };
+  }
+  if (chan.name !== 'erasure') throw new Error('unreachable');
+  const packets = codec.packetize(sym, condition.op, condition.maxPacketBytes, {
+    sampleIndex: b,
+    minPackets: condition.minPackets,
+    ...(literals?.length ? { literals } : {}),
+  });
+  const arrived = chan.process(packets);
+  const res = codec.depacketize(arrived, { T, C });
+  stats.literals.push([...res.literals]);
+  stats.bytes.push(packets.reduce((s, p) => s + p.length, 0));
+  stats.packets.push(packets.length);
+  stats.received.push(arrived.filter((p) => p !== undefined).length);
+  return { symbols: res.symbols, mask: res.mask, ...(res.gain !== undefined ? { gain: res.gain } : {}) };
+}
+
 /**
  * Sends a batch of encoded samples (public or private tokens [N, T, D]) through `condition`; returns the
  * decoded tokens [N, T, D] and per-sample stats. `seed` seeds the channel (one stream per call).
@@ -137,10 +192,7 @@ export async function transmit(
   const items: Received[] = [];
   const stats: TransmitStats = { bytes: [], packets: [], received: [], literals: [] };
   let C = codec.manifest.dims.C;
-  const chan =
-    condition.path === 'symbols'
-      ? (condition.channel === 'awgn' ? awgn : rayleigh)({ snrDb: condition.snrDb, seed })
-      : erasure({ lossRate: condition.lossRate, seed });
+  const chan = channelFor(condition, seed);
   for (let b0 = 0; b0 < tokens.batch; b0 += EVAL_BATCH) {
     const nb = Math.min(EVAL_BATCH, tokens.batch - b0);
     const part: Tokens = {
@@ -152,33 +204,8 @@ export async function transmit(
     };
     const sym = await codec.channelEncode(part, state, stream);
     C = sym.C;
-    const n = T * C;
-    for (let b = 0; b < nb; b++) {
-      if (condition.path === 'symbols') {
-        if (chan.name === 'erasure') throw new Error('unreachable');
-        // One process() call per sample: a Rayleigh fade per sample (training's block = 0).
-        const y = chan.process(sym.data.subarray(b * n, (b + 1) * n));
-        const keep = Math.min(C, condition.rateSymbols) * T;
-        const mask = new Float32Array(n);
-        mask.fill(1, 0, keep);
-        items.push({ symbols: y, mask });
-      } else {
-        if (chan.name !== 'erasure') throw new Error('unreachable');
-        const lit = literals?.[b0 + b];
-        const packets = codec.packetize(sym, condition.op, condition.maxPacketBytes, {
-          sampleIndex: b,
-          minPackets: condition.minPackets,
-          ...(lit?.length ? { literals: lit } : {}),
-        });
-        const arrived = chan.process(packets);
-        const res = codec.depacketize(arrived, { T, C });
-        stats.literals.push([...res.literals]);
-        stats.bytes.push(packets.reduce((s, p) => s + p.length, 0));
-        stats.packets.push(packets.length);
-        stats.received.push(arrived.filter((p) => p !== undefined).length);
-        items.push({ symbols: res.symbols, mask: res.mask });
-      }
-    }
+    for (let b = 0; b < nb; b++)
+      items.push(sendOne(codec, sym, b, condition, chan, stats, literals?.[b0 + b]));
   }
   const data = await channelDecodeBatch(codec.bundle, items, T, C, state, stream);
   return {
@@ -209,41 +236,20 @@ export async function transmitImages(
   const C = codec.manifest.dims.C;
   const rate = condition.path === 'symbols' ? Math.min(C, condition.rateSymbols) : condition.op.rateSymbols;
   const stats: TransmitStats = { bytes: [], packets: [], received: [], literals: [] };
-  const chan =
-    condition.path === 'symbols'
-      ? (condition.channel === 'awgn' ? awgn : rayleigh)({ snrDb: condition.snrDb, seed })
-      : erasure({ lossRate: condition.lossRate, seed });
+  const chan = channelFor(condition, seed);
   const out: RgbImage[] = [];
   let T = 0;
   for (let b0 = 0; b0 < images.length; b0 += EVAL_BATCH) {
     const part = images.slice(b0, b0 + EVAL_BATCH);
     const sym = await codec.encodeImageCode(part, state, rate);
     T = sym.T;
-    const n = sym.T * sym.C;
     const gw = sym.grid![1];
-    const received: ReceivedSymbols[] = [];
-    for (let b = 0; b < part.length; b++) {
-      if (condition.path === 'symbols') {
-        if (chan.name === 'erasure') throw new Error('unreachable');
-        const y = chan.process(sym.data.subarray(b * n, (b + 1) * n));
-        const mask = new Float32Array(n);
-        mask.fill(1, 0, rate * sym.T);
-        received.push({ symbols: y, mask, T: sym.T, C: sym.C, gridWidth: gw, gain: sym.gain![b]! });
-      } else {
-        if (chan.name !== 'erasure') throw new Error('unreachable');
-        const packets = codec.packetize(sym, condition.op, condition.maxPacketBytes, {
-          sampleIndex: b,
-          minPackets: condition.minPackets,
-        });
-        const arrived = chan.process(packets);
-        const res = codec.depacketize(arrived, { T: sym.T, C: sym.C });
-        stats.literals.push([]);
-        stats.bytes.push(packets.reduce((s, p) => s + p.length, 0));
-        stats.packets.push(packets.length);
-        stats.received.push(arrived.filter((p) => p !== undefined).length);
-        received.push({ ...res, gridWidth: gw });
-      }
-    }
+    const received: ReceivedSymbols[] = part.map((_, b) => ({
+      ...sendOne(codec, sym, b, condition, chan, stats),
+      T: sym.T,
+      C: sym.C,
+      gridWidth: gw,
+    }));
     out.push(...(await codec.decodeImageCode(received, state, rate)));
   }
   return { images: out, stats, T };

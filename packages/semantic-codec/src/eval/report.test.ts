@@ -86,6 +86,21 @@ describe('renderAblation', () => {
   });
 });
 
+/** A minimal manifest for `tasks`, with `extra` keys (evaluation, streams). */
+const testManifest = (tasks: string[], extra: Record<string, unknown> = {}) =>
+  manifestSchema.parse({
+    format: 'm4sc-bundle',
+    formatVersion: 1,
+    name: 'test',
+    version: '0',
+    opset: 17,
+    tasks,
+    modalities: ['image'],
+    dims: { D: 4, C: 16, P: 4, imageStride: 4, imageChannels: 3 },
+    stages: {},
+    ...extra,
+  });
+
 describe('renderReport', () => {
   it('renders every section for a run that measured only one task, marking the rest not measured', () => {
     const p = parseEvalArgs(['--quick', '--only', 'classify']);
@@ -106,18 +121,7 @@ describe('renderReport', () => {
       maxPacketBytes: 1100,
       ablationBundles: [],
     };
-    const manifest = manifestSchema.parse({
-      format: 'm4sc-bundle',
-      formatVersion: 1,
-      name: 'test',
-      version: '0',
-      opset: 17,
-      tasks: ['classify'],
-      modalities: ['image'],
-      dims: { D: 4, C: 16, P: 4, imageStride: 4, imageChannels: 3 },
-      stages: {},
-      evaluation: { ablation },
-    });
+    const manifest = testManifest(['classify'], { evaluation: { ablation } });
     const md = renderReport(r, {
       bundleDir: 'b',
       manifest,
@@ -142,16 +146,7 @@ describe('renderReport', () => {
     const render = (args: string[]) => {
       const p = parseEvalArgs(['--quick', '--only', 'reconstruct', ...args]);
       if (p.help) throw new Error('help');
-      const manifest = manifestSchema.parse({
-        format: 'm4sc-bundle',
-        formatVersion: 1,
-        name: 'test',
-        version: '0',
-        opset: 17,
-        tasks: ['reconstruct'],
-        modalities: ['image'],
-        dims: { D: 4, C: 16, P: 4, imageStride: 4, imageChannels: 3 },
-        stages: {},
+      const manifest = testManifest(['reconstruct'], {
         streams: {
           image: {
             analysis: 'image_encoder',
