@@ -195,4 +195,32 @@ describe('StallWatch', () => {
     expect(toLinkReport(stats).stallMs).toBe(212);
     expect('stallMs' in toLinkReport(m.snapshot(1000, extras))).toBe(false);
   });
+
+  it('keeps the stall of a peer report that a newer one replaced before any snapshot carried it', () => {
+    const m = new LinkMonitor(0);
+    const report = (timestampMs: number, stallMs?: number) => ({
+      timestampMs,
+      lossRate: { public: 0, private: 0 },
+      receivedBytesPerSec: 1000,
+      age: { p50Ms: 5, p95Ms: 9, count: 10 },
+      drops: { ...extras.drops },
+      ...(stallMs !== undefined ? { stallMs } : {}),
+    });
+    // Two reports within one of this end's intervals: the newer one's figures, the longer stall.
+    m.receiveReport(report(1000, 310));
+    m.receiveReport(report(1004));
+    const s = m.snapshot(1500, extras);
+    expect(s.remote?.timestampMs).toBe(1004);
+    expect(s.remote?.stallMs).toBe(310);
+    // Once carried, a report is replaced whole: the stall is not repeated in later intervals.
+    m.receiveReport(report(2004));
+    expect(m.snapshot(2500, extras).remote?.stallMs).toBeUndefined();
+    // A shorter unseen stall gives way to a longer new one; an early emission counts as carried.
+    m.receiveReport(report(3000, 50));
+    m.receiveReport(report(3004, 120));
+    expect(m.remote?.stallMs).toBe(120);
+    m.remoteCarried();
+    m.receiveReport(report(4000));
+    expect(m.remote?.stallMs).toBeUndefined();
+  });
 });

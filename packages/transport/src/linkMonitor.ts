@@ -151,11 +151,38 @@ export class LinkMonitor {
   #intervalStartMs: number;
   #rttMs: number | undefined;
   #clockOffsetMs = 0;
-  /** The last report from the peer. */
-  remote: LinkReport | undefined;
+  #remote: LinkReport | undefined;
+  /** Whether a snapshot (or an early emission) has carried {@link remote} yet. */
+  #remoteCarried = true;
 
   constructor(nowMs: number) {
     this.#intervalStartMs = nowMs;
+  }
+
+  /** The last report from the peer. */
+  get remote(): LinkReport | undefined {
+    return this.#remote;
+  }
+
+  /**
+   * Takes the peer's report. Two can arrive between this end's snapshots (the two ends' intervals drift, and a late
+   * report lands next to the following one): the one replaced unseen still gives its stall, the longest of the two,
+   * so a stall the peer saw is never lost to the overlap. Its interval figures give way to the newer report's.
+   */
+  receiveReport(report: LinkReport): LinkReport {
+    const prev = this.#remote;
+    const kept =
+      prev && !this.#remoteCarried && (prev.stallMs ?? 0) > (report.stallMs ?? 0)
+        ? { ...report, stallMs: prev.stallMs }
+        : report;
+    this.#remote = kept;
+    this.#remoteCarried = false;
+    return kept;
+  }
+
+  /** The last report has gone out to the consumer outside a snapshot (an early report's emission). */
+  remoteCarried(): void {
+    this.#remoteCarried = true;
   }
 
   /** Estimated remote clock minus local clock, milliseconds. */
@@ -198,6 +225,11 @@ export class LinkMonitor {
   }
 
   /** Closes the interval and returns its stats. */
+  #carryRemote(): LinkReport | undefined {
+    this.#remoteCarried = true;
+    return this.#remote;
+  }
+
   snapshot(nowMs: number, extras: MonitorExtras): LinkStats {
     const intervalMs = Math.max(1, nowMs - this.#intervalStartMs);
     const perSec = (bytes: number) => (bytes * 1000) / intervalMs;
@@ -239,7 +271,7 @@ export class LinkMonitor {
       faultDrops: { ...extras.faultDrops },
       earlyReports: { ...extras.earlyReports },
       hostStalls: { ...extras.hostStalls },
-      remote: this.remote,
+      remote: this.#carryRemote(),
     };
   }
 }

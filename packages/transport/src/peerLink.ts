@@ -711,14 +711,15 @@ class PeerLinkImpl implements PeerLink {
         this.#monitor.onPong(m.t0Ms, m.t1Ms, now);
         for (const k of SAMPLE_KINDS) this.#reassemblers[k].clockOffsetMs = this.#monitor.clockOffsetMs;
         return;
-      case 'link-report':
-        this.#monitor.remote = m.report;
+      case 'link-report': {
+        const report = this.#monitor.receiveReport(m.report);
         // An early report says a queue is building: decide on it now, not at the next interval.
-        if (m.report.queue) {
+        if (report.queue) {
           this.#earlyReports.received++;
-          this.#emitEarly(m.report);
+          this.#emitEarly(report);
         }
         return;
+      }
     }
   }
 
@@ -787,6 +788,7 @@ class PeerLinkImpl implements PeerLink {
       earlyReports: { ...this.#earlyReports },
       remote: report,
     };
+    this.#monitor.remoteCarried();
     this.#stats$.next(stats);
   }
 

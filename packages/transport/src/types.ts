@@ -157,6 +157,8 @@ export interface LinkReport {
    * The longest stall of the reporter's host (its event loop late by more than 40 ms: descheduled, frozen, a
    * long synchronous job) over the report's interval, ms; absent when none. Samples it held back arrive late and
    * together, and its byte counts shift between intervals: the figures of such an interval say less of the path.
+   * As `stats$.remote`, it also keeps the stall of an earlier report that this one replaced before any emission
+   * carried it (two reports in one of this end's intervals).
    */
   stallMs?: number | undefined;
 }
