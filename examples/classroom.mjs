@@ -4,9 +4,11 @@
 // sender's stats: "via=shared:…" and "encodes private=" growing by 4 per sample, not 5).
 // Usage: node examples/classroom.mjs [--seconds N]
 import { generateScene, sceneCaption, sceneQuestions } from '@m4sc/semantic-codec';
-import { every, seconds, startReceiver, startSender } from './lib.mjs';
+import { every, exampleArgs, startReceiver, startSender } from './lib.mjs';
 
-const s = seconds(12);
+const { seconds: s } = exampleArgs('usage: node examples/classroom.mjs [--seconds N]  (default 12)', {
+  seconds: 12,
+});
 const truth = (seq) => generateScene(9 + 10 * seq);
 const sender = await startSender(['--room', 'classroom', '--fps', '10']);
 const common = ['--signal', sender.url, '--room', 'classroom', '--duration', String(s), '--quiet'];

@@ -1,6 +1,7 @@
 // Small helpers shared by the examples: start the built CLIs, prefix their output, stop them cleanly.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = {
@@ -56,15 +57,37 @@ export function startReceiver(name, args, onResult = (r) => JSON.stringify(r)) {
   return { child, exited: new Promise((resolve) => child.on('close', (code) => resolve(code))) };
 }
 
-/** Parses `--seconds N` (default `fallback`). */
-export function seconds(fallback) {
-  const i = process.argv.indexOf('--seconds');
-  const s = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!(s > 0)) {
-    console.error(`--seconds must be a positive number, got '${process.argv[i + 1]}'`);
+/**
+ * Parses an example's flags: `--seconds N` (default `seconds`), `--help`, and `options` (node:util parseArgs's
+ * form, values as strings), from the arguments before a `--`; with `rest`, what follows `--` is returned as
+ * `rest` (otherwise a `--` is refused). A wrong flag or value prints the message and `usage`, and exits 2.
+ */
+export function exampleArgs(usage, { seconds: fallback, options = {}, rest = false }) {
+  const argv = process.argv.slice(2);
+  const cut = argv.indexOf('--');
+  const fail = (message) => {
+    console.error(`${message}\n${usage}`);
     process.exit(2);
+  };
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: cut >= 0 ? argv.slice(0, cut) : argv,
+      options: { help: { type: 'boolean', short: 'h' }, seconds: { type: 'string' }, ...options },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    fail(err.message);
   }
-  return s;
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  if (cut >= 0 && !rest) fail("this example takes no arguments after '--'");
+  const s = values.seconds === undefined ? fallback : Number(values.seconds);
+  if (!(s > 0 && Number.isFinite(s))) fail(`--seconds must be a positive number, got '${values.seconds}'`);
+  return { ...values, seconds: s, rest: cut >= 0 ? argv.slice(cut + 1) : [], fail };
 }
 
 /** Every Nth result line is shown, so the terminal stays readable at 15 fps. */

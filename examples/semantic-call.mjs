@@ -3,10 +3,12 @@
 // into a Y4M file you can play (ffplay demo-out/semantic-call.y4m, or mpv).
 // Usage: node examples/semantic-call.mjs [--seconds N] [-- any extra m4sc-send flags, e.g. --source y4m:clip.y4m]
 import { mkdirSync } from 'node:fs';
-import { every, ROOT, seconds, startReceiver, startSender } from './lib.mjs';
+import { every, exampleArgs, ROOT, startReceiver, startSender } from './lib.mjs';
 
-const s = seconds(10);
-const extra = process.argv.includes('--') ? process.argv.slice(process.argv.indexOf('--') + 1) : [];
+const { seconds: s, rest: extra } = exampleArgs(
+  'usage: node examples/semantic-call.mjs [--seconds N] [-- m4sc-send flags, e.g. --source y4m:clip.y4m]  (default 10 s)',
+  { seconds: 10, rest: true },
+);
 mkdirSync(`${ROOT}demo-out`, { recursive: true });
 const out = `${ROOT}demo-out/semantic-call.y4m`;
 const sender = await startSender(['--room', 'call', ...extra]);

@@ -1,7 +1,7 @@
 // What the bundle decodes for a synthetic scene locally over a clean channel, at m4sc-send's default
 // operating points: the reference the process tests compare network results with.
 import { generateScene, renderScene, SCENE_SIZE, type SemanticCodec } from '@m4sc/semantic-codec';
-import { cheapestOperatingPoint } from '@m4sc/sender';
+import { defaultPrivateOperatingPoint } from '@m4sc/sender';
 
 /** The scene seed of sample `seq` of `m4sc-send --source synthetic`. */
 export const sceneSeed = (seq: number) => 9 + 10 * seq;
@@ -16,9 +16,9 @@ export async function localDecode(
   publicImage: 'learned' | 'code' = 'learned',
 ) {
   const image = { data: renderScene(generateScene(sceneSeed(seq))), width: SCENE_SIZE, height: SCENE_SIZE };
-  // m4sc-send's defaults: the bundle's first point for the public stream, its cheapest for private streams.
+  // m4sc-send's defaults: the bundle's first point for the public stream, its cheapest at half rate for private ones.
   const op =
-    task === 'reconstruct' ? codec.operatingPoints[0]! : cheapestOperatingPoint(codec.operatingPoints);
+    task === 'reconstruct' ? codec.operatingPoints[0]! : defaultPrivateOperatingPoint(codec.operatingPoints);
   const instructions = task === 'reconstruct' ? [] : [{ task, ...(query ? { query } : {}) }];
   const enc = await codec.encodeSample({ image }, op, { instructions, publicImage });
   if (task === 'reconstruct') {

@@ -7,7 +7,11 @@ export {
   loadCodecOnDevice,
 } from './device.js';
 export type { AdaptationTraceEntry } from './linkAdaptation.js';
-export { cheapestOperatingPoint } from './operatingPoints.js';
+export {
+  cheapestOperatingPoint,
+  defaultPrivateOperatingPoint,
+  minPacketsForLoss,
+} from './operatingPoints.js';
 export { createSender, instructionTag, type Sender, type SenderOptions } from './sender.js';
 export {
   createWordEditSharingPolicy,

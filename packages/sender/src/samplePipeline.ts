@@ -7,7 +7,7 @@ import {
 } from '@m4sc/semantic-codec';
 import type { Logger } from '@m4sc/signaling';
 import { splitPayload } from '@m4sc/transport';
-import { cheaper, PUBLIC_TASKS } from './operatingPoints.js';
+import { cheaper, minPacketsForLoss, PUBLIC_TASKS } from './operatingPoints.js';
 import type { RelayPath } from './relayPath.js';
 import { type Session, sendControl } from './session.js';
 import { groupInstructions, type SharingPolicy } from './sharing.js';
@@ -153,6 +153,7 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
           instructions: [instr],
           privateOps: [privOp],
           maxPacketBytes,
+          minPackets: minPacketsForLoss(s.decision?.lossRate ?? 0),
           publicImage,
         });
         publicEncodes++;
@@ -194,10 +195,14 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
         sharing,
       ).map((g) => ({ ...g, op: pointOf(session(g.members[0]!)!) })),
     );
+    // Spread over enough packets that the lossiest receiver rarely loses a sample whole: what arrives of a
+    // spread sample decodes through its erasure mask, a sample in one lost packet does not decode at all.
+    const worstLoss = Math.max(0, ...asking.map((s) => s.decision?.lossRate ?? 0));
     const enc = await c.encodeSample(input, o, {
       instructions: groups.map((g) => g.instruction),
       privateOps: groups.map((g) => g.op),
       maxPacketBytes,
+      minPackets: minPacketsForLoss(worstLoss),
       publicImage,
       ...(layerBounds ? { publicLayers: layerBounds } : {}),
     });
