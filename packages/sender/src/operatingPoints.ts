@@ -22,18 +22,9 @@ export function defaultPrivateOperatingPoint(points: readonly OperatingPoint[]):
   return cheapestOperatingPoint(kept.length > 0 ? kept : points);
 }
 
-/**
- * The point a private stream is coded at: the cheaper of the receiver's decision `a` and the sender's private
- * point `b` by symbols × bits per token (`b` when `a` is absent). When `b` is the cheaper, it takes the
- * decision's loss conditioning, so the coder is conditioned on the receiver's measured loss either way (the
- * name says so: `q4-half-l20`).
- */
-export const cheaper = (a: OperatingPoint | undefined, b: OperatingPoint): OperatingPoint => {
-  if (!a) return b;
-  if (cost(a) < cost(b)) return a;
-  if (a.lossRate === b.lossRate) return b;
-  return Object.freeze({ ...b, name: `${b.name}-l${Math.round(a.lossRate * 100)}`, lossRate: a.lossRate });
-};
+/** The cheaper of two operating points by symbols × bits per token (`b` when `a` is absent). */
+export const cheaper = (a: OperatingPoint | undefined, b: OperatingPoint): OperatingPoint =>
+  a && cost(a) < cost(b) ? a : b;
 
 /**
  * Packets to spread one sample over on a link losing `lossRate` of its packets: the fewest that make losing

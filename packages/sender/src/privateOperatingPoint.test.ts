@@ -14,7 +14,6 @@ import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BUNDLE_DIR } from './defaults.js';
 import {
-  cheaper,
   cheapestOperatingPoint,
   defaultPrivateOperatingPoint,
   minPacketsForLoss,
@@ -66,17 +65,6 @@ describe("m4sc-send's private operating point", () => {
     expect(atDefault.answer).toBeGreaterThanOrEqual(0.97);
     expect(atCheapest.caption).toBeLessThan(atDefault.caption);
   }, 120_000);
-
-  it("codes at the cheaper point with the receiver's loss conditioning either way", () => {
-    const half = codec.operatingPoint('q4-half');
-    const quarter = codec.operatingPoint('q4-quarter');
-    const full = codec.operatingPoint('q8-full');
-    expect(cheaper(undefined, half)).toBe(half);
-    expect(cheaper(quarter, half)).toBe(quarter);
-    expect(cheaper(full, half)).toBe(half);
-    const lossy = cheaper({ ...full, lossRate: 0.2 }, half);
-    expect(lossy).toMatchObject({ name: 'q4-half-l20', rateSymbols: 8, bits: 4, lossRate: 0.2 });
-  });
 
   it('spreads a sample over enough packets that a lossy link rarely loses it whole', () => {
     expect([0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1, Number.NaN].map(minPacketsForLoss)).toEqual([
