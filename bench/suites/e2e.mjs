@@ -289,7 +289,7 @@ async function pixels({ quick, progress }) {
     markdown: [
       '### Task-first against pixels (bytes per sample, 64×64)',
       '',
-      `JPEG q75 (sharp) of the same ${frames.length} frames (ViSP cube + synthetic scenes, 64×64): mean ${jpegMean.toFixed(0)} B. Semantic payload bytes per sample at each operating point of the bundle (codec packets, their 24-byte headers included; m4sc-send sends private streams at the cheapest point of half rate or more by default, q4-half, see --private-op); goals: classify and answer ≤ 1/20 of the JPEG, caption ≤ 1/4. The transport frame header (msgpack, op included, budget ${DEFAULT_OP_BUDGET_BYTES}+ B) comes on top of every packet, for JPEG too.`,
+      `JPEG q75 (sharp) of the same ${frames.length} frames (ViSP cube + synthetic scenes, 64×64): mean ${jpegMean.toFixed(0)} B. Semantic payload bytes per sample at each operating point of the bundle (codec packets, their 24-byte headers included; m4sc-send sends private streams at the cheapest point of full rate by default, q4-full, see --private-op); goals: classify and answer ≤ 1/20 of the JPEG, caption ≤ 1/4. The transport frame header (msgpack, op included, budget ${DEFAULT_OP_BUDGET_BYTES}+ B) comes on top of every packet, for JPEG too.`,
       '',
       table(
         ['op', 'rate×bits', 'reconstruct B', 'classify B', 'answer B', 'caption B', 'frame header B'],

@@ -16,7 +16,7 @@ export async function localDecode(
   publicImage: 'learned' | 'code' = 'learned',
 ) {
   const image = { data: renderScene(generateScene(sceneSeed(seq))), width: SCENE_SIZE, height: SCENE_SIZE };
-  // m4sc-send's defaults: the bundle's first point for the public stream, its cheapest at half rate for private ones.
+  // m4sc-send's defaults: the bundle's first point for the public stream, its cheapest at full rate for private ones.
   const op =
     task === 'reconstruct' ? codec.operatingPoints[0]! : defaultPrivateOperatingPoint(codec.operatingPoints);
   const instructions = task === 'reconstruct' ? [] : [{ task, ...(query ? { query } : {}) }];

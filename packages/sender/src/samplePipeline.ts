@@ -7,7 +7,7 @@ import {
 } from '@m4sc/semantic-codec';
 import type { Logger } from '@m4sc/signaling';
 import { splitPayload } from '@m4sc/transport';
-import { cheaper, minPacketsForLoss, PUBLIC_TASKS } from './operatingPoints.js';
+import { cheaper, minPacketsForLoss, PUBLIC_TASKS, withLossConditioning } from './operatingPoints.js';
 import type { RelayPath } from './relayPath.js';
 import { type Session, sendControl } from './session.js';
 import { groupInstructions, type SharingPolicy } from './sharing.js';
@@ -182,7 +182,8 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
     }
     const publicReceivers = asking.filter((s) => PUBLIC_TASKS.has(s.instruction!.task));
     const privateReceivers = asking.filter((s) => !PUBLIC_TASKS.has(s.instruction!.task));
-    // Sharing groups form among receivers at the same private operating point (their own link's).
+    // Sharing groups form among receivers at the same private operating point (their own link's), each coded for
+    // the worst loss measured among its members.
     const pointOf = (s: Session) => cheaper(s.decision?.privateOp, privOp!);
     const byPoint = new Map<string, Session[]>();
     for (const s of privateReceivers) {
@@ -193,7 +194,13 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
       groupInstructions(
         members.map((s) => [s.peerId, s.instruction!] as const),
         sharing,
-      ).map((g) => ({ ...g, op: pointOf(session(g.members[0]!)!) })),
+      ).map((g) => ({
+        ...g,
+        op: withLossConditioning(
+          pointOf(session(g.members[0]!)!),
+          g.members.map((m) => session(m)?.decision?.lossRate ?? 0),
+        ),
+      })),
     );
     // Spread over enough packets that the lossiest receiver rarely loses a sample whole: what arrives of a
     // spread sample decodes through its erasure mask, a sample in one lost packet does not decode at all.
