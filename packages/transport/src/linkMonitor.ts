@@ -225,11 +225,6 @@ export class LinkMonitor {
   }
 
   /** Closes the interval and returns its stats. */
-  #carryRemote(): LinkReport | undefined {
-    this.#remoteCarried = true;
-    return this.#remote;
-  }
-
   snapshot(nowMs: number, extras: MonitorExtras): LinkStats {
     const intervalMs = Math.max(1, nowMs - this.#intervalStartMs);
     const perSec = (bytes: number) => (bytes * 1000) / intervalMs;
@@ -254,6 +249,7 @@ export class LinkMonitor {
       this.#recv[k] = 0;
     }
     this.#intervalStartMs = nowMs;
+    this.#remoteCarried = true;
     return {
       timestampMs: nowMs,
       intervalMs,
@@ -271,7 +267,7 @@ export class LinkMonitor {
       faultDrops: { ...extras.faultDrops },
       earlyReports: { ...extras.earlyReports },
       hostStalls: { ...extras.hostStalls },
-      remote: this.#carryRemote(),
+      remote: this.#remote,
     };
   }
 }
