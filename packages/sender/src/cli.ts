@@ -44,7 +44,7 @@ Source and model:
   --op NAME             operating point from the bundle (default: its first, q8-full)
   --private-op NAME     operating point of the private/shared streams (classify, caption, answer); default:
                         the bundle's cheapest at full rate (q4-full): captions hold on held-out scenes,
-                        also at 20 % packet loss (0.98 exact; 0.89 at half rate, 0.86 clean at quarter rate)
+                        also at 20 % packet loss (0.96 exact; 0.85 at half rate; 0.89 clean at quarter rate)
   --rate N              symbols per token (overrides the operating point's rate)
   --bits N              bits per symbol, e.g. 8 or 4 (overrides the operating point's bits)
   --device KIND         cpu (default) | cuda | auto: where the sender runs the model (onnxruntime EP)
