@@ -85,6 +85,16 @@ def mixing(seed):
     return out
 
 
+def read_mixing(path="models/default/image_code.bin"):
+    """The groups' mixing matrices as a bundle ships them (float32, after the K eigenvalues), float64."""
+    code = np.fromfile(path, "<f4").astype(np.float64)
+    out, at = [], K
+    for s, e in GROUPS:
+        out.append(code[at:at + (e - s) ** 2].reshape(e - s, e - s))
+        at += (e - s) ** 2
+    return out
+
+
 def positions(hb, wb):
     """Symbol-major index c*T + t of slot k of block (bi, bj), [hb*wb, K]; the token t of each slot; T."""
     w = wb * SIDE  # tokens per grid row

@@ -12,10 +12,7 @@ from linear_bound import fit, blocks, unblocks, waterfill, psnr
 torch.set_num_threads(1)
 train = crops(TRAIN + STDLIB_TRAIN, 20000, 1).astype(np.float64) / 255
 mean, lam, V = fit(train, 16)
-code = np.fromfile('models/default/image_code.bin', '<f4').astype(np.float64)
-Q = []; at = 256
-for s, e in ic.GROUPS:
-    Q.append(code[at:at + (e - s) ** 2].reshape(e - s, e - s)); at += (e - s) ** 2
+Q = ic.read_mixing()
 pos, _, T = ic.positions(2, 2)
 SNR = 30.0
 s2 = 10 ** (-SNR / 10)

@@ -11,10 +11,7 @@ from data.photos import STDLIB_TRAIN, TEST, TRAIN, crops
 from linear_bound import fit, blocks, unblocks, waterfill, psnr
 train = crops(TRAIN + STDLIB_TRAIN, 20000, 1).astype(np.float64) / 255
 mean, lam, V = fit(train, 16)
-code = np.fromfile('models/default/image_code.bin', '<f4').astype(np.float64)
-Q = []; at = 256
-for s, e in ic.GROUPS:
-    Q.append(code[at:at + (e - s) ** 2].reshape(e - s, e - s)); at += (e - s) ** 2
+Q = ic.read_mixing()
 Ztr = (blocks(train, 16) - mean) @ V            # [n, 4, 256]
 W0 = (Ztr[:, :, :64] / np.sqrt(lam[:64])).reshape(len(Ztr), -1)   # whitened group 0 of the 4 blocks
 S = W0.T @ W0 / len(W0)                          # [256, 256] cross-block covariance (whitened)
