@@ -215,6 +215,20 @@ describe('the default adaptation policy', () => {
     expect(d.privateOp.snrDb).toBeGreaterThan(0);
   });
 
+  it("keeps the private point's name while the loss conditioning moves (a shared stream does not switch)", () => {
+    const trace = run(createDefaultAdaptationPolicy(), 'a', 11, 40, (t) => ({
+      capacityBytesPerSec: 60_000,
+      randomLoss: t <= 20 ? 0.1 : 0.3,
+    }));
+    const first = trace.find((x) => x.t > 5 && x.d.lossRate === 0.1)!.d;
+    const last = trace.at(-1)!.d;
+    expect(last.lossRate).toBe(0.3);
+    expect(last.level).toBe(first.level);
+    expect(last.privateOp.lossRate).toBe(0.3);
+    expect(last.privateOp.name).toBe(first.privateOp.name);
+    expect(last.privateOp.name).toBe(`adapt-r${last.privateOp.rateSymbols}b${last.privateOp.bits}`);
+  });
+
   it('maps ladder levels onto public layers by rate prefix (layer split is a parameter)', () => {
     const p = createDefaultAdaptationPolicy({
       ladder: [

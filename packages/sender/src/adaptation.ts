@@ -470,7 +470,10 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
   const makeDecision = (s: PeerState, changed: boolean, reason: string, pauseMs = 0): Decision => {
     const l = ladder[s.level]!;
     const layers = layersFor(s.level);
-    const name = `${prefix}-r${l.rateSymbols}b${l.bits}-l${Math.round(s.lossRate * 100)}`;
+    // Named by rate and bits only: the conditioning (`lossRate`, carried on the wire as the packets' `l`) moves
+    // with the loss estimate, and a name that carried it would move a shared group's stream with it (the name is
+    // part of the instruction tag), losing the samples in flight at each switch.
+    const name = `${prefix}-r${l.rateSymbols}b${l.bits}`;
     const privateOp: OperatingPoint = Object.freeze({
       name,
       version: 1,

@@ -144,14 +144,18 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
     const asking = connected.filter((s) => s.instruction).sort((a, b) => a.order - b.order);
     if (asking.length === 0) return;
     if (sharing === 'naive') {
-      // Baseline: everything encoded and sent per receiver, nothing shared.
+      // Baseline: everything encoded and sent per receiver, nothing shared. Each private stream at the receiver's
+      // own point and loss conditioning, as the shared path codes it, so the two differ only in sharing.
       publicBytesPerSample = 0;
       privateBytesPerSample = 0;
       for (const s of asking) {
         const instr = s.instruction!;
+        const pop = withLossConditioning(cheaper(s.decision?.privateOp, privOp!), [
+          s.decision?.lossRate ?? 0,
+        ]);
         const enc = await c.encodeSample(input, o, {
           instructions: [instr],
-          privateOps: [privOp],
+          privateOps: [pop],
           maxPacketBytes,
           minPackets: minPacketsForLoss(s.decision?.lossRate ?? 0),
           publicImage,
@@ -172,7 +176,7 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
             'private',
             sample.index,
             captureTsMs,
-            { ...toWireOperatingPoint(privOp!), ik },
+            { ...toWireOperatingPoint(pop), ik },
             priv.packets,
           );
           privateBytesPerSample += priv.packets.reduce((n, p) => n + p.byteLength, 0);
