@@ -3,7 +3,14 @@
 import { createReceiver, type Receiver, type ReceiverResult } from '@m4sc/receiver';
 import type { SemanticCodec } from '@m4sc/semantic-codec';
 import { createNodeSemanticCodec } from '@m4sc/semantic-codec/node';
-import { createSender, DEFAULT_BUNDLE_DIR, openSource, type Sender, type SenderStats } from '@m4sc/sender';
+import {
+  createDefaultAdaptationPolicy,
+  createSender,
+  DEFAULT_BUNDLE_DIR,
+  openSource,
+  type Sender,
+  type SenderStats,
+} from '@m4sc/sender';
 import { createSignalingServer, type SignalingServer } from '@m4sc/signaling';
 import { createWeriftPeerConnection } from '@m4sc/transport/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +37,7 @@ afterEach(async () => {
 
 const loopback = () => createWeriftPeerConnection({ mode: 'loopback' });
 
-async function startSender(room: string, sharing?: 'naive') {
+async function startSender(room: string, sharing?: 'naive', adapt?: { privateOp: string }) {
   const stats: SenderStats[] = [];
   sender = await createSender({
     signalUrl: server.url,
@@ -41,7 +48,8 @@ async function startSender(room: string, sharing?: 'naive') {
     createPeerConnection: loopback,
     statsIntervalMs: 250,
     // Sharing is counted at one operating point: adaptation (tested on its own) would split groups by link.
-    adaptation: false,
+    adaptation: adapt ? createDefaultAdaptationPolicy() : false,
+    ...(adapt ? { privateOp: codec.operatingPoint(adapt.privateOp) } : {}),
     ...(sharing ? { sharing } : {}),
   });
   sender.stats$.subscribe((s) => stats.push(s));
@@ -141,6 +149,32 @@ describe('semantic sharing', () => {
     expect(after.privateEncodes - before.privateEncodes).toBe(pub);
     expect(sender!.receivers().every((r) => r.bytes.public > 0 && r.bytes.private > 0)).toBe(true);
   }, 60_000);
+
+  it("reports the point a private stream is coded at: the adaptation's decision capped at the sender's point", async () => {
+    await startSender('coded-op', undefined, { privateOp: 'q4-full' });
+    const results = [await join('coded-op', 'caption'), await join('coded-op', 'reconstruct')];
+    expect(await until(() => results.every((r) => r.length >= 4), 25_000)).toBe(true);
+    // A clean loopback link: the adaptation holds its top level, dearer than q4-full, so q4-full is what is coded.
+    const byTask = new Map(sender!.receivers().map((r) => [r.task, r]));
+    expect(byTask.get('caption')!.op).toMatchObject({ name: 'q4-full', lossRate: 0 });
+    expect(byTask.get('caption')!.stream).toMatch(/^private:/);
+    // A public task has no private stream: it reports the decision's point.
+    expect(byTask.get('reconstruct')!.op!.name).toMatch(/^adapt-r\d+b\d+$/);
+  }, 60_000);
+
+  it('refuses an adaptation option that is not a policy, before it joins the room (a TypeError, not a crash later)', async () => {
+    const bad = (adaptation: unknown) =>
+      createSender({
+        signalUrl: server.url,
+        room: 'bad-adapt',
+        source: openSource({ kind: 'synthetic' }, { width: 32, height: 32 }, 6),
+        codec,
+        createPeerConnection: loopback,
+        adaptation: adaptation as false,
+      });
+    await expect(bad(true)).rejects.toThrow(/adaptation must be an AdaptationPolicy .* got true/);
+    await expect(bad({ decide: () => undefined })).rejects.toThrow(/an object without them/);
+  });
 
   it('a receiver switching task is served the new task within a sample or two', async () => {
     await startSender('switch');

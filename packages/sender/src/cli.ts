@@ -386,7 +386,7 @@ async function main(): Promise<void> {
           ? `${r.decode.latencyMsP50.toFixed(0)}/${r.decode.latencyMsP95.toFixed(0)}ms`
           : '-';
         lines.push(
-          `  ${r.peerId} ${r.state} task=${JSON.stringify(r.task ?? '-')} via=${r.stream?.split('|')[0] ?? '-'} kbit/s=${kbps} rtt=${rtt} latency p50/p95=${lat}${r.pauseSkipped ? ` paused-skips=${r.pauseSkipped}` : ''}${r.op ? ` op=${r.op.name} layers=${r.op.publicLayers} (${r.op.reason})` : ''}`,
+          `  ${r.peerId} ${r.state} task=${JSON.stringify(r.task ?? '-')} via=${r.stream?.split('|')[0] ?? '-'} kbit/s=${kbps} rtt=${rtt} latency p50/p95=${lat}${r.pauseSkipped ? ` paused-skips=${r.pauseSkipped}` : ''}${r.op ? ` op=${r.op.name}${r.op.lossRate > 0 ? ` l=${Math.round(r.op.lossRate * 100)}%` : ''} layers=${r.op.publicLayers} (${r.op.reason})` : ''}`,
         );
       }
       process.stderr.write(`${lines.join('\n')}\n`);

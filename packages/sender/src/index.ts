@@ -1,3 +1,16 @@
+export {
+  type AdaptationContext,
+  type AdaptationLevel,
+  type AdaptationPolicy,
+  createDefaultAdaptationPolicy,
+  DEFAULT_ADAPTATION_LADDER,
+  DEFAULT_LAYER_BOUNDS,
+  DEFAULT_LOSS_GRID,
+  type Decision,
+  type DefaultAdaptationOptions,
+  type LinkFigures,
+  linkFiguresFromStats,
+} from './adaptation.js';
 export { DEFAULT_BUNDLE_DIR, DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_ROOM, DEFAULT_WIDTH } from './defaults.js';
 export {
   cudaProviderLibraries,

@@ -144,20 +144,16 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
     const asking = connected.filter((s) => s.instruction).sort((a, b) => a.order - b.order);
     if (asking.length === 0) return;
     if (sharing === 'naive') {
-      // Baseline: everything encoded and sent per receiver, nothing shared. Each private stream at the receiver's
-      // own point and loss conditioning, as the shared path codes it, so the two differ only in sharing.
+      // Baseline: everything encoded and sent per receiver, nothing shared. It runs at the sender's fixed points
+      // (createSender turns adaptation off for it: a benchmark of sharing alone), so no receiver has a decision.
       publicBytesPerSample = 0;
       privateBytesPerSample = 0;
       for (const s of asking) {
         const instr = s.instruction!;
-        const pop = withLossConditioning(cheaper(s.decision?.privateOp, privOp!), [
-          s.decision?.lossRate ?? 0,
-        ]);
         const enc = await c.encodeSample(input, o, {
           instructions: [instr],
-          privateOps: [pop],
+          privateOps: [privOp],
           maxPacketBytes,
-          minPackets: minPacketsForLoss(s.decision?.lossRate ?? 0),
           publicImage,
         });
         publicEncodes++;
@@ -169,6 +165,7 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
         const stream = priv ? `private:${s.peerId}` : 'public';
         serve(s, ik, stream, instr, 1);
         if (priv) {
+          s.codedOp = privOp;
           send(
             s,
             'private',
@@ -176,7 +173,7 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
             'private',
             sample.index,
             captureTsMs,
-            { ...toWireOperatingPoint(pop), ik },
+            { ...toWireOperatingPoint(privOp!), ik },
             priv.packets,
           );
           privateBytesPerSample += priv.packets.reduce((n, p) => n + p.byteLength, 0);
@@ -269,6 +266,7 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
       for (const peerId of g.members) {
         const s = session(peerId);
         if (!s) continue;
+        s.codedOp = g.op;
         const stream = shared ? `shared:${ik}` : `private:${peerId}`;
         serve(s, ik, stream, g.instruction, g.members.length);
         send(

@@ -139,6 +139,14 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
   const quantiserTable = (
     codec?.manifest as { channel?: { quantiserSnrDb?: Record<string, number> } } | undefined
   )?.channel?.quantiserSnrDb;
+  if (
+    options.adaptation !== undefined &&
+    options.adaptation !== false &&
+    !(typeof options.adaptation?.decide === 'function' && typeof options.adaptation.forget === 'function')
+  )
+    throw new TypeError(
+      `adaptation must be an AdaptationPolicy (decide and forget) or false, got ${typeof options.adaptation === 'object' ? 'an object without them' : String(options.adaptation)}`,
+    );
   const adaptation =
     codec && sharing !== 'naive'
       ? (options.adaptation ??

@@ -19,7 +19,8 @@ export function receiverInfo(s: Session): ReceiverInfo {
     decode: s.decode,
     op: s.decision
       ? {
-          name: s.decision.privateOp.name,
+          name: (s.codedOp ?? s.decision.privateOp).name,
+          lossRate: (s.codedOp ?? s.decision.privateOp).lossRate,
           publicLayers: s.decision.publicLayers,
           reason: s.decision.reason,
         }

@@ -1,4 +1,4 @@
-import type { Instruction, InstructionMessage, SenderToReceiver } from '@m4sc/semantic-codec';
+import type { Instruction, InstructionMessage, OperatingPoint, SenderToReceiver } from '@m4sc/semantic-codec';
 import type { Logger } from '@m4sc/signaling';
 import type { LinkStats, PeerLink, TokenBucket } from '@m4sc/transport';
 import type { Subscription } from 'rxjs';
@@ -15,6 +15,11 @@ export interface Session {
   stats: LinkStats | undefined;
   /** The adaptation policy's latest decision for this receiver (semantic mode with adaptation on). */
   decision: Decision | undefined;
+  /**
+   * The point its private stream was last coded at: the decision's, capped at the sender's private point, conditioned
+   * on the worst loss in its sharing group. Undefined until a private sample went to it (public tasks: never).
+   */
+  codedOp?: OperatingPoint | undefined;
   /** The receiver's current instruction (semantic mode), and the control message that set it. */
   instruction: Instruction | undefined;
   request: InstructionMessage | undefined;

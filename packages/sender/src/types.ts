@@ -16,8 +16,20 @@ export interface ReceiverInfo {
   readonly pauseSkipped: number;
   /** Latest link figures, if any yet. */
   readonly link: LinkStats | undefined;
-  /** Its operating point now (private stream) and the public layers it is sent, and why they last changed. */
-  readonly op: { readonly name: string; readonly publicLayers: number; readonly reason: string } | undefined;
+  /**
+   * Its operating point now and the public layers it is sent, and why they last changed (the adaptation's). `name`
+   * and `lossRate` are the point its private stream was last coded at (the adaptation's decision capped at the
+   * sender's private point, conditioned on the worst loss in its sharing group); before a private sample, and for
+   * public tasks, the decision's.
+   */
+  readonly op:
+    | {
+        readonly name: string;
+        readonly lossRate: number;
+        readonly publicLayers: number;
+        readonly reason: string;
+      }
+    | undefined;
   /** Latest decode report, if any. */
   readonly decode:
     | {
