@@ -42,30 +42,41 @@ function sendRate(d: Decision): number {
 interface SimLink {
   capacityBytesPerSec: number;
   randomLoss: number;
+  /**
+   * The share of this interval the path is down (0..1): it carries that much less, and what it did not carry waits
+   * (up to the queue's 0.5 s) and goes once it is back.
+   */
+  outage?: number;
 }
 
 /**
  * A fluid bottleneck: what exceeds capacity queues (up to 0.5 s, then drops), the queue adds age, random loss
  * and measurement noise are drawn from a seeded RNG. One call = one 1 s stats interval.
  */
-function createSim(seed: number, noise = 0.05) {
+function createSim(seed: number, noise = 0.05, lag = 0) {
   const r = rng(seed);
   let queue = 0;
+  let lastThrough: number | undefined;
   const jitter = () => 1 + (r() * 2 - 1) * noise;
   return (link: SimLink, sent: number): LinkFigures => {
     const offered = sent + queue;
-    const through = Math.min(offered, link.capacityBytesPerSec);
+    const through = Math.min(offered, link.capacityBytesPerSec) * (1 - (link.outage ?? 0));
     const maxQueue = link.capacityBytesPerSec * 0.5;
     const over = offered - through;
     const overflow = Math.max(0, over - maxQueue);
     queue = Math.min(over, maxQueue);
     const congestiveLoss = overflow / Math.max(1, sent);
+    const previousThrough = lastThrough;
+    lastThrough = through;
     const loss = Math.min(1, link.randomLoss * jitter() + congestiveLoss);
     return {
       rttMs: 40 * jitter(),
       lossRate: Math.max(0, loss + (r() - 0.5) * 0.01),
       sentBytesPerSec: sent * jitter(),
-      goodputBytesPerSec: through * (1 - link.randomLoss) * jitter(),
+      // `lag`: the share of the receiver's report window that falls in the previous interval (its report lags the
+      // sender's count by the path's delay and the two ends' phase).
+      goodputBytesPerSec:
+        (lag * (previousThrough ?? through) + (1 - lag) * through) * (1 - link.randomLoss) * jitter(),
       queuedBytes: Math.round(Math.min(queue, 200_000) * 0.1 + r() * 2000),
       ageP95Ms: 60 + 40 * r() + (queue / link.capacityBytesPerSec) * 1000,
       droppedSamples: 0,
@@ -95,8 +106,9 @@ function run(
   seed: number,
   seconds: number,
   linkAt: (t: number) => SimLink,
+  lag = 0,
 ) {
-  const sim = createSim(seed);
+  const sim = createSim(seed, 0.05, lag);
   const out: { t: number; d: Decision }[] = [];
   let d: Decision | undefined;
   for (let t = 1; t <= seconds; t++) {
@@ -157,6 +169,53 @@ describe('the default adaptation policy', () => {
     }
     // Hold 3 s per level: back at the top well within 40 s of recovery.
     expect(trace.find((x) => x.t === 80)!.d.level).toBe(top);
+  });
+
+  it("judges a probe up once the receiver's report covers it: a report lagging by most of an interval undoes no probe the path carries", () => {
+    // The receiver's goodput window falls 70 % in the interval before the sender's (a 60 ms path and the two ends'
+    // phase did this in netlab's lte-handover): the first figure after a probe still holds the lower rate.
+    const trace = run(
+      createDefaultAdaptationPolicy(),
+      'a',
+      11,
+      90,
+      (t) => ({ capacityBytesPerSec: t > 20 && t <= 40 ? 9000 : 60_000, randomLoss: 0 }),
+      0.7,
+    );
+    const after = trace.filter((x) => x.t > 41 && x.d.changed);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.map((x) => x.d.reason).filter((r) => !/probe up/.test(r))).toEqual([]);
+    expect(trace.find((x) => x.t === 80)!.d.level).toBe(top);
+  });
+
+  it('a short outage is not the rate of the path: once what it held back arrives, the level before it returns', () => {
+    const trace = run(createDefaultAdaptationPolicy(), 'a', 5, 45, (t) => ({
+      capacityBytesPerSec: 60_000,
+      randomLoss: 0,
+      outage: t === 30 ? 0.85 : 0,
+    }));
+    // The outage's figure shows little arriving: down to what that fits (the sender cannot tell it from a path
+    // that fell).
+    const at30 = trace.find((x) => x.t === 30)!.d;
+    expect(at30.reason).toMatch(/down 5 → [01]\b/);
+    const at31 = trace.find((x) => x.t === 31)!.d;
+    // The next shows the held-back samples arriving with the new ones: back to what that goodput fits (with the
+    // step's margin: level 3 of 5 here), as a probe.
+    expect(at31.reason).toMatch(/after the drop carries level \d: back 0 → \d/);
+    expect(at31.level).toBeGreaterThanOrEqual(3);
+    // It holds, and the top is back by t = 40 (climbing from the bottom, 3 s a level, it was t = 45).
+    expect(trace.filter((x) => x.t > 31 && /down/.test(x.d.reason))).toEqual([]);
+    expect(trace.find((x) => x.t === 40)!.d.level).toBe(top);
+  });
+
+  it('a bandwidth drop restores nothing: its bottleneck drains at the new rate, which the step fitted', () => {
+    const trace = run(createDefaultAdaptationPolicy(), 'a', 7, 45, (t) => ({
+      capacityBytesPerSec: t <= 30 ? 60_000 : 9000,
+      randomLoss: 0,
+    }));
+    expect(trace.filter((x) => /after the drop/.test(x.d.reason))).toEqual([]);
+    for (const x of trace.filter((y) => y.t >= 32 && y.t <= 34))
+      expect(sendRate(x.d)).toBeLessThanOrEqual(9000);
   });
 
   it('backs off probing when the capacity sits between two levels (no steady oscillation)', () => {
@@ -346,7 +405,11 @@ describe('linkFiguresFromStats', () => {
       queuedBytes: 3030,
       ageP95Ms: 45,
       droppedSamples: 2,
+      // The previous figures carried the same report.
+      reportNew: false,
     });
+    expect(linkFiguresFromStats(base, { ...prev, remote: { ...base.remote } }).reportNew).toBe(true);
+    expect(linkFiguresFromStats(base).reportNew).toBe(true);
     // Host stalls: the receiver's (in a report that is news) or the sender's own over the interval, the longer.
     const stalled = {
       ...base,
@@ -627,6 +690,24 @@ describe('the default policy on early reports and drain pauses', () => {
     expect(regrow.changed).toBe(true);
     expect(regrow.level).toBe(0);
     expect(regrow.pauseMs).toBeGreaterThan(0);
+  });
+
+  it('restores nothing on figures that repeat the report from before the drop', () => {
+    const p = warmPolicy('r');
+    const d = p.decide({
+      peerId: 'r',
+      nowMs: 1200,
+      link: { ...steady, queue: { riseMs: 200, rateBytesPerSec: 7000 } },
+      stream: s,
+    });
+    expect(d.level).toBe(1);
+    // The next regular figures carry the report from before the early one: its goodput is the old path's.
+    const stale = p.decide({ peerId: 'r', nowMs: 1500, link: { ...steady, reportNew: false }, stream: s });
+    expect(stale.level).toBe(1);
+    // A report made after the drop that shows the path carrying the old rate again restores it, as a probe.
+    const fresh = p.decide({ peerId: 'r', nowMs: 2000, link: { ...steady, reportNew: true }, stream: s });
+    expect(fresh.level).toBeGreaterThan(1);
+    expect(fresh.reason).toMatch(/after the drop carries level \d: back 1 → \d/);
   });
 
   it('an early report is not the path when as much arrived as was sent, when the sender itself got slower, or during warm-up', () => {

@@ -31,7 +31,13 @@
  * - **Headroom → step up slowly, by probing**: after `upHoldMs` of clean figures it tries one level up. If
  *   congestion shows within `probeWindowMs`, it returns and doubles the hold before the next probe of that
  *   level (up to `maxUpHoldMs`); a level that held for `probeWindowMs` resets the backoff. So a link whose
- *   capacity sits between two levels probes ever more rarely instead of oscillating.
+ *   capacity sits between two levels probes ever more rarely instead of oscillating. The receiver's report lags
+ *   the sender's count by up to an interval plus the path's delay, so the first figure after a probe compares the
+ *   goodput with the rate before it; from the second on, with the probe's own.
+ * - **An outage is not the path's rate**: a blackout (a handover) shows as a goodput collapse and steps down; once
+ *   the path is back, what it held back arrives, and a report made after the step whose goodput fits a higher level
+ *   (with the `fitFraction` margin) restores up to the level before the drop, as a probe. A bottleneck that
+ *   narrowed drains at its new rate, which the step already fitted, and restores nothing.
  * - **A host stall is not congestion either**: a process descheduled or frozen on a busy machine reads the
  *   packets that waited meanwhile late and together. The receiver leaves the samples it read during its own
  *   stall out of its age figures (transport `StallWatch`) and reports the interval's longest stall; figures
@@ -87,6 +93,11 @@ export interface LinkFigures {
    * it held back by up to its length and moves bytes between intervals, whatever the path.
    */
   readonly hostStallMs?: number | undefined;
+  /**
+   * Whether the receiver's report behind `goodputBytesPerSec`, `lossRate` and `ageP95Ms` is new in these figures
+   * (the previous figures did not carry it). Undefined: not known, taken as new.
+   */
+  readonly reportNew?: boolean | undefined;
 }
 
 /** The input of one decision. */
@@ -287,7 +298,7 @@ interface PeerState {
   /** When the figures were last clean since (start of the current headroom run), ms. */
   cleanSinceMs: number;
   /** Probe in progress: the level we came from and when. */
-  probe: { from: number; atMs: number } | undefined;
+  probe: { from: number; atMs: number; figures: number } | undefined;
   /** Per level: hold before the next probe into it, ms. */
   holdMs: Map<number, number>;
   lastQueuedBytes: number;
@@ -298,6 +309,13 @@ interface PeerState {
   lastGoodput: { goodput: number; expected: number } | undefined;
   /** The previous figures' sent bytes/s. */
   lastSent: number | undefined;
+  /**
+   * The level the last step down left (the first of a drop's steps), until it has drained: a goodput that shows
+   * the path carries more again restores up to it. Not after a failed probe.
+   */
+  dropFrom: number | undefined;
+  /** New receiver reports in regular figures since the last step down: a restore needs one made after it. */
+  reportsSinceDrop: number;
   /** Consecutive figures with an age rise. */
   ageTicks: number;
   /** When it last stepped down, ms. */
@@ -341,6 +359,7 @@ export function linkFiguresFromStats(stats: LinkStats, previous?: LinkStats): Li
     hostStallMs:
       Math.max(r?.stallMs && r !== previous?.remote ? r.stallMs : 0, stats.hostStalls?.intervalMaxMs ?? 0) ||
       undefined,
+    reportNew: r !== undefined && r !== previous?.remote,
   };
 }
 
@@ -541,9 +560,10 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     // arrived (which can include samples from before the path narrowed: an upper bound).
     const fit = fitLevel(from, from, ctx, (q.rateBytesPerSec / (1 - floor)) * fitFraction);
     let target = Math.max(0, Math.min(feltStepDown(from, estimate(from, from, ctx), ctx), fit));
-    if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
+    const probeFailed = s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs;
+    if (probeFailed) {
       backOff(s, from);
-      target = Math.min(target, s.probe.from);
+      target = Math.min(target, s.probe!.from);
     }
     s.probe = undefined;
     s.cleanSinceMs = nowMs;
@@ -554,6 +574,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     const growth = Math.max(0, link.sentBytesPerSec / q.rateBytesPerSec - 1) * PAUSE_GROWTH_MS;
     const pauseMs = Math.round(Math.min(maxPauseMs, pathRise + growth + pausePadMs));
     s.pauseEndMs = nowMs + pauseMs;
+    s.dropFrom = probeFailed ? undefined : draining ? (s.dropFrom ?? from) : from;
+    s.reportsSinceDrop = 0;
     s.level = target;
     s.downAtMs = nowMs;
     s.ageTicks = 0;
@@ -593,6 +615,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           lossEwma: undefined,
           cleanSinceMs: nowMs,
           probe: undefined,
+          dropFrom: undefined,
+          reportsSinceDrop: 0,
           holdMs: new Map(),
           lastQueuedBytes: 0,
           firstAtMs: nowMs,
@@ -677,13 +701,18 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       if (link.droppedSamples > 0) strong.push(`${link.droppedSamples} samples dropped by backpressure`);
       const loss = link.lossRate ?? 0;
       const probing = s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs;
+      if (s.probe) s.probe.figures++;
+      if (link.reportNew !== false) s.reportsSinceDrop++;
       const goodput = link.goodputBytesPerSec;
       // What was sent, as the goodput is compared with it: the lower of this interval's and the previous one's.
-      // The receiver's report lags the sender's count by up to an interval, so a burst the sender just caught up
-      // on (its host stalled, then sent three frames at once) is not yet in the goodput; a path that fell shows
-      // against both intervals' rates alike. (Right after a probe up the rise is expected: this interval's rate.)
+      // The receiver's report lags the sender's count by up to an interval (the two ends' phase, plus the path's
+      // delay), so a burst the sender just caught up on (its host stalled, then sent three frames at once) is not
+      // yet in the goodput; a path that fell shows against both intervals' rates alike. The first figure after a
+      // probe up is such a figure too: its report still holds much of the rate before the probe (70 % of it on
+      // netlab's lte-handover, 60 ms each way, where that alone undid every probe, and paused the stream for 500 ms).
+      // From the second on, the probe is judged at its own rate (a queue it builds shows in the ages at once).
       const sent =
-        s.lastSent !== undefined && !probing
+        s.lastSent !== undefined && !(probing && s.probe!.figures >= 2)
           ? Math.min(link.sentBytesPerSec, s.lastSent)
           : link.sentBytesPerSec;
       s.lastSent = link.sentBytesPerSec;
@@ -772,7 +801,34 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         goodput > 0 &&
         s.level > 0 &&
         goodput < nominal * pace * goodputRatio * (1 - floor);
-      if (signals.length > 0 && draining && !shortOfLevel) {
+      // A drop that was an outage, not the path's rate: what the path held back arrives once it is back, and the
+      // goodput then shows it carries more than the level the drop went to (bytes that arrived in an interval are
+      // at most what the path can carry in it; a pause's goodput is what drains). Back up to the level the goodput
+      // fits (with the `fitFraction` margin the step used), at most the one before the drop, as a probe: congestion
+      // within probeWindowMs undoes it. A bottleneck that narrowed drains at its new rate, which the step already
+      // fitted, so it restores nothing (without the margin it would: a level at exactly the new rate "fits").
+      // (netlab's lte-handover, a 0.5 s blackout, fell 5 → 0 and took the rest of the run to climb back 3 s a level.)
+      // Only on a report made after the drop: the figures right after an early report's step repeat the regular
+      // report from before it (netlab's bandwidth-drop restored 0 → 3 on one, and fell again 0.4 s later).
+      const restore =
+        draining &&
+        s.dropFrom !== undefined &&
+        s.reportsSinceDrop > 0 &&
+        !stallAffected &&
+        goodput !== undefined &&
+        goodput > 0
+          ? fitLevel(s.dropFrom, s.level, ctx, (goodput / (1 - floor)) * fitFraction)
+          : 0;
+      if (restore > s.level && !shortOfLevel) {
+        reasons.unshift(
+          `goodput ${fmtRate(goodput!)} after the drop carries level ${restore}: back ${s.level} → ${restore}`,
+        );
+        s.probe = { from: s.level, atMs: nowMs, figures: 0 };
+        s.level = restore;
+        s.dropFrom = undefined;
+        s.downAtMs = undefined;
+        s.cleanSinceMs = nowMs;
+      } else if (signals.length > 0 && draining && !shortOfLevel) {
         // The queue built before the last step down is still draining: neither step again nor probe.
         s.cleanSinceMs = nowMs;
       } else if (shortOfLevel) {
@@ -786,6 +842,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           `goodput ${fmtRate(goodput)} < level ${s.level}'s ${fmtRate(nominal * pace)}: down ${s.level} → ${fit}` +
             `${pauseMs > 0 ? `, pause ${pauseMs.toFixed(0)} ms` : ''}`,
         );
+        s.dropFrom ??= s.level;
+        s.reportsSinceDrop = 0;
         s.level = fit;
         s.downAtMs = nowMs;
         s.ageTicks = 0;
@@ -805,12 +863,13 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
             target,
             fitLevel(s.level, s.level, ctx, (goodput / (1 - floor)) * fitFraction, pace),
           );
-        if (s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs) {
+        const probeFailed = s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs;
+        if (probeFailed) {
           // The probe failed: back off before trying that level again.
           backOff(s, s.level);
           // The level it came from was fine, and a goodput measured while probing says nothing more — unless it
           // collapsed: then the path itself fell (a drop during the probe) and the goodput fit stands.
-          target = goodputCollapsed ? Math.min(s.probe.from, target) : s.probe.from;
+          target = goodputCollapsed ? Math.min(s.probe!.from, target) : s.probe!.from;
         }
         s.probe = undefined;
         target = Math.max(0, target);
@@ -826,6 +885,8 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           reasons.unshift(
             `${signals.join(', ')}: down ${s.level} → ${target}${pauseMs > 0 ? `, pause ${pauseMs.toFixed(0)} ms` : ''}`,
           );
+          s.dropFrom = probeFailed ? undefined : draining ? (s.dropFrom ?? s.level) : s.level;
+          s.reportsSinceDrop = 0;
           s.level = target;
           s.downAtMs = nowMs;
           s.ageTicks = 0;
@@ -841,7 +902,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           reasons.push(
             `headroom for ${((nowMs - s.cleanSinceMs) / 1000).toFixed(0)} s: probe up ${s.level} → ${next}`,
           );
-          s.probe = { from: s.level, atMs: nowMs };
+          s.probe = { from: s.level, atMs: nowMs, figures: 0 };
           s.level = next;
           s.cleanSinceMs = nowMs;
         }
