@@ -31,13 +31,12 @@
  * - **Headroom → step up slowly, by probing**: after `upHoldMs` of clean figures it tries one level up. If
  *   congestion shows within `probeWindowMs`, it returns and doubles the hold before the next probe of that
  *   level (up to `maxUpHoldMs`); a level that held for `probeWindowMs` resets the backoff. So a link whose
- *   capacity sits between two levels probes ever more rarely instead of oscillating. The receiver's report lags
- *   the sender's count by up to an interval plus the path's delay, so the first figure after a probe compares the
- *   goodput with the rate before it; from the second on, with the probe's own.
+ *   capacity sits between two levels probes ever more rarely instead of oscillating.
  * - **An outage is not the path's rate**: a blackout (a handover) shows as a goodput collapse and steps down; once
  *   the path is back, what it held back arrives, and a report made after the step whose goodput fits a higher level
- *   (with the `fitFraction` margin) restores up to the level before the drop, as a probe. A bottleneck that
- *   narrowed drains at its new rate, which the step already fitted, and restores nothing.
+ *   (with the `fitFraction` margin) restores up to the level before the drop (not as a probe: the goodput showed
+ *   the path carries it). A bottleneck that narrowed drains at its new rate, which the step already fitted, and
+ *   restores nothing.
  * - **A host stall is not congestion either**: a process descheduled or frozen on a busy machine reads the
  *   packets that waited meanwhile late and together. The receiver leaves the samples it read during its own
  *   stall out of its age figures (transport `StallWatch`) and reports the interval's longest stall; figures
@@ -298,7 +297,7 @@ interface PeerState {
   /** When the figures were last clean since (start of the current headroom run), ms. */
   cleanSinceMs: number;
   /** Probe in progress: the level we came from and when. */
-  probe: { from: number; atMs: number; figures: number } | undefined;
+  probe: { from: number; atMs: number } | undefined;
   /** Per level: hold before the next probe into it, ms. */
   holdMs: Map<number, number>;
   lastQueuedBytes: number;
@@ -701,18 +700,16 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       if (link.droppedSamples > 0) strong.push(`${link.droppedSamples} samples dropped by backpressure`);
       const loss = link.lossRate ?? 0;
       const probing = s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs;
-      if (s.probe) s.probe.figures++;
       if (link.reportNew !== false) s.reportsSinceDrop++;
       const goodput = link.goodputBytesPerSec;
       // What was sent, as the goodput is compared with it: the lower of this interval's and the previous one's.
-      // The receiver's report lags the sender's count by up to an interval (the two ends' phase, plus the path's
-      // delay), so a burst the sender just caught up on (its host stalled, then sent three frames at once) is not
-      // yet in the goodput; a path that fell shows against both intervals' rates alike. The first figure after a
-      // probe up is such a figure too: its report still holds much of the rate before the probe (70 % of it on
-      // netlab's lte-handover, 60 ms each way, where that alone undid every probe, and paused the stream for 500 ms).
-      // From the second on, the probe is judged at its own rate (a queue it builds shows in the ages at once).
+      // The receiver's report lags the sender's count by up to an interval, so a burst the sender just caught up
+      // on (its host stalled, then sent three frames at once) is not yet in the goodput; a path that fell shows
+      // against both intervals' rates alike. (Right after a probe up the rise is expected: this interval's rate.
+      // That judges a probe on a report that may still cover the time before it: see docs/NETLAB.md, "Outages and
+      // lagging reports", for what that costs on a long path and why it stays.)
       const sent =
-        s.lastSent !== undefined && !(probing && s.probe!.figures >= 2)
+        s.lastSent !== undefined && !probing
           ? Math.min(link.sentBytesPerSec, s.lastSent)
           : link.sentBytesPerSec;
       s.lastSent = link.sentBytesPerSec;
@@ -804,9 +801,12 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       // A drop that was an outage, not the path's rate: what the path held back arrives once it is back, and the
       // goodput then shows it carries more than the level the drop went to (bytes that arrived in an interval are
       // at most what the path can carry in it; a pause's goodput is what drains). Back up to the level the goodput
-      // fits (with the `fitFraction` margin the step used), at most the one before the drop, as a probe: congestion
-      // within probeWindowMs undoes it. A bottleneck that narrowed drains at its new rate, which the step already
-      // fitted, so it restores nothing (without the margin it would: a level at exactly the new rate "fits").
+      // fits (with the `fitFraction` margin the step used), at most the one before the drop. Not as a probe: the
+      // goodput has shown the path carries it, and a probe is judged on the next figure at its own rate, against a
+      // report that may still cover the time before it (on lte-handover that undid every restore, with a 500 ms
+      // pause); the usual rules step down again if the path does not carry it. A bottleneck that narrowed drains at
+      // its new rate, which the step already fitted, so it restores nothing (without the margin it would: a level
+      // at exactly the new rate "fits").
       // (netlab's lte-handover, a 0.5 s blackout, fell 5 → 0 and took the rest of the run to climb back 3 s a level.)
       // Only on a report made after the drop: the figures right after an early report's step repeat the regular
       // report from before it (netlab's bandwidth-drop restored 0 → 3 on one, and fell again 0.4 s later).
@@ -823,7 +823,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
         reasons.unshift(
           `goodput ${fmtRate(goodput!)} after the drop carries level ${restore}: back ${s.level} → ${restore}`,
         );
-        s.probe = { from: s.level, atMs: nowMs, figures: 0 };
+        s.probe = undefined;
         s.level = restore;
         s.dropFrom = undefined;
         s.downAtMs = undefined;
@@ -902,7 +902,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           reasons.push(
             `headroom for ${((nowMs - s.cleanSinceMs) / 1000).toFixed(0)} s: probe up ${s.level} → ${next}`,
           );
-          s.probe = { from: s.level, atMs: nowMs, figures: 0 };
+          s.probe = { from: s.level, atMs: nowMs };
           s.level = next;
           s.cleanSinceMs = nowMs;
         }
