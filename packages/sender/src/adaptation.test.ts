@@ -677,11 +677,27 @@ describe('the default policy on early reports and drain pauses', () => {
       stream: s,
     });
     expect(d.level).toBe(1);
+    // The stream now runs at level 1.
+    const atOne = { ...s, privateBytesPerSec: (PRIVATE_TOP * cost(1)) / cost(top) };
     // The next regular figures carry the report from before the early one: its goodput is the old path's.
-    const stale = p.decide({ peerId: 'r', nowMs: 1500, link: { ...steady, reportNew: false }, stream: s });
+    const stale = p.decide({
+      peerId: 'r',
+      nowMs: 1500,
+      link: { ...steady, reportNew: false },
+      stream: atOne,
+    });
     expect(stale.level).toBe(1);
-    // A report made after the drop that shows the path carrying the old rate again restores it.
-    const fresh = p.decide({ peerId: 'r', nowMs: 2000, link: { ...steady, reportNew: true }, stream: s });
+    // A report made after the drop whose goodput is below what the old level sent: a path that narrowed, or a
+    // report that still covers the time before it narrowed. No restore.
+    const short = p.decide({
+      peerId: 'r',
+      nowMs: 1700,
+      link: { ...steady, goodputBytesPerSec: 12_000, reportNew: true },
+      stream: atOne,
+    });
+    expect(short.level).toBe(1);
+    // One that shows the path carrying the old rate again restores it.
+    const fresh = p.decide({ peerId: 'r', nowMs: 2000, link: { ...steady, reportNew: true }, stream: atOne });
     expect(fresh.level).toBeGreaterThan(1);
     expect(fresh.reason).toMatch(/after the drop carries level \d: back 1 → \d/);
   });

@@ -33,10 +33,9 @@
  *   level (up to `maxUpHoldMs`); a level that held for `probeWindowMs` resets the backoff. So a link whose
  *   capacity sits between two levels probes ever more rarely instead of oscillating.
  * - **An outage is not the path's rate**: a blackout (a handover) shows as a goodput collapse and steps down; once
- *   the path is back, what it held back arrives, and a report made after the step whose goodput fits a higher level
- *   (with the `fitFraction` margin) restores up to the level before the drop (not as a probe: the goodput showed
- *   the path carries it). A bottleneck that narrowed drains at its new rate, which the step already fitted, and
- *   restores nothing.
+ *   the path is back, what it held back arrives, and a report made after the step whose goodput reaches what the
+ *   level before the drop sent (less the `fitFraction` margin) restores up to that level (not as a probe: the
+ *   goodput showed the path carries it). A bottleneck that narrowed delivers less than that, and restores nothing.
  * - **A host stall is not congestion either**: a process descheduled or frozen on a busy machine reads the
  *   packets that waited meanwhile late and together. The receiver leaves the samples it read during its own
  *   stall out of its age figures (transport `StallWatch`) and reports the interval's longest stall; figures
@@ -809,14 +808,19 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       // at exactly the new rate "fits").
       // (netlab's lte-handover, a 0.5 s blackout, fell 5 → 0 and took the rest of the run to climb back 3 s a level.)
       // Only on a report made after the drop: the figures right after an early report's step repeat the regular
-      // report from before it (netlab's bandwidth-drop restored 0 → 3 on one, and fell again 0.4 s later).
+      // report from before it (netlab's bandwidth-drop restored 0 → 3 on one, and fell again 0.4 s later). And only
+      // when the goodput reaches what the level before the drop sends (less the margin): an outage's catch-up
+      // delivers all of that, a path that narrowed below it cannot, though a report made after the step may still
+      // cover the time before the path narrowed (bandwidth-drop: 305 kbit/s against the 530 the level before sent,
+      // restored 1 → 3, and the queue that built cost 0.7 s of latency).
       const restore =
         draining &&
         s.dropFrom !== undefined &&
         s.reportsSinceDrop > 0 &&
         !stallAffected &&
         goodput !== undefined &&
-        goodput > 0
+        goodput > 0 &&
+        goodput / (1 - floor) >= estimate(s.dropFrom, s.level, ctx) * fitFraction
           ? fitLevel(s.dropFrom, s.level, ctx, (goodput / (1 - floor)) * fitFraction)
           : 0;
       if (restore > s.level && !shortOfLevel) {
