@@ -340,6 +340,9 @@ export function linkFiguresFromStats(stats: LinkStats, previous?: LinkStats): Li
   const dropped = (s: LinkStats | undefined) =>
     s ? s.sendDroppedSamples.backpressure + s.sendDroppedSamples.stale : 0;
   const ch = stats.channels;
+  // Whether the report is news: the previous figures did not carry it (an early report's queue, a stall, a restore
+  // count it once).
+  const reportNew = r !== undefined && r !== previous?.remote;
   return {
     rttMs: stats.rttMs,
     lossRate: losses.length ? Math.max(...losses) : undefined,
@@ -353,11 +356,10 @@ export function linkFiguresFromStats(stats: LinkStats, previous?: LinkStats): Li
     ageP95Ms: r?.age?.p95Ms,
     droppedSamples: Math.max(0, dropped(stats) - dropped(previous)),
     // An early report is news once: the next figures may carry the same report again.
-    queue: r?.queue && r !== previous?.remote ? r.queue : undefined,
+    queue: reportNew && r.queue ? r.queue : undefined,
     hostStallMs:
-      Math.max(r?.stallMs && r !== previous?.remote ? r.stallMs : 0, stats.hostStalls?.intervalMaxMs ?? 0) ||
-      undefined,
-    reportNew: r !== undefined && r !== previous?.remote,
+      Math.max(reportNew && r.stallMs ? r.stallMs : 0, stats.hostStalls?.intervalMaxMs ?? 0) || undefined,
+    reportNew,
   };
 }
 
@@ -470,6 +472,15 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
   };
   const fmtLoss = (x: number) => `${(x * 100).toFixed(0)}%`;
 
+  /**
+   * A step down from `from`: the level a restore may return to is the one the drop's first step left (a step while
+   * the last one drains is the same drop), none after a failed probe; reports count from here.
+   */
+  const markDrop = (s: PeerState, from: number, draining: boolean, probeFailed: boolean) => {
+    s.dropFrom = probeFailed ? undefined : draining ? (s.dropFrom ?? from) : from;
+    s.reportsSinceDrop = 0;
+  };
+
   /** A probe up to `level` failed: double the hold before the next probe of it (up to `maxUpHoldMs`). */
   const backOff = (s: PeerState, level: number) =>
     s.holdMs.set(level, Math.min(maxUpHoldMs, 2 * (s.holdMs.get(level) ?? upHoldMs)));
@@ -572,8 +583,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
     const growth = Math.max(0, link.sentBytesPerSec / q.rateBytesPerSec - 1) * PAUSE_GROWTH_MS;
     const pauseMs = Math.round(Math.min(maxPauseMs, pathRise + growth + pausePadMs));
     s.pauseEndMs = nowMs + pauseMs;
-    s.dropFrom = probeFailed ? undefined : draining ? (s.dropFrom ?? from) : from;
-    s.reportsSinceDrop = 0;
+    markDrop(s, from, draining, probeFailed);
     s.level = target;
     s.downAtMs = nowMs;
     s.ageTicks = 0;
@@ -846,8 +856,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           `goodput ${fmtRate(goodput)} < level ${s.level}'s ${fmtRate(nominal * pace)}: down ${s.level} → ${fit}` +
             `${pauseMs > 0 ? `, pause ${pauseMs.toFixed(0)} ms` : ''}`,
         );
-        s.dropFrom ??= s.level;
-        s.reportsSinceDrop = 0;
+        markDrop(s, s.level, draining, false);
         s.level = fit;
         s.downAtMs = nowMs;
         s.ageTicks = 0;
@@ -889,8 +898,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
           reasons.unshift(
             `${signals.join(', ')}: down ${s.level} → ${target}${pauseMs > 0 ? `, pause ${pauseMs.toFixed(0)} ms` : ''}`,
           );
-          s.dropFrom = probeFailed ? undefined : draining ? (s.dropFrom ?? s.level) : s.level;
-          s.reportsSinceDrop = 0;
+          markDrop(s, s.level, draining, probeFailed);
           s.level = target;
           s.downAtMs = nowMs;
           s.ageTicks = 0;
