@@ -73,6 +73,12 @@ export interface LinkFigures {
   readonly sentBytesPerSec: number;
   /** Bytes per second the receiver reports receiving (goodput, link-report); undefined before a report. */
   readonly goodputBytesPerSec: number | undefined;
+  /**
+   * Bytes per second the sender handed to this link over the window the goodput's report covers (moved back by
+   * half the RTT, transport `LinkStats.remoteSentBytesPerSec`): what the goodput is compared with. Undefined when
+   * not known (a report without its window, no RTT yet): then the policy compares with `sentBytesPerSec`.
+   */
+  readonly reportSentBytesPerSec?: number | undefined;
   /** Bytes waiting for this link on the sample channels: its own queue plus the channels' bufferedAmount. */
   readonly queuedBytes: number;
   /** p95 age of samples at arrival at the receiver (link-report), ms; undefined before a report. */
@@ -348,6 +354,7 @@ export function linkFiguresFromStats(stats: LinkStats, previous?: LinkStats): Li
     lossRate: losses.length ? Math.max(...losses) : undefined,
     sentBytesPerSec: stats.sentBytesPerSec,
     goodputBytesPerSec: r?.receivedBytesPerSec,
+    reportSentBytesPerSec: r ? stats.remoteSentBytesPerSec : undefined,
     queuedBytes:
       ch.public.queuedBytes +
       ch.public.bufferedAmountBytes +
@@ -711,16 +718,19 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       const probing = s.probe !== undefined && nowMs - s.probe.atMs <= probeWindowMs;
       if (link.reportNew !== false) s.reportsSinceDrop++;
       const goodput = link.goodputBytesPerSec;
-      // What was sent, as the goodput is compared with it: the lower of this interval's and the previous one's.
-      // The receiver's report lags the sender's count by up to an interval, so a burst the sender just caught up
-      // on (its host stalled, then sent three frames at once) is not yet in the goodput; a path that fell shows
-      // against both intervals' rates alike. (Right after a probe up the rise is expected: this interval's rate.
-      // That judges a probe on a report that may still cover the time before it: see docs/NETLAB.md, "Outages and
-      // lagging reports", for what that costs on a long path and why it stays.)
+      // What was sent, as the goodput is compared with it: over the window the receiver's report covers, when the
+      // transport knows it (docs/NETLAB.md, "Reports that slide"). Otherwise the lower of this interval's and the
+      // previous one's: such a report lags the sender's count by up to an interval, so a burst the sender just
+      // caught up on (its host stalled, then sent three frames at once) is not yet in the goodput; a path that fell
+      // shows against both intervals' rates alike. (Right after a probe up the rise is expected: this interval's
+      // rate. That judges a probe on a report that may still cover the time before it: on a long path, healthy
+      // probes read as a collapse, docs/NETLAB.md, "Outages and lagging reports".)
       const sent =
-        s.lastSent !== undefined && !probing
-          ? Math.min(link.sentBytesPerSec, s.lastSent)
-          : link.sentBytesPerSec;
+        link.reportSentBytesPerSec !== undefined
+          ? link.reportSentBytesPerSec
+          : s.lastSent !== undefined && !probing
+            ? Math.min(link.sentBytesPerSec, s.lastSent)
+            : link.sentBytesPerSec;
       s.lastSent = link.sentBytesPerSec;
       const expected = (1 - loss) * sent;
       // A collapse (goodput well below what was sent, loss or not: a full bottleneck drops, and that loss is

@@ -38,6 +38,19 @@ describe('link-report on the wire', () => {
     }
   });
 
+  it('carries the window a report covers, and refuses a malformed one', () => {
+    const sliding = { ...report, intervalMs: 500 };
+    expect(decodeControl(encodeControl({ kind: 'link-report', report: sliding }))).toEqual({
+      kind: 'link-report',
+      report: sliding,
+    });
+    for (const intervalMs of [0, -5, 'a', Number.POSITIVE_INFINITY]) {
+      const body = { ...report, lossRate: { public: 0.1, private: null }, intervalMs };
+      const bytes = packValue([WIRE_VERSION, 3, body]);
+      expect(() => decodeControl(bytes)).toThrow(/link-report intervalMs is invalid/);
+    }
+  });
+
   it('refuses a malformed queue with a MalformedFrameError naming it', () => {
     for (const queue of [[1], [-1, 5], ['a', 5], { riseMs: 1, rateBytesPerSec: 2 }, [1, Number.NaN]]) {
       const body = { ...report, lossRate: { public: 0.1, private: null }, queue };

@@ -27,6 +27,8 @@ export function encodeControl(message: ControlMessage): Uint8Array {
       const r = message.report;
       const body = {
         timestampMs: r.timestampMs,
+        // The window the figures cover (absent from a peer that predates it).
+        ...(r.intervalMs ? { intervalMs: r.intervalMs } : {}),
         lossRate: { public: r.lossRate.public ?? null, private: r.lossRate.private ?? null },
         receivedBytesPerSec: r.receivedBytesPerSec,
         age: r.age ?? null,
@@ -74,7 +76,10 @@ function decodeReport(v: unknown): LinkReport {
     queue = { riseMs: q[0], rateBytesPerSec: q[1] };
   }
   if (v.stallMs !== undefined && v.stallMs !== null && !isTime(v.stallMs)) throw bad('stallMs');
+  if (v.intervalMs !== undefined && v.intervalMs !== null && !(isTime(v.intervalMs) && v.intervalMs > 0))
+    throw bad('intervalMs');
   return {
+    ...(typeof v.intervalMs === 'number' ? { intervalMs: v.intervalMs } : {}),
     ...(queue ? { queue } : {}),
     ...(typeof v.stallMs === 'number' && v.stallMs > 0 ? { stallMs: v.stallMs } : {}),
     timestampMs: v.timestampMs,

@@ -44,13 +44,21 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 /** How long the link waits for ICE gathering before it sends its description anyway, milliseconds (werift on loopback gathers in a few ms; STUN can take seconds). */
 export const DEFAULT_GATHER_TIMEOUT_MS = 3_000;
 /**
- * How often `stats$` emits, a ping goes out and (by default) a link report goes to the peer, milliseconds. The
+ * How often `stats$` emits and a ping goes out, and the window each link report covers, milliseconds. The
  * sender's adaptation decides on each emission, with the peer's latest report: at 1 s the figures that show a
- * bandwidth drop came 1–2 s after it (docs/NETLAB.md); at 500 ms, within ~1 s. Costs ~0.6 kB/s of control
- * messages per link and direction (a ping, a pong, a ~200-byte report each interval).
+ * bandwidth drop came 1–2 s after it (docs/NETLAB.md); at 500 ms, within ~1 s. Pings and pongs cost ~0.1 kB/s
+ * per link and direction; the reports, every {@link DEFAULT_LINK_REPORT_INTERVAL_MS}, ~2 kB/s from each receiver.
  */
 export const DEFAULT_STATS_INTERVAL_MS = 500;
 /** A connected link with nothing received for this long is `disconnected`, milliseconds: six missed 500 ms pings and link reports. werift never reports `disconnected` and reports `failed` only after RFC 7675's 30 s consent timeout, too late to recover a stream. */
+/**
+ * Period of the link reports a receiver sends, milliseconds; each covers the last stats interval (a sliding
+ * window). With one report an interval the sender's figures ran up to an interval behind its own count (see
+ * docs/NETLAB.md, "Reports that slide").
+ */
+export const DEFAULT_LINK_REPORT_INTERVAL_MS = 100;
+/** How far back a sender keeps what it sent, to match a report's window, milliseconds. */
+export const SENT_LOG_MS = 5_000;
 export const DEFAULT_STALE_AFTER_MS = 3_000;
 /** A link `disconnected` for this long fails with ConnectionError('failed'), milliseconds. */
 export const DEFAULT_DISCONNECTED_TIMEOUT_MS = 60_000;

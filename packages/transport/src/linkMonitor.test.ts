@@ -6,8 +6,9 @@ import {
   PacketCount,
   percentile,
   QueueTrend,
+  ReportWindow,
+  SentLog,
   StallWatch,
-  toLinkReport,
 } from './linkMonitor.js';
 
 const extras = {
@@ -189,11 +190,16 @@ describe('StallWatch', () => {
     expect(w.intervalMaxMs(true)).toBe(41);
   });
 
-  it('puts the interval’s longest stall in the link report, and none when there was none', () => {
+  it('puts the window’s longest stall in the link report, and none when there was none', () => {
+    const w = new StallWatch({ periodMs: 20 });
+    w.beat(0);
+    w.beat(232.4); // 212.4 ms late
+    w.beat(252.4);
+    expect(w.maxSinceMs(0)).toBeCloseTo(212.4);
+    expect(w.maxSinceMs(300)).toBe(0); // ended before the window
     const m = new LinkMonitor(0);
-    const stats = m.snapshot(500, { ...extras, hostStalls: { ...extras.hostStalls, intervalMaxMs: 212.4 } });
-    expect(toLinkReport(stats).stallMs).toBe(212);
-    expect('stallMs' in toLinkReport(m.snapshot(1000, extras))).toBe(false);
+    expect(m.report(500, extras.drops, w.maxSinceMs(0)).stallMs).toBe(212);
+    expect('stallMs' in m.report(1000, extras.drops, w.maxSinceMs(500))).toBe(false);
   });
 
   it('keeps the stall of a peer report that a newer one replaced before any snapshot carried it', () => {
@@ -222,5 +228,88 @@ describe('StallWatch', () => {
     m.remoteCarried();
     m.receiveReport(report(4000));
     expect(m.remote?.stallMs).toBeUndefined();
+  });
+});
+
+describe('ReportWindow (reports that slide)', () => {
+  it('covers the last window, slice by slice: bytes, loss per channel and ages of the slices within it', () => {
+    const w = new ReportWindow(0, 500);
+    let pseq = 0;
+    // 1000 B/s steady, 10 packets per 100 ms on public; from 500 ms on, every other packet lost and 3000 B/s.
+    for (let t = 0; t < 1000; t += 10) {
+      const late = t >= 500;
+      if (!late || pseq % 2 === 0) {
+        w.onPacketSeq('public', pseq);
+        w.onReceived(late ? 30 : 10);
+        w.onAge(t, late ? 200 : 20);
+      }
+      pseq++;
+      if ((t + 10) % 100 === 0) {
+        const r = w.close(t + 10);
+        if (t + 10 === 500) {
+          expect(r.intervalMs).toBe(500);
+          expect(r.receivedBytesPerSec).toBeCloseTo(1000);
+          expect(r.lossRate.public).toBe(0);
+          expect(r.lossRate.private).toBeUndefined();
+          expect(r.age).toEqual({ p50Ms: 20, p95Ms: 20, count: 50 });
+        }
+        if (t + 10 === 700) {
+          // Slices 200-700: three before the change, two after.
+          expect(r.intervalMs).toBe(500);
+          expect(r.receivedBytesPerSec).toBeCloseTo((300 * 1 + 200 * 1.5) * 2, 0);
+          expect(r.age?.p95Ms).toBe(200);
+          expect(r.age?.count).toBe(30 + 10);
+        }
+        if (t + 10 === 1000) {
+          expect(r.receivedBytesPerSec).toBeCloseTo(1500);
+          expect(r.lossRate.public).toBeCloseTo(0.5, 1);
+          expect(r.age).toEqual({ p50Ms: 200, p95Ms: 200, count: 25 });
+        }
+      }
+    }
+  });
+
+  it('keeps the newest slice when a report comes later than the window', () => {
+    const w = new ReportWindow(0, 500);
+    w.onReceived(900);
+    const r = w.close(900);
+    expect(r.intervalMs).toBe(900);
+    expect(r.receivedBytesPerSec).toBe(1000);
+  });
+});
+
+describe('SentLog', () => {
+  it('gives the rate sent over a window of its clock, and nothing before its start', () => {
+    const log = new SentLog(0);
+    for (let t = 0; t < 2000; t += 10) log.add(t, t < 1000 ? 10 : 40); // 1 kB/s, then 4 kB/s
+    expect(log.rate(200, 700)).toBeCloseTo(1000, -1);
+    expect(log.rate(1200, 1700)).toBeCloseTo(4000, -1);
+    expect(log.rate(750, 1250)).toBeCloseTo(2500, -2);
+    expect(log.rate(-100, 400)).toBeUndefined();
+    expect(log.rate(500, 500)).toBeUndefined();
+  });
+
+  it('compares a report with what was sent over its window, whatever the two ends’ phases', () => {
+    const m = new LinkMonitor(0);
+    // Sender at 1 kB/s until 1000, then 2 kB/s; 40 ms RTT; the peer's clock 5000 ms ahead.
+    for (let t = 0; t < 2000; t += 10) m.onSent('public', t < 1000 ? 10 : 20, t);
+    m.onPong(1900, 6920, 1940);
+    // The peer reports at its 6980 (our 1980) over 500 ms: what it received left here from 1460 to 1960.
+    m.receiveReport({
+      timestampMs: 6980,
+      intervalMs: 500,
+      lossRate: { public: 0, private: undefined },
+      receivedBytesPerSec: 2000,
+      age: undefined,
+      drops: { ...extras.drops },
+    });
+    expect(m.snapshot(2000, extras).remoteSentBytesPerSec).toBeCloseTo(2000, -1);
+    // A report over the time of the change: half of it at each rate.
+    m.receiveReport({ ...m.remote!, timestampMs: 6270 });
+    expect(m.sentOverRemoteWindow()).toBeCloseTo(1500, -2);
+    // A report without its window (an older peer): not known.
+    const { intervalMs: _, ...old } = m.remote!;
+    m.receiveReport(old);
+    expect(m.sentOverRemoteWindow()).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { AGE_WINDOW_SAMPLES } from './defaults.js';
+import { AGE_WINDOW_SAMPLES, DEFAULT_STATS_INTERVAL_MS, SENT_LOG_MS } from './defaults.js';
 import type { AgeStats, ChannelKind, ChannelStats, DropReason, LinkReport, LinkStats } from './types.js';
 
 /**
@@ -77,14 +77,19 @@ export class LossEstimator {
 
   /** Closes the interval: loss 0..1 over it, or undefined when nothing new was expected. */
   closeInterval(): number | undefined {
+    const c = this.closeCounts();
+    return c && c.expected > 0 ? c.lost / c.expected : undefined;
+  }
+
+  /** Closes the interval: packets numbered in it and of them those that never came (undefined before the first packet). */
+  closeCounts(): { expected: number; lost: number } | undefined {
     if (this.#base === undefined) return undefined;
-    const expected = this.#highest - this.#base;
+    const expected = Math.max(0, this.#highest - this.#base);
     const received = Math.min(this.#receivedNew, expected);
     this.#base = this.#highest;
     this.#receivedNew = 0;
-    if (expected <= 0) return undefined;
     this.lostPackets += expected - received;
-    return (expected - received) / expected;
+    return { expected, lost: expected - received };
   }
 }
 
@@ -121,6 +126,141 @@ export class AgeWindow {
   }
 }
 
+/** One slice of a {@link ReportWindow}: what arrived between the previous report and this one. */
+interface ReportSlice {
+  startMs: number;
+  bytes: number;
+  loss: Record<'public' | 'private', { expected: number; lost: number }>;
+}
+
+/**
+ * The receive side over a window that slides by report: every report closes a slice (bytes, packets expected and
+ * lost per channel) and covers the slices of the last `windowMs`, with the ages of the samples that arrived in
+ * them. Reports every 100 ms over a 500 ms window keep the figures' statistics (a window as long as the stats
+ * interval) while their sender, deciding on its own interval, gets a report at most 100 ms old instead of up to
+ * an interval old.
+ */
+export class ReportWindow {
+  readonly #windowMs: number;
+  readonly #loss = { public: new LossEstimator(), private: new LossEstimator() };
+  #slices: ReportSlice[] = [];
+  #sliceStartMs: number;
+  #bytes = 0;
+  /** Ages of the samples that arrived in the window, oldest first, at most {@link AGE_WINDOW_SAMPLES}. */
+  #ages: { atMs: number; ageMs: number }[] = [];
+
+  constructor(nowMs: number, windowMs: number) {
+    this.#sliceStartMs = nowMs;
+    this.#windowMs = windowMs;
+  }
+
+  onReceived(bytes: number): void {
+    this.#bytes += bytes;
+  }
+
+  onPacketSeq(kind: 'public' | 'private', pseq: number): void {
+    this.#loss[kind].observe(pseq);
+  }
+
+  onAge(atMs: number, ageMs: number): void {
+    if (!Number.isFinite(ageMs)) return; // as AgeWindow
+    this.#ages.push({ atMs, ageMs: Math.max(0, ageMs) });
+    if (this.#ages.length > AGE_WINDOW_SAMPLES) this.#ages.shift();
+  }
+
+  /**
+   * Closes the current slice and returns the figures of the window that ends now: its length (from the start of
+   * its oldest slice), bytes/s, loss per channel and the ages' percentiles.
+   */
+  close(nowMs: number): Pick<LinkReport, 'intervalMs' | 'lossRate' | 'receivedBytesPerSec' | 'age'> {
+    this.#slices.push({
+      startMs: this.#sliceStartMs,
+      bytes: this.#bytes,
+      loss: {
+        public: this.#loss.public.closeCounts() ?? { expected: 0, lost: 0 },
+        private: this.#loss.private.closeCounts() ?? { expected: 0, lost: 0 },
+      },
+    });
+    this.#sliceStartMs = nowMs;
+    this.#bytes = 0;
+    // The window reaches back at least `windowMs` (to the start of the slice holding that time): older slices go,
+    // and the newest always stays (a report late by more than the window).
+    while (this.#slices.length > 1 && this.#slices[1]!.startMs <= nowMs - this.#windowMs)
+      this.#slices.shift();
+    const fromMs = this.#slices[0]!.startMs;
+    while (this.#ages.length > 0 && this.#ages[0]!.atMs < fromMs) this.#ages.shift();
+    const intervalMs = Math.max(1, nowMs - fromMs);
+    let bytes = 0;
+    const expected = { public: 0, private: 0 };
+    const lost = { public: 0, private: 0 };
+    for (const sl of this.#slices) {
+      bytes += sl.bytes;
+      for (const k of ['public', 'private'] as const) {
+        expected[k] += sl.loss[k].expected;
+        lost[k] += sl.loss[k].lost;
+      }
+    }
+    const rate = (k: 'public' | 'private') => (expected[k] > 0 ? lost[k] / expected[k] : undefined);
+    let age: AgeStats | undefined;
+    if (this.#ages.length > 0) {
+      const sorted = this.#ages.map((a) => a.ageMs).sort((a, b) => a - b);
+      age = { p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), count: sorted.length };
+    }
+    return {
+      intervalMs,
+      lossRate: { public: rate('public'), private: rate('private') },
+      receivedBytesPerSec: (bytes * 1000) / intervalMs,
+      age,
+    };
+  }
+}
+
+/**
+ * What this end sent, for the last {@link SENT_LOG_MS}: the bytes in a window of its own clock, to compare with a
+ * peer's report of what it received over the same window (moved by the one-way delay).
+ */
+export class SentLog {
+  /** Cumulative bytes after the sends of a 5 ms slot, by the slot's first send, oldest first. */
+  #marks: { atMs: number; total: number }[] = [];
+  #total = 0;
+  /** Cumulative bytes before the first mark kept. */
+  #base = 0;
+  #sinceMs: number;
+
+  constructor(nowMs: number) {
+    this.#sinceMs = nowMs;
+  }
+
+  add(nowMs: number, bytes: number): void {
+    this.#total += bytes;
+    const last = this.#marks.at(-1);
+    if (last && nowMs - last.atMs < 5) last.total = this.#total;
+    else this.#marks.push({ atMs: nowMs, total: this.#total });
+    while (this.#marks.length > 1 && this.#marks[0]!.atMs < nowMs - SENT_LOG_MS) {
+      this.#base = this.#marks.shift()!.total;
+      this.#sinceMs = this.#marks[0]!.atMs;
+    }
+  }
+
+  /** Bytes sent before `atMs` (cumulative). */
+  #totalAt(atMs: number): number {
+    let lo = 0;
+    let hi = this.#marks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#marks[mid]!.atMs < atMs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? this.#base : this.#marks[lo - 1]!.total;
+  }
+
+  /** Bytes per second sent over [fromMs, toMs); undefined when the log does not reach back to `fromMs`. */
+  rate(fromMs: number, toMs: number): number | undefined {
+    if (!(toMs > fromMs) || fromMs < this.#sinceMs) return undefined;
+    return ((this.#totalAt(toMs) - this.#totalAt(fromMs)) * 1000) / (toMs - fromMs);
+  }
+}
+
 /** Figures the link adds to a snapshot: live buffer depths and the drop counters its parts keep. */
 export interface MonitorExtras {
   bufferedAmountBytes: Record<ChannelKind, number>;
@@ -154,9 +294,14 @@ export class LinkMonitor {
   #remote: LinkReport | undefined;
   /** Whether a snapshot (or an early emission) has carried {@link remote} yet. */
   #remoteCarried = true;
+  readonly #window: ReportWindow;
+  readonly #sentLog: SentLog;
 
-  constructor(nowMs: number) {
+  /** `reportWindowMs`: what each {@link report} covers (the stats interval). */
+  constructor(nowMs: number, reportWindowMs = DEFAULT_STATS_INTERVAL_MS) {
     this.#intervalStartMs = nowMs;
+    this.#window = new ReportWindow(nowMs, reportWindowMs);
+    this.#sentLog = new SentLog(nowMs);
   }
 
   /** The last report from the peer. */
@@ -194,23 +339,53 @@ export class LinkMonitor {
     return this.#rttMs;
   }
 
-  onSent(kind: ChannelKind, bytes: number): void {
+  /** Bytes handed to a channel; with `nowMs`, also logged for {@link sentOverRemoteWindow}. */
+  onSent(kind: ChannelKind, bytes: number, nowMs?: number): void {
     this.#sent[kind] += bytes;
     this.#sentMessages[kind]++;
+    if (nowMs !== undefined) this.#sentLog.add(nowMs, bytes);
   }
 
   onReceived(kind: ChannelKind, bytes: number): void {
     this.#recv[kind] += bytes;
     this.#recvMessages[kind]++;
+    this.#window.onReceived(bytes);
   }
 
   onPacketSeq(kind: 'public' | 'private', pseq: number): void {
     this.#loss[kind].observe(pseq);
+    this.#window.onPacketSeq(kind, pseq);
   }
 
-  /** Age of a sample when its first packet arrived, milliseconds. */
-  onAge(ageMs: number): void {
+  /** Age of a sample when its first packet arrived (at `arrivalMs`), milliseconds. */
+  onAge(ageMs: number, arrivalMs = 0): void {
     this.#ages.add(ageMs);
+    this.#window.onAge(arrivalMs, ageMs);
+  }
+
+  /**
+   * This end's receive side over the last report window (sliding: each call closes a slice of it), as sent to the
+   * peer in a `link-report`; `stallMs`, the longest host stall within the window.
+   */
+  report(nowMs: number, drops: Record<DropReason, number>, stallMs: number): LinkReport {
+    return {
+      timestampMs: nowMs,
+      ...this.#window.close(nowMs),
+      drops: { ...drops },
+      ...(stallMs > 0 ? { stallMs: Math.round(stallMs) } : {}),
+    };
+  }
+
+  /**
+   * Bytes per second this end sent over the window the peer's last report covers, moved back by half the RTT
+   * (what left here then is what arrived there in the window): what that report's goodput is to be compared with.
+   * Undefined before a report and an RTT, for a report without its window (`intervalMs`), or beyond the log.
+   */
+  sentOverRemoteWindow(): number | undefined {
+    const r = this.#remote;
+    if (!r?.intervalMs || this.#rttMs === undefined) return undefined;
+    const toMs = r.timestampMs - this.#clockOffsetMs - this.#rttMs / 2;
+    return this.#sentLog.rate(toMs - r.intervalMs, toMs);
   }
 
   /** A pong: `t0` local send time, `t1` the peer's time when it answered, `t2` local arrival time. */
@@ -268,20 +443,9 @@ export class LinkMonitor {
       earlyReports: { ...extras.earlyReports },
       hostStalls: { ...extras.hostStalls },
       remote: this.#remote,
+      remoteSentBytesPerSec: this.sentOverRemoteWindow(),
     };
   }
-}
-
-/** The receive-side part of a snapshot, as sent to the peer in a `link-report`. */
-export function toLinkReport(stats: LinkStats): LinkReport {
-  return {
-    timestampMs: stats.timestampMs,
-    lossRate: { public: stats.channels.public.lossRate, private: stats.channels.private.lossRate },
-    receivedBytesPerSec: stats.receivedBytesPerSec,
-    age: stats.age,
-    drops: { ...stats.drops },
-    ...(stats.hostStalls.intervalMaxMs > 0 ? { stallMs: Math.round(stats.hostStalls.intervalMaxMs) } : {}),
-  };
 }
 
 /** What {@link QueueTrend} saw: a queue building on the path, from the samples' ages at arrival. */
@@ -420,6 +584,8 @@ export class StallWatch {
   stalls = 0;
   maxStallMs = 0;
   #intervalMaxMs = 0;
+  /** The last stalls: when each ended (its beat) and how long, ms. */
+  readonly #recent: { atMs: number; ms: number }[] = [];
 
   constructor(options: StallWatchOptions) {
     this.#periodMs = options.periodMs;
@@ -437,6 +603,8 @@ export class StallWatch {
     const stallMs = nowMs - last - this.#periodMs;
     this.maxStallMs = Math.max(this.maxStallMs, stallMs);
     this.#intervalMaxMs = Math.max(this.#intervalMaxMs, stallMs);
+    this.#recent.push({ atMs: nowMs, ms: stallMs });
+    if (this.#recent.length > MAX_STALL_EPISODES) this.#recent.shift();
     this.#episodes.push({ fromMs: last, toMs: Number.POSITIVE_INFINITY });
     if (this.#episodes.length > MAX_STALL_EPISODES) this.#episodes.shift();
     return true;
@@ -456,6 +624,13 @@ export class StallWatch {
   intervalMaxMs(take: boolean): number {
     const v = this.#intervalMaxMs;
     if (take) this.#intervalMaxMs = 0;
+    return v;
+  }
+
+  /** The longest stall that a beat ended after `fromMs`, ms, 0 when none. */
+  maxSinceMs(fromMs: number): number {
+    let v = 0;
+    for (const st of this.#recent) if (st.atMs > fromMs) v = Math.max(v, st.ms);
     return v;
   }
 

@@ -66,6 +66,37 @@ describe('PeerLink over loopback', () => {
     expect(rxStats.earlyReports.sent).toBeGreaterThanOrEqual(1);
   });
 
+  it('reports every 100 ms over the last interval, and the sender compares each with what it sent over its window', async () => {
+    pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 500 } });
+    const { offerer: tx } = pair;
+    const figures: LinkStats[] = [];
+    tx.stats$.subscribe((st) => {
+      if (st.remote && st.rttMs !== undefined) figures.push(st);
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    // A stream that triples its rate halfway: ~9 kB/s, then ~27 kB/s.
+    for (let k = 0; k < 60; k++) {
+      tx.sendSample('public', {
+        seq: k,
+        captureTsMs: Date.now(),
+        op: { rate: 4, bits: 8 },
+        packets: splitPayload(payloadFor(k, k < 30 ? 300 : 900), tx.maxPacketPayloadBytes),
+      });
+      await new Promise((r) => setTimeout(r, 33));
+    }
+    const during = figures.filter((f) => f.remote!.receivedBytesPerSec > 2000);
+    expect(during.length).toBeGreaterThanOrEqual(3);
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    // How old the report was when the sender's figure took it: at most a report period, plus the host's delays.
+    const ages = during.map((f) => f.timestampMs - (f.remote!.timestampMs - f.clockOffsetMs));
+    expect(median(ages)).toBeLessThanOrEqual(150);
+    for (const f of during) expect(f.remote!.intervalMs).toBeGreaterThanOrEqual(450);
+    // What was sent over each report's window matches what arrived in it (loopback: nothing lost), through the
+    // rate change too, where this interval's own sent rate does not.
+    const off = during.map((f) => Math.abs(f.remoteSentBytesPerSec! / f.remote!.receivedBytesPerSec - 1));
+    expect(median(off)).toBeLessThanOrEqual(0.15);
+  });
+
   it('sends no early report when the ages stay flat, nor with earlyReport: false', async () => {
     for (const [earlyReport, rising] of [
       [undefined, false],

@@ -7,6 +7,7 @@ import {
   DEFAULT_DISCONNECTED_TIMEOUT_MS,
   DEFAULT_EARLY_REPORT_GAP_MS,
   DEFAULT_GATHER_TIMEOUT_MS,
+  DEFAULT_LINK_REPORT_INTERVAL_MS,
   DEFAULT_MAX_AGE_MS,
   DEFAULT_MTU_BYTES,
   DEFAULT_OP_BUDGET_BYTES,
@@ -44,7 +45,7 @@ const STALL_BEAT_MS = 20;
 const hiddenPage = (): boolean =>
   (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === 'hidden';
 
-import { LinkMonitor, type QueueSignal, QueueTrend, StallWatch, toLinkReport } from './linkMonitor.js';
+import { LinkMonitor, type MonitorExtras, type QueueSignal, QueueTrend, StallWatch } from './linkMonitor.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Negotiator, validateSignal } from './negotiator.js';
 import { getSharedPacer, immediate, type PacerRegistration } from './pacer.js';
@@ -126,8 +127,10 @@ class PeerLinkImpl implements PeerLink {
   /** This host's stalls: for the samples whose arrival stamps they made late, and the link report's `stallMs`. */
   readonly #stalls = new StallWatch({ periodMs: STALL_BEAT_MS });
   #unmeasuredSamples = 0;
-  /** The last regular report this end sent, and the last stats it emitted (an early report repeats them). */
+  /** The last report this end sent (an early report waits for the first), and the last stats it emitted (the peer's early report repeats them). */
   #lastReport: LinkReport | undefined;
+  /** What each link report covers: the stats interval, ms. */
+  readonly #reportWindowMs: number;
   #lastStats: LinkStats | undefined;
   readonly #sampleQueues: Record<SampleChannel, SampleSendQueue>;
   readonly #controlQueue: ControlSendQueue;
@@ -240,7 +243,16 @@ class PeerLinkImpl implements PeerLink {
       private: new SampleSendQueue(queueOptions),
     };
     this.#controlQueue = new ControlSendQueue({ maxMessages: o.controlQueueMaxMessages });
-    this.#monitor = new LinkMonitor(this.#clock.nowMs());
+    const reportIntervalMs =
+      o.linkReportIntervalMs === undefined
+        ? Math.min(DEFAULT_LINK_REPORT_INTERVAL_MS, statsIntervalMs)
+        : positiveOption('linkReportIntervalMs', o.linkReportIntervalMs, DEFAULT_LINK_REPORT_INTERVAL_MS);
+    if (reportIntervalMs > statsIntervalMs)
+      throw new TypeError(
+        `linkReportIntervalMs (${reportIntervalMs}) must be at most statsIntervalMs (${statsIntervalMs}): each report covers one stats interval`,
+      );
+    this.#reportWindowMs = statsIntervalMs;
+    this.#monitor = new LinkMonitor(this.#clock.nowMs(), statsIntervalMs);
     if (o.earlyReport !== false && o.autoLinkReport !== false) {
       const e = o.earlyReport ?? {};
       this.#early = {
@@ -290,6 +302,7 @@ class PeerLinkImpl implements PeerLink {
     this.#timers.push(
       setInterval(() => this.#tick(), Math.min(REASSEMBLY_TICK_MS, reassemblyTimeoutMs / 3)),
       setInterval(() => this.#statsTick(), statsIntervalMs),
+      ...(o.autoLinkReport !== false ? [setInterval(() => this.#reportTick(), reportIntervalMs)] : []),
       setInterval(() => this.#stallBeat(), STALL_BEAT_MS),
     );
     this.#negotiator.start();
@@ -362,7 +375,7 @@ class PeerLinkImpl implements PeerLink {
 
   sendLinkReport(): void {
     this.#assertOpen('sendLinkReport');
-    this.#sendReport(this.#snapshot());
+    this.#sendReport();
   }
 
   close(): void {
@@ -604,7 +617,7 @@ class PeerLinkImpl implements PeerLink {
       this.#logger.warn('data channel send failed', { kind, cause });
       return 0;
     }
-    this.#monitor.onSent(kind, bytes.byteLength);
+    this.#monitor.onSent(kind, bytes.byteLength, this.#clock.nowMs());
     return bytes.byteLength;
   }
 
@@ -735,7 +748,7 @@ class PeerLinkImpl implements PeerLink {
 
   /** A sample's age at arrival into the interval's figures and the early queue report. */
   #measure(s: ReassembledSample, ageMs: number): void {
-    this.#monitor.onAge(ageMs);
+    this.#monitor.onAge(ageMs, s.firstArrivalMs);
     if (!this.#early) return;
     let bytes = 0;
     for (const p of s.packets) bytes += p?.byteLength ?? 0;
@@ -764,16 +777,8 @@ class PeerLinkImpl implements PeerLink {
     if (now - e.lastMs < e.gapMs || this.state !== 'connected' || !this.#lastReport) return;
     e.lastMs = now;
     this.#earlyReports.sent++;
-    const report = {
-      ...this.#lastReport,
-      timestampMs: now,
-      queue: { riseMs: q.riseMs, rateBytesPerSec: q.rateBytesPerSec },
-    };
-    // This interval's stalls so far: the queue's rise may hold some of them (samples that arrived just after one).
-    const stallMs = Math.max(report.stallMs ?? 0, this.#stalls.intervalMaxMs(false));
-    if (stallMs > 0) report.stallMs = Math.round(stallMs);
-    this.#controlQueue.pushUrgent(encodeControl({ kind: 'link-report', report }));
-    this.#pacer.wake();
+    // The window's figures up to now (the report closes a slice of it, as a regular one), with the queue.
+    this.#sendReport({ riseMs: q.riseMs, rateBytesPerSec: q.rateBytesPerSec });
   }
 
   /**
@@ -787,6 +792,7 @@ class PeerLinkImpl implements PeerLink {
       timestampMs: this.#clock.nowMs(),
       earlyReports: { ...this.#earlyReports },
       remote: report,
+      remoteSentBytesPerSec: this.#monitor.sentOverRemoteWindow(),
     };
     this.#monitor.remoteCarried();
     this.#stats$.next(stats);
@@ -805,13 +811,33 @@ class PeerLinkImpl implements PeerLink {
     this.#pacer.wake();
   }
 
-  #sendReport(stats: LinkStats): void {
-    this.#lastReport = toLinkReport(stats);
-    this.#controlQueue.pushUrgent(encodeControl({ kind: 'link-report', report: this.#lastReport }));
+  #reportTick(): void {
+    if (this.#closed) return;
+    // As pings: on while `disconnected`, so the peer learns at once what came through.
+    if (this.state === 'connected' || this.state === 'disconnected') this.#sendReport();
+  }
+
+  /**
+   * Sends the receive side over the last stats interval, a window that slides by report (every 100 ms by default):
+   * the peer decides on its own interval, with the latest report, so reports once an interval would be up to an
+   * interval behind its figures (docs/NETLAB.md, "Reports that slide"). The stall is the window's longest (the
+   * queue's rise of an early report may hold one: samples that arrived just after it).
+   */
+  #sendReport(queue?: LinkReport['queue']): void {
+    const now = this.#clock.nowMs();
+    const report = this.#monitor.report(
+      now,
+      this.#counters().drops,
+      this.#stalls.maxSinceMs(now - this.#reportWindowMs),
+    );
+    if (queue) report.queue = queue;
+    this.#lastReport = report;
+    this.#controlQueue.pushUrgent(encodeControl({ kind: 'link-report', report }));
     this.#pacer.wake();
   }
 
-  #snapshot(): LinkStats {
+  /** The drop and sample counters of the link's parts. */
+  #counters(): Pick<MonitorExtras, 'drops' | 'sendDroppedSamples' | 'samplesComplete' | 'samplesIncomplete'> {
     const drops: Record<DropReason, number> = {
       stale: 0,
       late: 0,
@@ -837,7 +863,13 @@ class PeerLinkImpl implements PeerLink {
     };
     drops.backpressure = sendDroppedSamples.backpressure;
     drops.stale += sendDroppedSamples.stale;
+    return { drops, sendDroppedSamples, samplesComplete: complete, samplesIncomplete: incomplete };
+  }
+
+  #snapshot(): LinkStats {
+    const { drops, sendDroppedSamples, samplesComplete, samplesIncomplete } = this.#counters();
     const buffered = (k: ChannelKind) => this.#channels.get(k)?.bufferedAmount ?? 0;
+    const q = this.#sampleQueues;
     return this.#monitor.snapshot(this.#clock.nowMs(), {
       bufferedAmountBytes: {
         control: buffered('control'),
@@ -852,8 +884,8 @@ class PeerLinkImpl implements PeerLink {
       drops,
       sendDroppedSamples,
       controlRejected: this.#controlRejected,
-      samplesComplete: complete,
-      samplesIncomplete: incomplete,
+      samplesComplete,
+      samplesIncomplete,
       faultDrops: { packets: this.#faultDrops.packets, samples: this.#faultDrops.samples },
       earlyReports: { ...this.#earlyReports },
       hostStalls: {
@@ -871,7 +903,6 @@ class PeerLinkImpl implements PeerLink {
     // Pings go on while `disconnected`: the first one through (or its pong) ends the outage.
     if (this.state === 'connected' || this.state === 'disconnected') {
       this.#sendPing();
-      if (this.#o.autoLinkReport !== false) this.#sendReport(stats);
     }
     this.#lastStats = stats;
     this.#stats$.next(stats);

@@ -139,6 +139,11 @@ export interface AgeStats {
 export interface LinkReport {
   /** When the report was made, the reporter's clock, milliseconds. */
   timestampMs: number;
+  /**
+   * How long a window the figures cover, ending at `timestampMs`, ms. A receiver reports every 100 ms over the
+   * last stats interval (a sliding window). Absent from a peer that predates it.
+   */
+  intervalMs?: number | undefined;
   /** The reporter's receive-side loss per unreliable channel, 0..1 (undefined: nothing received). */
   lossRate: { public: number | undefined; private: number | undefined };
   /** The reporter's receive goodput over all channels, bytes/s. */
@@ -167,6 +172,12 @@ export interface LinkReport {
 export interface LinkStats {
   /** When this snapshot was made, local clock milliseconds. */
   timestampMs: number;
+  /**
+   * Bytes per second this end sent over the window the peer's last report (`remote`) covers, moved back by half
+   * the RTT: what that report's `receivedBytesPerSec` is to be compared with, whatever the two ends' phases.
+   * Undefined before a report with its window and an RTT.
+   */
+  remoteSentBytesPerSec?: number | undefined;
   /** Length of the interval the rates cover, milliseconds. */
   intervalMs: number;
   /** Latest round-trip time from control ping/pong, milliseconds (undefined before the first pong). */
