@@ -56,6 +56,7 @@ const direct: LinkFigures = {
   lossRate: 0,
   sentBytesPerSec: 2000,
   goodputBytesPerSec: 2000,
+  reportSentBytesPerSec: 2000,
   queuedBytes: 0,
   ageP95Ms: 30,
   droppedSamples: 0,
@@ -71,6 +72,7 @@ describe('mergeRelayFigures', () => {
     expect(m).toEqual({
       ...direct,
       sentBytesPerSec: 38_000,
+      reportSentBytesPerSec: 38_000,
       goodputBytesPerSec: 32_000,
       lossRate: 0.1,
       ageP95Ms: 400,

@@ -74,6 +74,12 @@ export function mergeRelayFigures(
     ...direct,
     lossRate: maxDefined(direct.lossRate, relay.lossRate),
     sentBytesPerSec: direct.sentBytesPerSec + relaySentBytesPerSec,
+    // The goodput below adds the relay path's: so must what it is compared with (the direct link's sent over the
+    // report's window alone would hide a congested relay path).
+    reportSentBytesPerSec:
+      direct.reportSentBytesPerSec !== undefined
+        ? direct.reportSentBytesPerSec + relaySentBytesPerSec
+        : undefined,
     goodputBytesPerSec: (direct.goodputBytesPerSec ?? 0) + relay.bytesPerSec,
     ageP95Ms: maxDefined(direct.ageP95Ms, relay.ageP95Ms),
   };
