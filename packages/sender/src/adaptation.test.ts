@@ -100,13 +100,15 @@ function run(
   seed: number,
   seconds: number,
   linkAt: (t: number) => SimLink,
+  /** What the receiver's report adds to second t's figures (say, an outage it saw). */
+  alter: (t: number, f: LinkFigures) => LinkFigures = (_, f) => f,
 ) {
   const sim = createSim(seed);
   const out: { t: number; d: Decision }[] = [];
   let d: Decision | undefined;
   for (let t = 1; t <= seconds; t++) {
     const sent = d ? sendRate(d) : sendRate({ publicLayers: 3, level: top } as Decision);
-    d = policy.decide(ctx(peerId, t * 1000, sim(linkAt(t), sent), d));
+    d = policy.decide(ctx(peerId, t * 1000, alter(t, sim(linkAt(t), sent)), d));
     out.push({ t, d });
   }
   return out;
@@ -182,6 +184,52 @@ describe('the default adaptation policy', () => {
     // It holds, and the top is back by t = 40 (climbing from the bottom, 3 s a level, it was t = 45).
     expect(trace.filter((x) => x.t > 31 && /down/.test(x.d.reason))).toEqual([]);
     expect(trace.find((x) => x.t === 40)!.d.level).toBe(top);
+  });
+
+  it('an outage the receiver reports (outageMs) steps nothing down: its loss and goodput are the outage’s', () => {
+    const outageAt = (withReport: boolean) =>
+      run(
+        createDefaultAdaptationPolicy(),
+        'a',
+        5,
+        40,
+        (t) => ({ capacityBytesPerSec: 60_000, randomLoss: 0, outage: t === 30 ? 0.85 : 0 }),
+        // What netlab's lte-handover shows after its 0.5 s blackout: most of the window's packets lost.
+        (t, f) => (t === 30 ? { ...f, lossRate: 0.8, ...(withReport ? { outageMs: 480 } : {}) } : f),
+      );
+    const seen = outageAt(true);
+    expect(seen.filter((x) => x.t >= 29 && x.t <= 33).map((x) => x.d.level)).toEqual([
+      top,
+      top,
+      top,
+      top,
+      top,
+    ]);
+    expect(seen.filter((x) => x.t >= 30).every((x) => x.d.lossRate === 0)).toBe(true);
+    // Without the report's outage the same figures step down and condition on the loss.
+    const blind = outageAt(false);
+    expect(blind.find((x) => x.t === 30)!.d.level).toBeLessThan(top);
+    expect(blind.find((x) => x.t === 30)!.d.lossRate).toBeGreaterThan(0);
+  });
+
+  it('a report over which nothing arrived is an outage in progress: no step down, unless the send queue grows', () => {
+    const silentAt = (queuedBytes: number) =>
+      run(
+        createDefaultAdaptationPolicy(),
+        'a',
+        5,
+        36,
+        () => ({ capacityBytesPerSec: 60_000, randomLoss: 0 }),
+        // lte-handover: a report made during the blackout, delivered once the path was back (control is reliable).
+        (t, f) => (t === 30 ? { ...f, goodputBytesPerSec: 0, lossRate: undefined, queuedBytes } : f),
+      );
+    expect(
+      silentAt(0)
+        .filter((x) => x.t >= 29)
+        .every((x) => x.d.level === top),
+    ).toBe(true);
+    // A send queue that grows is a strong signal whatever the path did.
+    expect(silentAt(300_000).find((x) => x.t === 30)!.d.level).toBeLessThan(top);
   });
 
   it('a bandwidth drop restores nothing: its bottleneck drains at the new rate, which the step fitted', () => {

@@ -98,6 +98,13 @@ export interface LinkFigures {
    */
   readonly hostStallMs?: number | undefined;
   /**
+   * The longest outage within the report's window (transport `LinkReport.outageMs`: nothing arrived for 250 ms or
+   * more, then packets that skipped numbers: the path carried nothing, then came back), ms; undefined when none.
+   * The figures' loss, goodput and age are then the outage's, not the path's rate: the policy takes them as a host
+   * stall of that length, and leaves their loss out of the loss conditioning and of the congestion signals.
+   */
+  readonly outageMs?: number | undefined;
+  /**
    * Whether the receiver's report behind `goodputBytesPerSec`, `lossRate` and `ageP95Ms` is new in these figures
    * (the previous figures did not carry it). Undefined: not known, taken as new.
    */
@@ -366,6 +373,7 @@ export function linkFiguresFromStats(stats: LinkStats, previous?: LinkStats): Li
     queue: reportNew && r.queue ? r.queue : undefined,
     hostStallMs:
       Math.max(reportNew && r.stallMs ? r.stallMs : 0, stats.hostStalls?.intervalMaxMs ?? 0) || undefined,
+    outageMs: r?.outageMs,
     reportNew,
   };
 }
@@ -658,16 +666,27 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       const warm = nowMs - s.firstAtMs >= warmupMs;
       // A host stall shows in the figures of its interval and of the next (the bytes and samples it held back
       // are counted there, and the sender's own stall reaches it only in the receiver's next report).
-      if ((link.hostStallMs ?? 0) >= stallAffectsMs) {
-        const ms =
-          s.stall && nowMs < s.stall.untilMs ? Math.max(s.stall.ms, link.hostStallMs!) : link.hostStallMs!;
+      // An outage the path came back from moved bytes and aged samples as a stall of its length does (and lost
+      // what was sent meanwhile): no goodput decision on it either.
+      // So is a report over which nothing at all arrived of what was sent (not even a ping): an outage the receiver
+      // cannot see end yet. A path that carries nothing is down, not narrow, and a lower level would not help; a
+      // growing send queue still steps down, and the link's liveness check ends a path that stays dead.
+      const silent =
+        link.goodputBytesPerSec === 0 &&
+        link.reportNew !== false &&
+        (link.reportSentBytesPerSec ?? link.sentBytesPerSec) > goodputMinDeficit;
+      const outageMs = Math.max(link.outageMs ?? 0, silent ? figuresIntervalMs : 0);
+      const outage = outageMs > 0;
+      const hostStall = Math.max(link.hostStallMs ?? 0, outageMs);
+      if (hostStall >= stallAffectsMs) {
+        const ms = s.stall && nowMs < s.stall.untilMs ? Math.max(s.stall.ms, hostStall) : hostStall;
         s.stall = { ms, untilMs: nowMs + pauseSettleMs };
       }
       const stall = s.stall && nowMs < s.stall.untilMs ? s.stall.ms : 0;
       if (link.queue !== undefined) return early(s, ctx, link.queue, draining, warm, stall);
 
-      // Loss conditioning.
-      if (link.lossRate !== undefined) {
+      // Loss conditioning (not on an outage's loss: what was sent while the path carried nothing, now over).
+      if (link.lossRate !== undefined && !outage) {
         s.lossEwma =
           s.lossEwma === undefined ? link.lossRate : lossAlpha * link.lossRate + (1 - lossAlpha) * s.lossEwma;
         s.losses.push({ atMs: nowMs, loss: link.lossRate });
@@ -772,6 +791,7 @@ export function createDefaultAdaptationPolicy(options: DefaultAdaptationOptions 
       // of ~8 packets an interval reads 0–55% at 20% loss, and fills no queue).
       if (
         link.lossRate !== undefined &&
+        !outage &&
         link.lossRate - floor >= congestionLossRate &&
         link.lossRate * link.sentBytesPerSec > goodputMinDeficit
       ) {

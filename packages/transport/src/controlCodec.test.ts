@@ -44,6 +44,14 @@ describe('link-report on the wire', () => {
       kind: 'link-report',
       report: sliding,
     });
+    const afterOutage = { ...report, intervalMs: 500, outageMs: 480 };
+    expect(decodeControl(encodeControl({ kind: 'link-report', report: afterOutage }))).toEqual({
+      kind: 'link-report',
+      report: afterOutage,
+    });
+    expect(() =>
+      decodeControl(packValue([WIRE_VERSION, 3, { ...report, lossRate: { public: 0 }, outageMs: -1 }])),
+    ).toThrow(/link-report outageMs is invalid/);
     for (const intervalMs of [0, -5, 'a', Number.POSITIVE_INFINITY]) {
       const body = { ...report, lossRate: { public: 0.1, private: null }, intervalMs };
       const bytes = packValue([WIRE_VERSION, 3, body]);

@@ -37,6 +37,7 @@ export function encodeControl(message: ControlMessage): Uint8Array {
         ...(r.queue ? { queue: [r.queue.riseMs, r.queue.rateBytesPerSec] } : {}),
         // Only when the reporter's host stalled in the interval (a peer that predates it never sends it).
         ...(r.stallMs ? { stallMs: r.stallMs } : {}),
+        ...(r.outageMs ? { outageMs: r.outageMs } : {}),
       };
       return packValue([WIRE_VERSION, CODES['link-report'], body]);
     }
@@ -78,7 +79,9 @@ function decodeReport(v: unknown): LinkReport {
   if (v.stallMs !== undefined && v.stallMs !== null && !isTime(v.stallMs)) throw bad('stallMs');
   if (v.intervalMs !== undefined && v.intervalMs !== null && !(isTime(v.intervalMs) && v.intervalMs > 0))
     throw bad('intervalMs');
+  if (v.outageMs !== undefined && v.outageMs !== null && !isTime(v.outageMs)) throw bad('outageMs');
   return {
+    ...(typeof v.outageMs === 'number' && v.outageMs > 0 ? { outageMs: v.outageMs } : {}),
     ...(typeof v.intervalMs === 'number' ? { intervalMs: v.intervalMs } : {}),
     ...(queue ? { queue } : {}),
     ...(typeof v.stallMs === 'number' && v.stallMs > 0 ? { stallMs: v.stallMs } : {}),

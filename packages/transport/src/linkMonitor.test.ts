@@ -278,6 +278,49 @@ describe('ReportWindow (reports that slide)', () => {
   });
 });
 
+describe('ReportWindow outages', () => {
+  // 15 samples/s of 2 packets on public, each 1000 B.
+  const feed = (w: ReportWindow, fromMs: number, toMs: number, pseq: { n: number }) => {
+    for (let t = fromMs; t < toMs; t += 66) {
+      for (let k = 0; k < 2; k++) {
+        w.onPacketSeq('public', pseq.n++, t);
+        w.onReceived(1000);
+      }
+    }
+  };
+
+  it('reports an arrival gap ended by packets that skipped numbers, for as long as it is in the window', () => {
+    const w = new ReportWindow(0, 500);
+    const pseq = { n: 0 };
+    feed(w, 0, 1000, pseq);
+    expect(w.close(1000).outageMs).toBeUndefined();
+    pseq.n += 14; // 0.5 s of packets the path lost
+    feed(w, 1450, 1600, pseq);
+    const r = w.close(1600);
+    expect(r.outageMs).toBeGreaterThanOrEqual(450);
+    expect(r.outageMs).toBeLessThan(520);
+    feed(w, 1600, 2000, pseq);
+    expect(w.close(2000).outageMs).toBe(r.outageMs); // its slice is still in the window
+    feed(w, 2000, 2200, pseq);
+    expect(w.close(2200).outageMs).toBeUndefined();
+  });
+
+  it('a sender that paused, a host that stalled, or a short gap is no outage', () => {
+    const w = new ReportWindow(0, 500);
+    const pseq = { n: 0 };
+    feed(w, 0, 500, pseq);
+    feed(w, 1000, 1200, pseq); // 0.5 s with nothing sent: no number skipped
+    expect(w.close(1200).outageMs).toBeUndefined();
+    pseq.n += 5;
+    feed(w, 1400, 1600, pseq); // packets lost across a gap of ~200 ms: too short
+    expect(w.close(1600).outageMs).toBeUndefined();
+    pseq.n += 10;
+    w.onPacketSeq('public', pseq.n++, 2000, true); // after a gap of 400 ms that this host's stall explains
+    feed(w, 2066, 2200, pseq);
+    expect(w.close(2200).outageMs).toBeUndefined();
+  });
+});
+
 describe('SentLog', () => {
   it('gives the rate sent over a window of its clock, and nothing before its start', () => {
     const log = new SentLog(0);

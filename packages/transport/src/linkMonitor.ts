@@ -131,7 +131,13 @@ interface ReportSlice {
   startMs: number;
   bytes: number;
   loss: Record<'public' | 'private', { expected: number; lost: number }>;
+  /** The longest outage that ended in the slice, ms (0: none). */
+  outageMs: number;
 }
+
+/** An arrival gap at least this long, ended by packets that skip this many numbers, is an outage (ReportWindow). */
+export const OUTAGE_MIN_GAP_MS = 250;
+export const OUTAGE_MIN_LOST_PACKETS = 3;
 
 /**
  * The receive side over a window that slides by report: every report closes a slice (bytes, packets expected and
@@ -148,6 +154,13 @@ export class ReportWindow {
   #bytes = 0;
   /** Ages of the samples that arrived in the window, oldest first, at most {@link AGE_WINDOW_SAMPLES}. */
   #ages: { atMs: number; ageMs: number }[] = [];
+  /** For outages: the last sample-channel arrival, the highest number per channel, the current slice's longest. */
+  #lastArrivalMs: number | undefined;
+  readonly #highest: Record<'public' | 'private', number | undefined> = {
+    public: undefined,
+    private: undefined,
+  };
+  #outageMs = 0;
 
   constructor(nowMs: number, windowMs: number) {
     this.#sliceStartMs = nowMs;
@@ -158,8 +171,27 @@ export class ReportWindow {
     this.#bytes += bytes;
   }
 
-  onPacketSeq(kind: 'public' | 'private', pseq: number): void {
+  /**
+   * A packet of a sample channel arrived (at `nowMs`, when known). Nothing arriving for {@link OUTAGE_MIN_GAP_MS}
+   * and then packets that skip {@link OUTAGE_MIN_LOST_PACKETS} numbers or more is an outage: the path carried nothing
+   * for a while and came back. A sender that paused, or a stream this slow, skips no numbers; a host that stalled
+   * held the packets in its socket's buffer (it lost none); a path that narrowed still delivers, at its new rate.
+   */
+  onPacketSeq(kind: 'public' | 'private', pseq: number, nowMs?: number, hostStalled = false): void {
     this.#loss[kind].observe(pseq);
+    if (nowMs === undefined) return;
+    const gapMs = this.#lastArrivalMs === undefined ? 0 : nowMs - this.#lastArrivalMs;
+    const highest = this.#highest[kind];
+    if (
+      !hostStalled &&
+      gapMs >= OUTAGE_MIN_GAP_MS &&
+      highest !== undefined &&
+      pseq - highest - 1 >= OUTAGE_MIN_LOST_PACKETS
+    )
+      this.#outageMs = Math.max(this.#outageMs, gapMs);
+    this.#lastArrivalMs = Math.max(this.#lastArrivalMs ?? nowMs, nowMs);
+    if (highest === undefined || pseq > highest || highest - pseq > PacketCount.REORDER_SLACK)
+      this.#highest[kind] = pseq;
   }
 
   onAge(atMs: number, ageMs: number): void {
@@ -170,9 +202,11 @@ export class ReportWindow {
 
   /**
    * Closes the current slice and returns the figures of the window that ends now: its length (from the start of
-   * its oldest slice), bytes/s, loss per channel and the ages' percentiles.
+   * its oldest slice), bytes/s, loss per channel, the ages' percentiles and the longest outage that ended in it.
    */
-  close(nowMs: number): Pick<LinkReport, 'intervalMs' | 'lossRate' | 'receivedBytesPerSec' | 'age'> {
+  close(
+    nowMs: number,
+  ): Pick<LinkReport, 'intervalMs' | 'lossRate' | 'receivedBytesPerSec' | 'age' | 'outageMs'> {
     this.#slices.push({
       startMs: this.#sliceStartMs,
       bytes: this.#bytes,
@@ -180,9 +214,11 @@ export class ReportWindow {
         public: this.#loss.public.closeCounts() ?? { expected: 0, lost: 0 },
         private: this.#loss.private.closeCounts() ?? { expected: 0, lost: 0 },
       },
+      outageMs: this.#outageMs,
     });
     this.#sliceStartMs = nowMs;
     this.#bytes = 0;
+    this.#outageMs = 0;
     // The window reaches back at least `windowMs` (to the start of the slice holding that time): older slices go,
     // and the newest always stays (a report late by more than the window).
     while (this.#slices.length > 1 && this.#slices[1]!.startMs <= nowMs - this.#windowMs)
@@ -191,10 +227,12 @@ export class ReportWindow {
     while (this.#ages.length > 0 && this.#ages[0]!.atMs < fromMs) this.#ages.shift();
     const intervalMs = Math.max(1, nowMs - fromMs);
     let bytes = 0;
+    let outageMs = 0;
     const expected = { public: 0, private: 0 };
     const lost = { public: 0, private: 0 };
     for (const sl of this.#slices) {
       bytes += sl.bytes;
+      outageMs = Math.max(outageMs, sl.outageMs);
       for (const k of ['public', 'private'] as const) {
         expected[k] += sl.loss[k].expected;
         lost[k] += sl.loss[k].lost;
@@ -211,6 +249,7 @@ export class ReportWindow {
       lossRate: { public: rate('public'), private: rate('private') },
       receivedBytesPerSec: (bytes * 1000) / intervalMs,
       age,
+      ...(outageMs > 0 ? { outageMs: Math.round(outageMs) } : {}),
     };
   }
 }
@@ -310,16 +349,17 @@ export class LinkMonitor {
   }
 
   /**
-   * Takes the peer's report. Two can arrive between this end's snapshots (the two ends' intervals drift, and a late
-   * report lands next to the following one): the one replaced unseen still gives its stall, the longest of the two,
-   * so a stall the peer saw is never lost to the overlap. Its interval figures give way to the newer report's.
+   * Takes the peer's report. Several arrive between this end's snapshots (every 100 ms against 500; and the two
+   * ends' intervals drift): the ones replaced unseen still give their stall and outage, the longest of each, so
+   * neither is lost to the overlap. Their window's figures give way to the newer report's.
    */
   receiveReport(report: LinkReport): LinkReport {
     const prev = this.#remote;
-    const kept =
-      prev && !this.#remoteCarried && (prev.stallMs ?? 0) > (report.stallMs ?? 0)
-        ? { ...report, stallMs: prev.stallMs }
-        : report;
+    let kept = report;
+    if (prev && !this.#remoteCarried) {
+      if ((prev.stallMs ?? 0) > (report.stallMs ?? 0)) kept = { ...kept, stallMs: prev.stallMs };
+      if ((prev.outageMs ?? 0) > (report.outageMs ?? 0)) kept = { ...kept, outageMs: prev.outageMs };
+    }
     this.#remote = kept;
     this.#remoteCarried = false;
     return kept;
@@ -352,9 +392,10 @@ export class LinkMonitor {
     this.#window.onReceived(bytes);
   }
 
-  onPacketSeq(kind: 'public' | 'private', pseq: number): void {
+  /** A packet's number on an unreliable channel, when it arrived (when known), and whether this host had stalled then. */
+  onPacketSeq(kind: 'public' | 'private', pseq: number, nowMs?: number, hostStalled = false): void {
     this.#loss[kind].observe(pseq);
-    this.#window.onPacketSeq(kind, pseq);
+    this.#window.onPacketSeq(kind, pseq, nowMs, hostStalled);
   }
 
   /** Age of a sample when its first packet arrived (at `arrivalMs`), milliseconds. */

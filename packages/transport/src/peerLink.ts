@@ -683,7 +683,10 @@ class PeerLinkImpl implements PeerLink {
         return;
       }
       const frame = decodeFrame(bytes);
-      this.#monitor.onPacketSeq(kind, frame.pseq);
+      // A gap in arrivals that this host's stall explains is no outage of the path (the sender's SCTP may have
+      // abandoned aged packets meanwhile, on a congested path: numbers skipped after a gap it did not make).
+      const now = this.#clock.nowMs();
+      this.#monitor.onPacketSeq(kind, frame.pseq, now, this.#stalls.uncertain(now, now));
       this.#emit(this.#reassemblers[kind].process(frame, this.#clock.nowMs()));
     } catch (error) {
       if (!(error instanceof MalformedFrameError)) {

@@ -166,6 +166,12 @@ export interface LinkReport {
    * carried it (two reports in one of this end's intervals).
    */
   stallMs?: number | undefined;
+  /**
+   * The longest outage that ended within the report's window, ms; absent when none: nothing arrived on the sample
+   * channels for 250 ms or more, and then packets that skip 3 or more numbers (the path carried nothing for a
+   * while and came back). The window's loss and goodput are then mostly the outage's, not the path's rate.
+   */
+  outageMs?: number | undefined;
 }
 
 /** One emission of `stats$`. */
