@@ -33,6 +33,12 @@ const MAX_PEERS = 200;
  * threads, so 128 light receivers (and the sender's 128 control links) cost far less of the 2 cores.
  */
 const PEER = process.env.M4SC_SCALE_PEER || 'node-datachannel';
+/**
+ * `M4SC_SCALE_ONLY=janus:64,direct:16` runs only those (mode:N) points; `M4SC_SCALE_REPORT_MS` sets the light
+ * receivers' link-report period (transport `linkReportIntervalMs`, default 100 ms), to measure what the reports
+ * cost the sender.
+ */
+const REPORT_MS = Number(process.env.M4SC_SCALE_REPORT_MS) || undefined;
 /** Worker processes for N light receivers: more than one spreads their JS over both cores. */
 const workersFor = (n) => (n >= 64 ? 4 : n >= 16 ? 2 : 1);
 /**
@@ -40,9 +46,13 @@ const workersFor = (n) => (n >= 64 ? 4 : n >= 16 ? 2 : 1);
  * p95 ≤ 100 ms) continued to 128, and Janus at the relay issue's 1, 8, 32, 64, 128. Quick (CI smoke, under
  * 2 minutes with every other suite): 8 receivers on each path (direct is Janus's baseline), shorter windows.
  */
+const only = (mode) =>
+  process.env.M4SC_SCALE_ONLY?.split(',')
+    .filter((x) => x.startsWith(`${mode}:`))
+    .map((x) => Number(x.slice(mode.length + 1)));
 const plan = (quick) => ({
-  direct: quick ? [8] : [1, 2, 4, 8, 16, 32, 64, 128],
-  janus: quick ? [8] : [1, 8, 32, 64, 128],
+  direct: (process.env.M4SC_SCALE_ONLY && only('direct')) || (quick ? [8] : [1, 2, 4, 8, 16, 32, 64, 128]),
+  janus: (process.env.M4SC_SCALE_ONLY && only('janus')) || (quick ? [8] : [1, 8, 32, 64, 128]),
   windowS: quick ? 2 : 10,
   settleS: quick ? 1 : 2,
   setupLimitS: quick ? 10 : undefined,
@@ -421,10 +431,15 @@ async function worker(argv) {
           role: 'answerer',
           sendSignal: (d) => client.state === 'joined' && client.signal(from, d),
           opBudgetBytes: 128,
+          ...(REPORT_MS ? { linkReportIntervalMs: REPORT_MS } : {}),
         });
         link.samples$.subscribe((s) => onSample(s, false));
         link.control$.subscribe((m) => {
-          if (m && m.t === 'hello') link.sendControl({ t: 'instruction', id: 1, task: 'reconstruct' });
+          if (m && m.t === 'hello') {
+            // As m4sc-recv: reports as often as the sender asks (500 ms here: the bench's sender runs --adapt off).
+            if (!REPORT_MS && typeof m.reportMs === 'number') link.setLinkReportInterval(m.reportMs);
+            link.sendControl({ t: 'instruction', id: 1, task: 'reconstruct' });
+          }
         });
         link.connected.catch(() => {});
       }

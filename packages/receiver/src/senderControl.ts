@@ -99,6 +99,18 @@ export function createSenderControl(o: SenderControlOptions): SenderControl {
       }
       if (m.codec === 'semantic' && !codec)
         log.error('the sender streams semantic symbols but this receiver has no codec');
+      // Link reports as often as the sender asks (its adaptation decides on them), within what the link allows.
+      const link = o.link();
+      if (m.reportMs !== undefined && link && link.state !== 'closed' && link.state !== 'failed') {
+        try {
+          link.setLinkReportInterval(m.reportMs);
+        } catch (cause) {
+          log.warn('the sender asks for link reports at a period this link cannot give; kept its own', {
+            reportMs: m.reportMs,
+            cause: String(cause),
+          });
+        }
+      }
       o.emit({ type: 'hello', hello: m });
       if (m.codec === 'semantic') sendInstruction(); // a raw stream carries pixels only: nothing to ask for
     } else if (m.t === 'serve') {

@@ -31,6 +31,13 @@ export interface HelloMessage {
   modality: 'image' | 'text';
   fps: number;
   source: string;
+  /**
+   * How often the sender wants the receiver's link reports, ms (transport `linkReportIntervalMs`): its adaptation
+   * decides every stats interval with the latest report, so 100 with adaptation on; without it the reports only
+   * feed its stats, and 500 spares a large room's sender ten messages a second per receiver. 20..5000; absent
+   * from a sender that predates it (the receiver keeps its own).
+   */
+  reportMs?: number;
 }
 
 /**
@@ -107,6 +114,9 @@ export function parseSenderMessage(v: unknown): SenderToReceiver | undefined {
     if (!finite(v.fps) || typeof v.source !== 'string') return undefined;
     const b = v.bundle;
     if (b !== undefined && !(isObj(b) && typeof b.name === 'string' && typeof b.version === 'string'))
+      return undefined;
+    const r = v.reportMs;
+    if (r !== undefined && !(typeof r === 'number' && Number.isFinite(r) && r >= 20 && r <= 5000))
       return undefined;
     return v as unknown as HelloMessage;
   }

@@ -23,6 +23,14 @@ export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../../models/default
  */
 export const CONTROL_RATE_PER_SEC = 20;
 export const CONTROL_BURST = 40;
+/**
+ * How often a sender asks its receivers for link reports (the `hello`'s `reportMs`), ms: with adaptation, every
+ * 100 ms (each over the last 500 ms), so the report the policy decides on is at most that old; without it the
+ * reports only feed the stats, and once an interval spares a room of 128 receivers ~1 000 messages a second
+ * (docs/SCALE.md).
+ */
+export const ADAPTATION_REPORT_MS = 100;
+export const STATS_REPORT_MS = 500;
 /** A receiver that keeps exceeding the control rate for this long is disconnected, milliseconds. */
 export const CONTROL_ABUSE_CLOSE_MS = 10_000;
 

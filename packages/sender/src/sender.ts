@@ -10,11 +10,13 @@ import type { RelayPublisher } from '@m4sc/transport/janus';
 import type { Observable } from 'rxjs';
 import { type AdaptationPolicy, createDefaultAdaptationPolicy, DEFAULT_LAYER_BOUNDS } from './adaptation.js';
 import {
+  ADAPTATION_REPORT_MS,
   DEFAULT_FPS,
   DEFAULT_STATS_INTERVAL_MS,
   SIGNALING_HEARTBEAT_MS,
   SIGNALING_RETRY_MAX_ATTEMPTS,
   SIGNALING_RETRY_MAX_DELAY_MS,
+  STATS_REPORT_MS,
 } from './defaults.js';
 import { type AdaptationTraceEntry, createLinkAdaptation } from './linkAdaptation.js';
 import { createReceiverControl } from './receiverControl.js';
@@ -224,6 +226,8 @@ export async function createSender(options: SenderOptions): Promise<Sender> {
           modality: source.modality,
           fps,
           source: source.description,
+          // Link reports as often as the adaptation needs them (docs/NETLAB.md, "Reports that slide").
+          reportMs: adaptation ? ADAPTATION_REPORT_MS : STATS_REPORT_MS,
         },
         log,
       ),

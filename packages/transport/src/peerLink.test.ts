@@ -97,6 +97,34 @@ describe('PeerLink over loopback', () => {
     expect(median(off)).toBeLessThanOrEqual(0.15);
   });
 
+  it('setLinkReportInterval changes the reports’ period within 1..statsIntervalMs, and refuses the rest', async () => {
+    pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 500 } });
+    const { offerer: tx, answerer: rx } = pair;
+    for (const bad of [0, -1, 501, Number.NaN])
+      expect(() => rx.setLinkReportInterval(bad)).toThrow(TypeError);
+    await until(() => rx.state === 'connected' && tx.state === 'connected', 5000);
+    // What the receiver puts on its control channel (pings, pongs and reports), counted over 2 s.
+    const control = rx.channels.get('control')!;
+    const send = control.send.bind(control);
+    let sent = 0;
+    control.send = (d: Uint8Array) => {
+      sent++;
+      return send(d);
+    };
+    const countFor2s = async () => {
+      sent = 0;
+      await new Promise((r) => setTimeout(r, 2000));
+      return sent;
+    };
+    const at100 = await countFor2s(); // the default: ~20 reports, 4 pings and 4 pongs
+    rx.setLinkReportInterval(500);
+    const at500 = await countFor2s(); // ~4 reports
+    expect(at100).toBeGreaterThanOrEqual(20);
+    expect(at500).toBeLessThanOrEqual(14);
+    rx.close();
+    expect(() => rx.setLinkReportInterval(100)).toThrow(InvalidStateError);
+  });
+
   it('sends no early report when the ages stay flat, nor with earlyReport: false', async () => {
     for (const [earlyReport, rising] of [
       [undefined, false],

@@ -131,6 +131,9 @@ class PeerLinkImpl implements PeerLink {
   #lastReport: LinkReport | undefined;
   /** What each link report covers: the stats interval, ms. */
   readonly #reportWindowMs: number;
+  /** The report timer and its period (none with `autoLinkReport: false`). */
+  #reportTimer: ReturnType<typeof setInterval> | undefined;
+  #reportIntervalMs: number;
   #lastStats: LinkStats | undefined;
   readonly #sampleQueues: Record<SampleChannel, SampleSendQueue>;
   readonly #controlQueue: ControlSendQueue;
@@ -302,9 +305,11 @@ class PeerLinkImpl implements PeerLink {
     this.#timers.push(
       setInterval(() => this.#tick(), Math.min(REASSEMBLY_TICK_MS, reassemblyTimeoutMs / 3)),
       setInterval(() => this.#statsTick(), statsIntervalMs),
-      ...(o.autoLinkReport !== false ? [setInterval(() => this.#reportTick(), reportIntervalMs)] : []),
       setInterval(() => this.#stallBeat(), STALL_BEAT_MS),
     );
+    this.#reportIntervalMs = reportIntervalMs;
+    if (o.autoLinkReport !== false)
+      this.#reportTimer = setInterval(() => this.#reportTick(), reportIntervalMs);
     this.#negotiator.start();
   }
 
@@ -378,12 +383,25 @@ class PeerLinkImpl implements PeerLink {
     this.#sendReport();
   }
 
+  setLinkReportInterval(ms: number): void {
+    this.#assertOpen('setLinkReportInterval');
+    if (!(Number.isFinite(ms) && ms > 0 && ms <= this.#reportWindowMs))
+      throw new TypeError(
+        `link report interval must be 1..${this.#reportWindowMs} ms (statsIntervalMs), got ${ms}`,
+      );
+    if (this.#reportTimer === undefined || ms === this.#reportIntervalMs) return;
+    clearInterval(this.#reportTimer);
+    this.#reportIntervalMs = ms;
+    this.#reportTimer = setInterval(() => this.#reportTick(), ms);
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#outage?.timer);
     for (const t of this.#timers) clearInterval(t);
+    clearInterval(this.#reportTimer);
     this.#pacer.unregister();
     this.#negotiator.close();
     for (const off of this.#listeners) off();

@@ -123,6 +123,11 @@ export interface PeerLink {
    * is `connected` or `disconnected`.
    */
   restartIce(reason: string): void;
+  /**
+   * Changes how often link reports go out (`linkReportIntervalMs`), from now on: a receiver follows what its sender
+   * asks for. TypeError unless 1..`statsIntervalMs` ms; nothing happens with `autoLinkReport: false`.
+   */
+  setLinkReportInterval(ms: number): void;
   /** Sends this end's receive-side view (`link-report`, over the last stats interval) to the peer now (also done every `linkReportIntervalMs` unless `autoLinkReport` is false). */
   sendLinkReport(): void;
   /** Samples the `faults` injector dropped entirely (every packet), most recent last; at most 4096. */
