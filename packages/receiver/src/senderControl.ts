@@ -104,6 +104,7 @@ export function createSenderControl(o: SenderControlOptions): SenderControl {
       if (m.reportMs !== undefined && link && link.state !== 'closed' && link.state !== 'failed') {
         try {
           link.setLinkReportInterval(m.reportMs);
+          log.info('link reports at the period the sender asks for', { reportMs: m.reportMs });
         } catch (cause) {
           log.warn('the sender asks for link reports at a period this link cannot give; kept its own', {
             reportMs: m.reportMs,

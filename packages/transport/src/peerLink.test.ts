@@ -67,7 +67,7 @@ describe('PeerLink over loopback', () => {
   });
 
   it('reports every 100 ms over the last interval, and the sender compares each with what it sent over its window', async () => {
-    pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 500 } });
+    pair = await createLoopbackLinkPair({ link: { statsIntervalMs: 500, linkReportIntervalMs: 100 } });
     const { offerer: tx } = pair;
     const figures: LinkStats[] = [];
     tx.stats$.subscribe((st) => {
@@ -116,9 +116,10 @@ describe('PeerLink over loopback', () => {
       await new Promise((r) => setTimeout(r, 2000));
       return sent;
     };
-    const at100 = await countFor2s(); // the default: ~20 reports, 4 pings and 4 pongs
+    rx.setLinkReportInterval(100);
+    const at100 = await countFor2s(); // ~20 reports, 4 pings and 4 pongs
     rx.setLinkReportInterval(500);
-    const at500 = await countFor2s(); // ~4 reports
+    const at500 = await countFor2s(); // ~4 reports (the default)
     expect(at100).toBeGreaterThanOrEqual(20);
     expect(at500).toBeLessThanOrEqual(14);
     rx.close();

@@ -839,7 +839,7 @@ class PeerLinkImpl implements PeerLink {
   }
 
   /**
-   * Sends the receive side over the last stats interval, a window that slides by report (every 100 ms by default):
+   * Sends the receive side over the last stats interval, a window that slides by report (every 500 ms by default, 100 ms when an adapting sender asks):
    * the peer decides on its own interval, with the latest report, so reports once an interval would be up to an
    * interval behind its figures (docs/NETLAB.md, "Reports that slide"). The stall is the window's longest (the
    * queue's rise of an early report may hold one: samples that arrived just after it).

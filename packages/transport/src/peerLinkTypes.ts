@@ -46,8 +46,8 @@ export interface PeerLinkOptions {
   /**
    * Period of the link reports, each over the last `statsIntervalMs` (a sliding window), milliseconds; at most
    * `statsIntervalMs`. The peer's adaptation decides on its own interval with the latest report: the shorter
-   * this, the less that report lags its figures (~2 kB/s of reports at 100 ms). Default 100 (or `statsIntervalMs`
-   * if less).
+   * this, the less that report lags its figures (~2 kB/s of reports at 100 ms). Default 500 (or `statsIntervalMs`
+   * if less); an M4SC receiver takes what its sender's `hello` asks for (100 ms when it adapts).
    */
   linkReportIntervalMs?: number;
   /**
