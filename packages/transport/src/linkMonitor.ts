@@ -619,14 +619,15 @@ export class StallWatch {
   #lastBeatMs: number | undefined;
   /** Since a {@link reset} and until the next beat: the beat is late for a reason that holds no I/O back. */
   #suspended = false;
-  /** Recent stalls, oldest first: `toMs` is Infinity until the turn that ended it has read its I/O. */
-  readonly #episodes: { fromMs: number; toMs: number }[] = [];
+  /**
+   * Recent stalls, oldest first: from the last beat before it to the beat that ended it (`beatMs`), how long (`ms`),
+   * and `toMs`, Infinity until the turn that ended it has read its I/O.
+   */
+  readonly #episodes: { fromMs: number; beatMs: number; ms: number; toMs: number }[] = [];
   /** Stalls seen since the start, and the longest, ms. */
   stalls = 0;
   maxStallMs = 0;
   #intervalMaxMs = 0;
-  /** The last stalls: when each ended (its beat) and how long, ms. */
-  readonly #recent: { atMs: number; ms: number }[] = [];
 
   constructor(options: StallWatchOptions) {
     this.#periodMs = options.periodMs;
@@ -644,9 +645,7 @@ export class StallWatch {
     const stallMs = nowMs - last - this.#periodMs;
     this.maxStallMs = Math.max(this.maxStallMs, stallMs);
     this.#intervalMaxMs = Math.max(this.#intervalMaxMs, stallMs);
-    this.#recent.push({ atMs: nowMs, ms: stallMs });
-    if (this.#recent.length > MAX_STALL_EPISODES) this.#recent.shift();
-    this.#episodes.push({ fromMs: last, toMs: Number.POSITIVE_INFINITY });
+    this.#episodes.push({ fromMs: last, beatMs: nowMs, ms: stallMs, toMs: Number.POSITIVE_INFINITY });
     if (this.#episodes.length > MAX_STALL_EPISODES) this.#episodes.shift();
     return true;
   }
@@ -671,7 +670,7 @@ export class StallWatch {
   /** The longest stall that a beat ended after `fromMs`, ms, 0 when none. */
   maxSinceMs(fromMs: number): number {
     let v = 0;
-    for (const st of this.#recent) if (st.atMs > fromMs) v = Math.max(v, st.ms);
+    for (const e of this.#episodes) if (e.beatMs > fromMs) v = Math.max(v, e.ms);
     return v;
   }
 

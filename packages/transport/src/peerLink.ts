@@ -133,7 +133,7 @@ class PeerLinkImpl implements PeerLink {
   readonly #reportWindowMs: number;
   /** The report timer and its period (none with `autoLinkReport: false`). */
   #reportTimer: ReturnType<typeof setInterval> | undefined;
-  #reportIntervalMs: number;
+  #reportIntervalMs = 0;
   #lastStats: LinkStats | undefined;
   readonly #sampleQueues: Record<SampleChannel, SampleSendQueue>;
   readonly #controlQueue: ControlSendQueue;
@@ -307,9 +307,7 @@ class PeerLinkImpl implements PeerLink {
       setInterval(() => this.#statsTick(), statsIntervalMs),
       setInterval(() => this.#stallBeat(), STALL_BEAT_MS),
     );
-    this.#reportIntervalMs = reportIntervalMs;
-    if (o.autoLinkReport !== false)
-      this.#reportTimer = setInterval(() => this.#reportTick(), reportIntervalMs);
+    if (o.autoLinkReport !== false) this.#scheduleReports(reportIntervalMs);
     this.#negotiator.start();
   }
 
@@ -389,7 +387,11 @@ class PeerLinkImpl implements PeerLink {
       throw new TypeError(
         `link report interval must be 1..${this.#reportWindowMs} ms (statsIntervalMs), got ${ms}`,
       );
-    if (this.#reportTimer === undefined || ms === this.#reportIntervalMs) return;
+    if (this.#reportTimer !== undefined && ms !== this.#reportIntervalMs) this.#scheduleReports(ms);
+  }
+
+  /** Sends link reports every `ms` from now on. */
+  #scheduleReports(ms: number): void {
     clearInterval(this.#reportTimer);
     this.#reportIntervalMs = ms;
     this.#reportTimer = setInterval(() => this.#reportTick(), ms);
@@ -839,9 +841,9 @@ class PeerLinkImpl implements PeerLink {
   }
 
   /**
-   * Sends the receive side over the last stats interval, a window that slides by report (every 500 ms by default, 100 ms when an adapting sender asks):
-   * the peer decides on its own interval, with the latest report, so reports once an interval would be up to an
-   * interval behind its figures (docs/NETLAB.md, "Reports that slide"). The stall is the window's longest (the
+   * Sends the receive side over the last stats interval, a window that slides by report (every 500 ms by default,
+   * 100 ms when an adapting sender asks): the peer decides on its own interval, with the latest report, so reports
+   * once an interval can be up to an interval behind its figures (docs/NETLAB.md, "Reports that slide"). The stall is the window's longest (the
    * queue's rise of an early report may hold one: samples that arrived just after it).
    */
   #sendReport(queue?: LinkReport['queue']): void {
