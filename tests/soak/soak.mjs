@@ -273,7 +273,14 @@ const md = [
       `| ${r.name} | ${r.task} | ${r.sent} | ${r.decoded} | ${r.lostToImpairment} | ${r.droppedAtSender} | ${r.unexplained} | ${JSON.stringify(r.dropped)} |`,
   ),
   '',
-  `Samples lost for any reason other than the injected loss and the sender's counted freshness/backpressure drops: **${unexplainedTotal}** (target 0).`,
+  `Samples lost for any reason other than the injected loss and the sender's counted freshness/backpressure drops: **${unexplainedTotal}** (target 0)${
+    unexplainedTotal
+      ? `: ${rows
+          .filter((r) => r.unexplained)
+          .map((r) => `${r.name} seq ${r.unexplainedSeqs.join(', ')}`)
+          .join('; ')} (each receiver's log: ${join(out, 'receivers')})`
+      : ''
+  }.`,
   '',
   `Receivers that stayed ≥ ${SERVED_WITHIN_S} s but never decoded a sample: **${neverServed.length}**${neverServed.length ? ` (${neverServed.join(', ')})` : ''} (target 0).`,
   '',
@@ -293,6 +300,8 @@ const md = [
   ...(Object.keys(errors).length ? Object.entries(errors).map(([k, n]) => `- ${k}: ${n}`) : ['- none']),
 ].join('\n');
 writeFileSync(join(out, 'report.md'), `${md}\n`);
+mkdirSync(join(out, 'receivers'), { recursive: true });
+for (const r of receivers) writeFileSync(join(out, 'receivers', `${r.name}.log`), r.p.stderr);
 writeFileSync(
   join(out, 'report.json'),
   JSON.stringify(

@@ -34,7 +34,7 @@ function setup() {
         latencyMs: 1,
       } as never;
     },
-    servedTag: () => undefined,
+    isServed: () => false,
     receiverClosed: () => false,
     dropped,
     warn: (kind) => warnings.push(kind),

@@ -40,8 +40,8 @@ type Queued = { sample: ReassembledSample; receivedAt: number; layers?: Reassemb
 export interface DecodeQueueOptions {
   /** Decodes one sample (with its layers). */
   decode(sample: ReassembledSample, receivedAt: number, layers?: ReassembledSample[]): Promise<DecodeOutcome>;
-  /** The tag of the stream that serves our instruction now (`serve.ik`), if any. */
-  servedTag(): string | undefined;
+  /** True when a `serve` of our current instruction named tag `ik` (the latest, or one of those just before it). */
+  isServed(ik: unknown): boolean;
   /** True once the receiver is closing: nothing more is decoded or emitted. */
   receiverClosed(): boolean;
   /** The receiver's drop counters, shared with the control handler. */
@@ -109,6 +109,7 @@ export function createDecodeQueue(o: DecodeQueueOptions): DecodeQueue {
   const expireAwaiting = () => {
     const now = Date.now();
     const keep = awaitingServe.filter((q) => now - q.receivedAt <= SERVE_WAIT_MS).slice(-AWAITING_SERVE_MAX);
+    // Counted, not warned: after our instruction changes, the old one's last samples end here routinely.
     dropped['not-for-me'] += awaitingServe.length - keep.length;
     awaitingServe = keep;
   };
@@ -179,7 +180,7 @@ export function createDecodeQueue(o: DecodeQueueOptions): DecodeQueue {
     results$: results$.asObservable(),
     push(sample) {
       const layer = layerOf(sample);
-      if (!layer && !isPublicStream(sample.stream) && (sample.op as { ik?: unknown }).ik !== o.servedTag()) {
+      if (!layer && !isPublicStream(sample.stream) && !o.isServed((sample.op as { ik?: unknown }).ik)) {
         // A result can arrive before the `serve` that says how to decode it (control is another
         // channel): hold it briefly rather than drop it.
         awaitingServe.push({ sample, receivedAt: Date.now() });
@@ -218,6 +219,7 @@ export function createDecodeQueue(o: DecodeQueueOptions): DecodeQueue {
       if (p.layers.length >= p.expected) flushLayers(sample.seq);
     },
     served(ik) {
+      expireAwaiting();
       const ready = awaitingServe.filter((q) => (q.sample.op as { ik?: unknown }).ik === ik);
       awaitingServe = awaitingServe.filter((q) => !ready.includes(q));
       for (const q of ready) enqueue(q);
@@ -227,6 +229,7 @@ export function createDecodeQueue(o: DecodeQueueOptions): DecodeQueue {
       return layerHoldMs();
     },
     takeReport() {
+      expireAwaiting(); // counted even when no later sample comes to wait
       const d = [...decodeTimes].sort((a, b) => a - b);
       const a = [...latencies].sort((x, y) => x - y);
       decodeTimes = [];

@@ -77,7 +77,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   });
   const queue = createDecodeQueue({
     decode: (sample, receivedAt, layers) => decodeSample(control, sample, receivedAt, layers),
-    servedTag: () => control.serve?.ik,
+    isServed: (ik) => control.serveFor(ik) !== undefined,
     receiverClosed: () => closed,
     dropped,
     warn,

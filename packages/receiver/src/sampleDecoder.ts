@@ -38,8 +38,11 @@ export interface DecodeContext {
   readonly codec: SemanticCodec | undefined;
   /** The sender's hello on the current link. */
   readonly hello: HelloMessage | undefined;
-  /** How the sender serves our current instruction. */
-  readonly serve: ServeMessage | undefined;
+  /**
+   * The serve of our current instruction that named tag `ik`: the latest, or one shortly before it whose
+   * last samples are still arriving.
+   */
+  serveFor(ik: unknown): ServeMessage | undefined;
   /** What we asked for. */
   readonly instruction: ReceiverInstruction;
 }
@@ -82,7 +85,8 @@ export async function decodeSample(
       latencyMs: sample.ageMs + (Date.now() - receivedAt),
     };
   }
-  const { codec, hello, serve, instruction } = ctx;
+  const { codec, hello, instruction } = ctx;
+  const serve = isPublicStream(sample.stream) ? undefined : ctx.serveFor((sample.op as { ik?: unknown }).ik);
   if (!codec || !hello || hello.codec !== 'semantic') return 'undecodable';
   const op = fromWireOperatingPoint(sample.op, { C: codec.manifest.dims.C });
   let decoded: DecodedSample;
@@ -100,7 +104,7 @@ export async function decodeSample(
           op: { ...op, rateSymbols: codec.manifest.dims.C },
         })
       : await codec.decodeSample({ stream: 'public', modality: hello.modality, packets, op });
-  } else if (!isPublicStream(sample.stream) && serve && (sample.op as { ik?: unknown }).ik === serve.ik) {
+  } else if (serve) {
     task = serve.instruction.task;
     decoded = await codec.decodeSample({
       stream: 'private',

@@ -12,6 +12,14 @@ import type { LimitedWarn } from './limitedWarn.js';
 import type { DropCounters, ReceiverEvent, ReceiverInstruction } from './receiverTypes.js';
 import type { DecodeContext } from './sampleDecoder.js';
 
+/**
+ * How many serves of the current request are remembered. Each change of how we are served (the adaptation
+ * moved our operating point, a sharing group formed or split) comes with a new tag, and the last samples
+ * coded under the old one can arrive after the new serve: it goes on the control channel at once, while
+ * samples wait in the sender's pacer. Those samples still decode, under the serve that named their tag.
+ */
+const SERVES_KEPT = 8;
+
 /** What {@link createSenderControl} needs. */
 export interface SenderControlOptions {
   /** The semantic codec, if this receiver has one. */
@@ -38,6 +46,8 @@ export interface SenderControlOptions {
  * {@link DecodeContext} the decoder reads.
  */
 export interface SenderControl extends DecodeContext {
+  /** The latest serve of our current instruction, if any. */
+  readonly serve: ServeMessage | undefined;
   /** Handles one control message from the sender. */
   handle(raw: unknown): void;
   /** Switches instruction and asks the sender for it. */
@@ -57,7 +67,8 @@ export function createSenderControl(o: SenderControlOptions): SenderControl {
   let instruction = o.instruction;
   let requestId = 0;
   let hello: HelloMessage | undefined;
-  let serve: ServeMessage | undefined;
+  /** Serves of the current request, oldest first, one per tag, at most {@link SERVES_KEPT}. */
+  let serves: ServeMessage[] = [];
 
   /** The link our instruction was last sent on. */
   let instructed: PeerLink | undefined;
@@ -116,7 +127,7 @@ export function createSenderControl(o: SenderControlOptions): SenderControl {
       if (m.codec === 'semantic') sendInstruction(); // a raw stream carries pixels only: nothing to ask for
     } else if (m.t === 'serve') {
       if (m.ref !== requestId) return; // an answer to an older request
-      serve = m;
+      serves = [...serves.filter((x) => x.ref === requestId && x.ik !== m.ik), m].slice(-SERVES_KEPT);
       o.emit({ type: 'served', serve: m });
       o.onServed(m.ik);
     } else if (m.t === 'relay-layers') {
@@ -138,7 +149,11 @@ export function createSenderControl(o: SenderControlOptions): SenderControl {
       return hello;
     },
     get serve() {
-      return serve;
+      const last = serves.at(-1);
+      return last?.ref === requestId ? last : undefined;
+    },
+    serveFor(ik) {
+      return serves.find((x) => x.ik === ik && x.ref === requestId);
     },
     get instruction() {
       return instruction;
@@ -153,7 +168,7 @@ export function createSenderControl(o: SenderControlOptions): SenderControl {
     },
     reset() {
       hello = undefined;
-      serve = undefined;
+      serves = [];
     },
   };
 }
