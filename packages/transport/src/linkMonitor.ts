@@ -398,8 +398,11 @@ export class LinkMonitor {
     this.#window.onPacketSeq(kind, pseq, nowMs, hostStalled);
   }
 
-  /** Age of a sample when its first packet arrived (at `arrivalMs`), milliseconds. */
-  onAge(ageMs: number, arrivalMs = 0): void {
+  /**
+   * Age of a sample when its first packet arrived, at `arrivalMs` on the link's clock, milliseconds. The
+   * arrival places the age in the report's sliding window (an age placed at 0 would leave it at once).
+   */
+  onAge(ageMs: number, arrivalMs: number): void {
     this.#ages.add(ageMs);
     this.#window.onAge(arrivalMs, ageMs);
   }
