@@ -192,7 +192,8 @@ const neverServed = [];
 for (const r of receivers) {
   const id = /joined room '\S+' as (\S+),/.exec(r.p.stderr)?.[1];
   const summary = JSON.parse(
-    /m4sc-recv: summary (\{.*\})/.exec(r.p.stderr)?.[1] ?? '{"results":0,"dropped":{},"faultLostSeqs":[]}',
+    /m4sc-recv: summary (\{.*\})/.exec(r.p.stderr)?.[1] ??
+      '{"results":0,"dropped":{},"faultLostSeqs":[],"staleSeqs":[]}',
   );
   const results = r.p.stdout
     .split('\n')
@@ -212,7 +213,12 @@ for (const r of receivers) {
   const last = seen.length ? Math.max(...seen) : -1;
   // Samples in flight when it left (after the last it saw) are not counted against it.
   const mine = (sent.get(id) ?? []).filter((s) => s <= last);
-  const missing = mine.filter((s) => !decoded.has(s) && !lost.has(s));
+  // Samples the receiver's link dropped (packets of, or whole) for arriving older than its 1 s freshness limit:
+  // counted by the transport (stats.drops.stale), so explained, as the sender's freshness drops are.
+  const stale = new Set(summary.staleSeqs ?? []);
+  const missingFresh = mine.filter((s) => !decoded.has(s) && !lost.has(s));
+  const missing = missingFresh.filter((s) => !stale.has(s));
+  const staleAtReceiver = missingFresh.length - missing.length;
   const dropsAtSender = Math.min(missing.length, senderDrops.get(id) ?? 0);
   const unexplained = missing.slice(0, missing.length - dropsAtSender);
   unexplainedTotal += unexplained.length;
@@ -225,6 +231,11 @@ for (const r of receivers) {
     decoded: decoded.size,
     lostToImpairment: [...lost].filter((s) => s <= last).length,
     droppedAtSender: dropsAtSender,
+    staleAtReceiver,
+    // Packets missing from the link's numbering that the injected loss did not drop: lost by the transport.
+    transportLostPackets: summary.link
+      ? Math.max(0, summary.link.missingPackets - summary.link.faultDroppedPackets)
+      : undefined,
     unexplained: unexplained.length,
     unexplainedSeqs: unexplained.slice(0, 10),
     dropped: summary.dropped,
@@ -266,18 +277,21 @@ const md = [
   '',
   `Command: \`npm run soak -- --minutes ${minutes}\`; ${new Date().toISOString()}.`,
   '',
-  '| receiver | task | sent | decoded | lost to injected loss | dropped at sender (stale/backpressure) | lost otherwise | receiver drops |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| receiver | task | sent | decoded | lost to injected loss | dropped at sender (stale/backpressure) | stale at receiver (> 1 s old) | lost otherwise | receiver drops |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.name} | ${r.task} | ${r.sent} | ${r.decoded} | ${r.lostToImpairment} | ${r.droppedAtSender} | ${r.unexplained} | ${JSON.stringify(r.dropped)} |`,
+      `| ${r.name} | ${r.task} | ${r.sent} | ${r.decoded} | ${r.lostToImpairment} | ${r.droppedAtSender} | ${r.staleAtReceiver} | ${r.unexplained} | ${JSON.stringify(r.dropped)} |`,
   ),
   '',
-  `Samples lost for any reason other than the injected loss and the sender's counted freshness/backpressure drops: **${unexplainedTotal}** (target 0)${
+  `Samples lost for any reason other than the injected loss and the counted freshness/backpressure drops: **${unexplainedTotal}** (target 0)${
     unexplainedTotal
       ? `: ${rows
           .filter((r) => r.unexplained)
-          .map((r) => `${r.name} seq ${r.unexplainedSeqs.join(', ')}`)
+          .map(
+            (r) =>
+              `${r.name} seq ${r.unexplainedSeqs.join(', ')} (packets its link lost beyond the injected loss: ${r.transportLostPackets ?? 'unknown'})`,
+          )
           .join('; ')} (each receiver's log: ${join(out, 'receivers')})`
       : ''
   }.`,

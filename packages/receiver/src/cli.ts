@@ -321,6 +321,7 @@ async function main(): Promise<void> {
     stopping = true;
     if (statsTimer) clearInterval(statsTimer);
     const faultLostSeqs = receiver.faultLostSeqs();
+    const staleSeqs = receiver.staleSeqs();
     const rs = relay?.stats();
     const relayFigures = rs && { packetsExpected: rs.packetsExpected, lostPackets: rs.lostPackets };
     await receiver.close();
@@ -332,12 +333,24 @@ async function main(): Promise<void> {
     process.stderr.write(
       `m4sc-recv: ${count} results${out ? `, ${written} frames written to ${out}` : ''}\n`,
     );
-    // One machine-readable line for soak tests and scripts: what was decoded, dropped, lost to --impair-*, and
+    // One machine-readable line for soak tests and scripts: what was decoded, dropped, lost to --impair-*, the
+    // samples the link dropped packets of for their age (older than 1 s on arrival), the current link's packet
+    // figures (packets missing from the numbering, those --impair-* dropped among them, and stale packets), and
     // (with --relay) the packets the relay path lost, samples lost whole included.
     const summary = {
       results: count,
       dropped: receiver.dropped,
       faultLostSeqs,
+      staleSeqs,
+      ...(lastStats
+        ? {
+            link: {
+              missingPackets: lastStats.channels.public.lostPackets + lastStats.channels.private.lostPackets,
+              faultDroppedPackets: lastStats.faultDrops.packets,
+              stalePackets: lastStats.drops.stale,
+            },
+          }
+        : {}),
       ...(relayFigures ? { relay: relayFigures } : {}),
     };
     process.stderr.write(`m4sc-recv: summary ${JSON.stringify(summary)}\n`);

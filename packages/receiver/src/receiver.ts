@@ -116,6 +116,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     stats$: link.stats$,
     dropped,
     faultLostSeqs: () => link.faultLostSeqs(),
+    staleSeqs: () => link.staleSeqs(),
     setInstruction(next) {
       if (closed) throw new InvalidStateError('setInstruction() called on a closed receiver');
       if (!next || typeof next.task !== 'string') throw new TypeError('instruction.task must be a string');

@@ -88,6 +88,11 @@ export interface Receiver {
   readonly dropped: Readonly<DropCounters>;
   /** Samples the `faults` injector dropped entirely (sample numbers, all streams), for loss accounting. */
   faultLostSeqs(): number[];
+  /**
+   * Samples the link dropped packets of, or whole, for arriving older than its `maxAgeMs` (sample numbers, all
+   * streams): counted in its stats' `drops.stale`; listed for loss accounting. Some may still have decoded.
+   */
+  staleSeqs(): number[];
   /** Switches task; takes effect with the next sample the sender encodes. Throws InvalidStateError after `close()`. */
   setInstruction(instruction: ReceiverInstruction): void;
   close(): Promise<void>;

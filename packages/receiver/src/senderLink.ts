@@ -51,6 +51,8 @@ export interface SenderLink {
   peerLeft(peerId: string, reason: string): void;
   /** Samples the fault injector dropped entirely, on every link so far. */
   faultLostSeqs(): number[];
+  /** Samples the links dropped packets of, or whole, for their age (sample numbers, all streams, links included that are gone). */
+  staleSeqs(): number[];
   /** Drops the current link, if any. */
   drop(): void;
   /** Drops the link and completes `stats$`. */
@@ -66,9 +68,14 @@ export function createSenderLink(o: SenderLinkOptions): SenderLink {
   let linkSubs: Subscription[] = [];
   /** Wholly lost samples of links already closed (a sender restart starts a new link). */
   const faultLost: number[] = [];
+  /** Samples that links already closed dropped packets of for their age. */
+  const stale: number[] = [];
 
   const dropLink = () => {
-    if (link) faultLost.push(...link.faultLostSamples().map((x) => x.seq));
+    if (link) {
+      faultLost.push(...link.faultLostSamples().map((x) => x.seq));
+      stale.push(...link.staleSamples().map((x) => x.seq));
+    }
     queue.clearLayers();
     for (const s of linkSubs) s.unsubscribe();
     linkSubs = [];
@@ -185,6 +192,9 @@ export function createSenderLink(o: SenderLinkOptions): SenderLink {
     },
     faultLostSeqs() {
       return [...new Set([...faultLost, ...(link?.faultLostSamples() ?? []).map((x) => x.seq)])];
+    },
+    staleSeqs() {
+      return [...new Set([...stale, ...(link?.staleSamples() ?? []).map((x) => x.seq)])];
     },
     drop: dropLink,
     close() {

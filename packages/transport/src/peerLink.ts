@@ -376,6 +376,10 @@ class PeerLinkImpl implements PeerLink {
     return this.#faultDrops.lost.map((x) => ({ ...x }));
   }
 
+  staleSamples(): { stream: string; seq: number }[] {
+    return SAMPLE_KINDS.flatMap((k) => this.#reassemblers[k].staleSamples());
+  }
+
   sendLinkReport(): void {
     this.#assertOpen('sendLinkReport');
     this.#sendReport();

@@ -132,6 +132,12 @@ export interface PeerLink {
   sendLinkReport(): void;
   /** Samples the `faults` injector dropped entirely (every packet), most recent last; at most 4096. */
   faultLostSamples(): { stream: string; seq: number }[];
+  /**
+   * Samples of which the receive path dropped a packet, or the whole sample, for arriving older than
+   * `maxAgeMs` (counted in `stats.drops.stale`), most recent last; at most 4096 per channel. Such a sample may
+   * still have been delivered, from its packets that were in time.
+   */
+  staleSamples(): { stream: string; seq: number }[];
   /** Closes channels and the peer connection, completes every observable. Idempotent. */
   close(): void;
 }

@@ -105,6 +105,20 @@ describe('Reassembler', () => {
     expect(r.process(pkt(2, 0, 1), T0 + 501)).toHaveLength(1);
   });
 
+  it('lists the samples it dropped packets of for their age: whole on arrival, or pending past the limit', () => {
+    const r = new Reassembler({ channel: 'public', maxAgeMs: 500, reassemblyTimeoutMs: 400 });
+    r.process(pkt(1, 0, 2), T0 + 501); // stale on arrival
+    r.process(pkt(1, 1, 2), T0 + 502); // the same sample again: listed once
+    expect(r.process(pkt(2, 0, 2, { stream: 'shared:ab' }), T0 + 300)).toEqual([]);
+    expect(r.tick(T0 + 700)).toEqual([]); // its deadline came after it had aged past 500 ms: dropped, not emitted
+    expect(r.process(pkt(3, 0, 1), T0 + 100)).toHaveLength(1);
+    expect(r.staleSamples()).toEqual([
+      { stream: 'public', seq: 1 },
+      { stream: 'shared:ab', seq: 2 },
+    ]);
+    expect(r.counters.stale).toBe(3);
+  });
+
   it('counts a packet that contradicts its sample header as malformed', () => {
     const r = new Reassembler({ channel: 'public' });
     r.process(pkt(1, 0, 3), T0);

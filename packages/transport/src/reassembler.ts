@@ -46,6 +46,9 @@ export interface ReassemblerCounters {
   incomplete: number;
 }
 
+/** How many samples {@link Reassembler.staleSamples} remembers. */
+const STALE_MEMORY = 4096;
+
 interface Pending {
   stream: string;
   seq: number;
@@ -102,6 +105,8 @@ export class Reassembler {
   #holeGraceMs: number;
   readonly #maxPending: number;
   readonly #streams = new Map<string, StreamState>();
+  /** Samples that lost packets (or all of themselves) to `maxAgeMs`, by `stream|seq`, oldest first. */
+  readonly #stale = new Map<string, { stream: string; seq: number }>();
   readonly #counters: ReassemblerCounters = {
     stale: 0,
     late: 0,
@@ -137,6 +142,15 @@ export class Reassembler {
     return { ...this.#counters };
   }
 
+  /**
+   * Samples of which this reassembler dropped a packet, or the whole sample, for being older than `maxAgeMs`,
+   * oldest first (at most 4096): for exact loss accounting (the soak test). A sample listed here may still have
+   * been emitted, from its packets that were in time.
+   */
+  staleSamples(): { stream: string; seq: number }[] {
+    return [...this.#stale.values()].map((x) => ({ ...x }));
+  }
+
   /** The hole rule's current grace, milliseconds (see `holeGraceMs`). */
   get holeGraceMs(): number {
     return this.#holeGraceMs;
@@ -153,6 +167,7 @@ export class Reassembler {
   process(frame: Frame, nowMs: number): ReassembledSample[] {
     if (this.#ageMs(frame.captureTsMs, nowMs) > this.#maxAgeMs) {
       this.#counters.stale++;
+      this.#noteStale(frame.stream, frame.seq);
       return [];
     }
     const state = this.#stream(frame.stream);
@@ -233,6 +248,13 @@ export class Reassembler {
     this.#emit(state, p, nowMs, out);
   }
 
+  #noteStale(stream: string, seq: number): void {
+    const key = `${stream}|${seq}`;
+    if (this.#stale.has(key)) return;
+    this.#stale.set(key, { stream, seq });
+    if (this.#stale.size > STALE_MEMORY) this.#stale.delete(this.#stale.keys().next().value!);
+  }
+
   #ageMs(captureTsMs: number, nowMs: number): number {
     return nowMs + this.clockOffsetMs - captureTsMs;
   }
@@ -266,6 +288,7 @@ export class Reassembler {
     const ageMs = this.#ageMs(p.captureTsMs, nowMs);
     if (ageMs > this.#maxAgeMs) {
       this.#counters.stale += p.received;
+      this.#noteStale(p.stream, p.seq);
       return;
     }
     const complete = p.received === p.count;
