@@ -66,16 +66,19 @@ export function createSenderLink(o: SenderLinkOptions): SenderLink {
   let link: PeerLink | undefined;
   let linkFrom: string | undefined;
   let linkSubs: Subscription[] = [];
-  /** Wholly lost samples of links already closed (a sender restart starts a new link). */
-  const faultLost: number[] = [];
-  /** Samples that links already closed dropped packets of for their age. */
-  const stale: number[] = [];
+  /**
+   * The sample numbers links already closed listed (a sender restart starts a new link): wholly lost to the fault
+   * injector, and dropped (in part or whole) for their age.
+   */
+  const closedLinks = { faultLost: [] as number[], stale: [] as number[] };
+  const read = { faultLost: (l: PeerLink) => l.faultLostSamples(), stale: (l: PeerLink) => l.staleSamples() };
+  /** The sample numbers of one list, over closed links and the current one, each once. */
+  const seqs = (kind: keyof typeof read) => [
+    ...new Set([...closedLinks[kind], ...(link ? read[kind](link) : []).map((x) => x.seq)]),
+  ];
 
   const dropLink = () => {
-    if (link) {
-      faultLost.push(...link.faultLostSamples().map((x) => x.seq));
-      stale.push(...link.staleSamples().map((x) => x.seq));
-    }
+    if (link) for (const kind of ['faultLost', 'stale'] as const) closedLinks[kind] = seqs(kind);
     queue.clearLayers();
     for (const s of linkSubs) s.unsubscribe();
     linkSubs = [];
@@ -190,12 +193,8 @@ export function createSenderLink(o: SenderLinkOptions): SenderLink {
       emit({ type: 'sender-left', reason });
       dropLink();
     },
-    faultLostSeqs() {
-      return [...new Set([...faultLost, ...(link?.faultLostSamples() ?? []).map((x) => x.seq)])];
-    },
-    staleSeqs() {
-      return [...new Set([...stale, ...(link?.staleSamples() ?? []).map((x) => x.seq)])];
-    },
+    faultLostSeqs: () => seqs('faultLost'),
+    staleSeqs: () => seqs('stale'),
     drop: dropLink,
     close() {
       dropLink();
