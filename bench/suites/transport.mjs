@@ -47,8 +47,9 @@ const plan = (quick) => ({
 const refusedConnects = { werift: 0, 'node-datachannel': 0 };
 
 /**
- * Runs `fn`, again up to twice when its link failed to connect: libdatachannel occasionally refuses an answer
- * under CPU contention ("Got a remote candidate without ICE transport"). Every retry is counted and reported.
+ * Runs `fn`, again up to twice when its link failed to connect: under CPU contention libdatachannel's DTLS
+ * handshake occasionally fails as the offerer applies the answer (see nodeDatachannel.ts), and the answer is then
+ * refused ("Got a remote candidate without ICE transport"). Every retry is counted and reported.
  */
 async function retry(name, fn) {
   for (let attempt = 1; ; attempt++) {
@@ -419,8 +420,8 @@ function render(r, p) {
     `Connections refused while setting up the measurements above (each retried, at most twice):` +
       ` ${Object.entries(r.refusedConnects)
         .map(([n, c]) => `${n} ${c}`)
-        .join(', ')}. node-datachannel occasionally refuses an answer under CPU contention` +
-      ' ("Got a remote candidate without ICE transport").',
+        .join(', ')}. node-datachannel occasionally fails its DTLS handshake under CPU contention` +
+      ' and refuses the answer ("Got a remote candidate without ICE transport").',
   );
   return out.join('\n');
 }

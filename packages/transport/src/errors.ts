@@ -2,9 +2,9 @@
 export type ConnectionErrorReason =
   /** `connected` did not settle within `connectTimeoutMs`. */
   | 'timeout'
-  /** ICE or DTLS failed (`connectionState` became `failed`). */
+  /** ICE or DTLS failed (`connectionState` became `failed`, or `closed` while the link was connecting). */
   | 'failed'
-  /** The link or its peer connection closed before it connected. */
+  /** `close()` was called before the link connected. */
   | 'closed'
   /** The remote peer sent a signal this link cannot apply (bad SDP, bad candidate). */
   | 'signaling';

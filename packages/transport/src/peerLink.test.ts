@@ -439,4 +439,19 @@ describe('PeerLink over loopback', () => {
     expect((error as ConnectionError).reason).toBe('timeout');
     expect(link.state).toBe('failed');
   });
+
+  it('a peer connection that closes itself while the link connects fails the link, naming the set-up', async () => {
+    // libdatachannel closes its peer connection when the DTLS handshake fails during set-up; here a real werift
+    // peer connection is closed under the connecting link the same way.
+    const pc = createWeriftPeerConnection({ mode: 'loopback' });
+    const link = createPeerLink({ pc, role: 'offerer', sendSignal: () => {}, connectTimeoutMs: 10_000 });
+    const states = lastValueFrom(link.state$.pipe(toArray()));
+    await new Promise((r) => setTimeout(r, 50));
+    await pc.close();
+    const error = await link.connected.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).reason).toBe('failed');
+    expect((error as Error).message).toMatch(/closed itself while connecting/);
+    await expect(states).resolves.toEqual(['connecting', 'failed']);
+  });
 });

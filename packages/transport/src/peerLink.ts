@@ -287,7 +287,16 @@ class PeerLinkImpl implements PeerLink {
     this.#openChannels(o);
     this.#listen(o.pc, 'connectionstatechange', () => {
       const s = o.pc.connectionState;
-      if (s === 'closed') this.close();
+      // A peer connection that closes by itself while the link connects failed its set-up (libdatachannel goes
+      // `failed` → `closed` at once when its DTLS handshake fails, and the event may read `closed` only).
+      if (s === 'closed' && this.state === 'connecting')
+        this.#fail(
+          new ConnectionError(
+            'failed',
+            'peer connection closed itself while connecting (ICE or DTLS set-up failed)',
+          ),
+        );
+      else if (s === 'closed') this.close();
       else if ((s === 'failed' || s === 'disconnected') && this.state === 'connected')
         this.#onSilent(`peer connection ${s}`);
       // A failed ICE restart while `disconnected` is retried by the restart policy.
