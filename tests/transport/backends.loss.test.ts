@@ -8,6 +8,7 @@ import {
   type LoopbackLinkPair,
 } from '@m4sc/transport/node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { retrySetupRace } from './setupRace.js';
 
 const until = async (cond: () => boolean, timeoutMs: number) => {
   const t0 = Date.now();
@@ -22,12 +23,14 @@ afterEach(async () => {
 
 describe('node-datachannel under 5% packet loss', () => {
   it('abandons lost public packets (no retransmission, no stall), while control stays reliable and ordered', async () => {
-    pair = await createLoopbackLinkPair({
-      impairment: { lossPct: 0 },
-      seed: 2024,
-      link: { statsIntervalMs: 500 },
-      createPeerConnection: (_side, o) => createNodeDatachannelPeerConnection(o),
-    });
+    pair = await retrySetupRace('backends.loss', () =>
+      createLoopbackLinkPair({
+        impairment: { lossPct: 0 },
+        seed: 2024,
+        link: { statsIntervalMs: 500 },
+        createPeerConnection: (_side, o) => createNodeDatachannelPeerConnection(o),
+      }),
+    );
     const { offerer: tx, answerer: rx } = pair;
     pair.setImpairment({ lossPct: 5 });
     const SAMPLES = 400;

@@ -19,6 +19,7 @@ import {
 } from '@m4sc/transport/node';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { retrySetupRace } from './setupRace.js';
 
 type Backend = 'werift' | 'node-datachannel';
 const FACTORIES: Record<Backend, (o: LoopbackPeerOptions) => PeerConnectionLike> = {
@@ -36,9 +37,6 @@ const until = async (cond: () => boolean, timeoutMs: number) => {
   while (!cond() && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 20));
 };
 
-/** Pair set-ups tried before a libdatachannel refusal fails the test (see pairOf). */
-const SETUP_ATTEMPTS = 4;
-
 const pairOf = async (
   offerer: Backend,
   answerer: Backend,
@@ -54,29 +52,7 @@ const pairOf = async (
         return pc;
       },
     });
-  // libdatachannel (node-datachannel 0.33.4) fails about 1 loopback set-up in 20 to 80 on a loaded host: the
-  // offerer's ICE connects inside setRemoteDescription(answer) before the answer (with the certificate
-  // fingerprint) is stored, and when the answerer's certificate arrives in that window the DTLS handshake fails
-  // ("DTLS alert: unknown CA"), the peer connection closes itself, and the answer's candidates then find no ICE
-  // transport ("Got a remote candidate without ICE transport"), or the link reports that its peer connection
-  // closed itself while connecting. A race in the library, not what these tests are about (see
-  // nodeDatachannel.ts). The CLIs ask for a new link on their own; so does this helper, up to SETUP_ATTEMPTS
-  // times, after a short pause, and says so.
-  const setupRace = (err: unknown) =>
-    String((err as { cause?: unknown }).cause ?? '').includes('without ICE transport') ||
-    String((err as Error).message).includes('closed itself while connecting');
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await create();
-    } catch (err) {
-      if (!setupRace(err) || attempt >= SETUP_ATTEMPTS) throw err;
-      const cause = (err as { cause?: unknown }).cause;
-      console.warn(
-        `backends: pair set-up failed in libdatachannel (${String(cause ?? err)}); attempt ${attempt + 1}`,
-      );
-      await new Promise((r) => setTimeout(r, 100 * attempt));
-    }
-  }
+  return retrySetupRace('backends', create);
 };
 
 let pair: LoopbackLinkPair | undefined;
