@@ -33,7 +33,7 @@ Task:
 Output:
   --out PATH            reconstructed frames: PATH/frame-<seq>.png, or one Y4M file if PATH ends in .y4m
   --log FILE            write the JSON result lines to FILE instead of stdout
-                        Each line: {seq, task, result?, file?, latencyMs, arrivalAgeMs, decodeMs, lostPackets, packets, stream}
+                        Each line: {seq, task, result?, file?, latencyMs, arrivalAgeMs, decodeMs, lostPackets, recoveredPackets, packets, stream}
 
 Network:
   --signal URL          signaling server (ws://host:port), as printed by m4sc-send (required)
@@ -268,6 +268,7 @@ async function main(): Promise<void> {
         arrivalAgeMs: Math.round(r.arrivalAgeMs * 10) / 10,
         decodeMs: Math.round(r.decodeMs * 10) / 10,
         lostPackets: r.lostPackets,
+        recoveredPackets: r.recoveredPackets,
         packets: r.packets,
         stream: r.stream,
       })}\n`,

@@ -28,6 +28,7 @@ function setup() {
         op: sample.op,
         packets: 1,
         lostPackets: 0,
+        recoveredPackets: 0,
         arrivalAgeMs: 0,
         task: 'reconstruct',
         decodeMs: 1,

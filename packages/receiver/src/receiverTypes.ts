@@ -24,6 +24,8 @@ export interface ReceiverResult {
   /** Packets lost out of `packets`; lost packets are decoded through the erasure mask, never dropped whole. */
   lostPackets: number;
   packets: number;
+  /** Of the lost data packets, those rebuilt from the sample's parity packets (the public image code's FEC). */
+  recoveredPackets: number;
   /** The stream it came on: `public`, `shared:<tag>`, `private:<peer>`. */
   stream: string;
   /** The sample's operating point as its header carried it (raw samples: the raw-pixel descriptor). */

@@ -83,6 +83,7 @@ export async function decodeSample(
       image: { data: raw.data, width: raw.width, height: raw.height },
       decodeMs,
       latencyMs: sample.ageMs + (Date.now() - receivedAt),
+      recoveredPackets: 0,
     };
   }
   const { codec, hello, instruction } = ctx;
@@ -122,6 +123,7 @@ export async function decodeSample(
   }
   const decodeMs = performance.now() - t0;
   const latencyMs = sample.ageMs + (Date.now() - receivedAt);
+  const recoveredPackets = decoded.received.recovered;
   if (decoded.kind === 'image') {
     const img = decoded.image;
     return {
@@ -129,8 +131,9 @@ export async function decodeSample(
       task,
       decodeMs,
       latencyMs,
+      recoveredPackets,
       image: { data: toRgb8(img), width: img.width, height: img.height },
     };
   }
-  return { ...base, task, decodeMs, latencyMs, text: decoded.text.text };
+  return { ...base, task, decodeMs, latencyMs, recoveredPackets, text: decoded.text.text };
 }

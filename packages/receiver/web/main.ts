@@ -270,7 +270,7 @@ function onResult(r: ReceiverResult) {
     ui.canvas.dataset.seq = String(r.seq);
     page.frames++;
     page.frame = { seq: r.seq, scale, width: image.width, height: image.height };
-    ui.frameInfo.textContent = `#${r.seq} ${image.width}×${image.height} ×${scale}, ${r.lostPackets}/${r.packets} packets lost`;
+    ui.frameInfo.textContent = `#${r.seq} ${image.width}×${image.height} ×${scale}, ${r.lostPackets}/${r.packets} packets lost${r.recoveredPackets > 0 ? `, ${r.recoveredPackets} rebuilt from parity` : ''}`;
     const latency = r.latencyMs;
     requestAnimationFrame(() => {
       page.canvasLatencyMs.push(latency + (performance.now() - at));

@@ -31,7 +31,7 @@ import {
 } from './instruction.js';
 import type { StageName } from './manifest.js';
 import { createOperatingPoint, type OperatingPoint, parseOperatingPoint } from './operatingPoint.js';
-import { depacketize, packetize, type TextLiteral } from './packet.js';
+import { depacketize, type PacketizeOptions, packetize, type TextLiteral } from './packet.js';
 import { decodeSample, encodeSample } from './sample.js';
 import { argmaxRows, f32, type Host, i64, runStage } from './stageRunner.js';
 import { decodeIds, encodeText, PAD_ID, type Vocab } from './tokenizer.js';
@@ -291,7 +291,12 @@ class Codec implements SemanticCodec {
     symbols: Symbols,
     op: OperatingPoint,
     maxPacketBytes: number = DEFAULT_MAX_PACKET_BYTES,
-    options: { sampleIndex?: number; minPackets?: number; literals?: readonly TextLiteral[] } = {},
+    options: {
+      sampleIndex?: number;
+      minPackets?: number;
+      literals?: readonly TextLiteral[];
+      fec?: PacketizeOptions['fec'];
+    } = {},
   ): Uint8Array[] {
     this.#check();
     if (typeof symbols !== 'object' || symbols === null || !(symbols.data instanceof Float32Array)) {
@@ -313,6 +318,7 @@ class Codec implements SemanticCodec {
       maxPacketBytes,
       ...(options.minPackets !== undefined ? { minPackets: options.minPackets } : {}),
       ...(options.literals?.length ? { literals: options.literals } : {}),
+      ...(options.fec !== undefined ? { fec: options.fec } : {}),
       ...(symbols.grid ? { gridWidth: symbols.grid[1] } : {}),
       ...(symbols.gain ? { gain: symbols.gain[b]! } : {}),
     });

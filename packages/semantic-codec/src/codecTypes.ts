@@ -111,9 +111,16 @@ export interface EncodeSampleOptions {
    * `code`, the bundle's public image code (`streams.image`; UnsupportedError without one): ~4 dB more PSNR
    * on photos at AWGN 10 dB, but a lost packet costs it more, and the learned path is far ahead on the
    * synthetic scenes it was trained on (docs/image-code/EVAL.md). Frame sides must be multiples of
-   * its block. Its packets carry the frame gain, which is how `decodeSample` tells the two apart.
+   * its block. Its packets carry the frame gain, which is how `decodeSample` tells the two apart. On a lossy
+   * link they also carry parity packets (`publicLossRate`).
    */
   publicImage?: 'learned' | 'code';
+  /**
+   * With `publicImage: 'code'`: the packet-loss rate its parity packets are sized for (`PacketizeOptions.fec`;
+   * none at 0), e.g. the worst loss measured among the receivers. Default `op.lossRate`. The learned path
+   * carries no parity: its channel coder was trained through erasures.
+   */
+  publicLossRate?: number;
 }
 
 /** One progressive layer of the public stream. */
@@ -207,7 +214,13 @@ export interface SemanticCodec {
     symbols: Symbols,
     op: OperatingPoint,
     maxPacketBytes?: number,
-    options?: { sampleIndex?: number; minPackets?: number; literals?: readonly TextLiteral[] },
+    options?: {
+      sampleIndex?: number;
+      minPackets?: number;
+      literals?: readonly TextLiteral[];
+      /** Parity packets for a lossy link (packet.ts, `PacketizeOptions.fec`). Default none. */
+      fec?: { lossRate: number; residual?: number };
+    },
   ): Uint8Array[];
   depacketize(packets: Packets, expected?: { T?: number; C?: number }): DepacketizeResult;
   /** One sample, or a batch sharing T, C and grid (one run). */

@@ -164,6 +164,57 @@ describe('the public image code of the default bundle', () => {
     expect(none.kind).toBe('image');
   });
 
+  it('carries parity packets on a lossy operating point, so a lost data packet costs nothing; none on a clean one', async () => {
+    const clean = codec.operatingPoint('q8-full');
+    const lossy = { ...clean, lossRate: 0.2 };
+    const im = frame(7);
+    const quality = async (op: typeof clean, packets: (Uint8Array | undefined)[]) => {
+      const out = await codec.decodeSample({
+        stream: 'public',
+        modality: 'image',
+        packets: packets as never,
+        op,
+        grid: [16, 16],
+      });
+      return { psnr: psnr(ref(im), (out as { image: RgbImage }).image.data), received: out.received };
+    };
+    const plain = (await codec.encodeSample({ image: im }, clean, { publicImage: 'code', minPackets: 4 }))
+      .public.packets;
+    expect(plain.every((p) => (p[3]! & 0x04) === 0)).toBe(true);
+    const enc = await codec.encodeSample({ image: im }, lossy, { publicImage: 'code', minPackets: 4 });
+    const pkts = enc.public.packets;
+    const parity = pkts.filter((p) => (p[3]! & 0x04) !== 0).length;
+    expect(parity).toBeGreaterThan(0);
+    const whole = await quality(lossy, pkts);
+    // Lose as many data packets as there are parity packets: all rebuilt.
+    const repaired = await quality(
+      lossy,
+      pkts.map((p, i) => (i < parity ? undefined : p)),
+    );
+    expect(repaired.received.recovered).toBe(parity);
+    expect(repaired.psnr).toBeCloseTo(whole.psnr, 6);
+    // Without the parity packets the same loss costs quality.
+    const unrepaired = await quality(
+      lossy,
+      pkts.map((p, i) => (i < parity || i >= pkts.length - parity ? undefined : p)),
+    );
+    expect(unrepaired.received.recovered).toBe(0);
+    expect(unrepaired.psnr).toBeLessThan(whole.psnr - 1);
+    // The sender sizes them for its lossiest receiver's loss, whatever the point's conditioning.
+    const forWorst = await codec.encodeSample({ image: im }, clean, {
+      publicImage: 'code',
+      minPackets: 4,
+      publicLossRate: 0.2,
+    });
+    expect(forWorst.public.packets.filter((p) => (p[3]! & 0x04) !== 0).length).toBe(parity);
+    await expect(
+      codec.encodeSample({ image: im }, clean, { publicImage: 'code', publicLossRate: 2 }),
+    ).rejects.toThrow(/publicLossRate/);
+    // The learned token path carries none (its coder was trained through erasures).
+    const learned = await codec.encodeSample({ image: im }, lossy, { minPackets: 4 });
+    expect(learned.public.packets.every((p) => (p[3]! & 0x04) === 0)).toBe(true);
+  });
+
   it('refuses bad input with typed errors and keeps working', async () => {
     const op = codec.operatingPoint('q8-full');
     await expect(

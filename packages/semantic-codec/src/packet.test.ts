@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { crc32 } from './crc32.js';
 import { PacketError } from './errors.js';
-import { depacketize, PACKET_HEADER_BYTES, packetize, parsePacket, slotPosition } from './packet.js';
+import { parityFor } from './fec.js';
+import {
+  depacketize,
+  isParityPacket,
+  PACKET_HEADER_BYTES,
+  packetize,
+  parsePacket,
+  parseParityPacket,
+  slotPosition,
+} from './packet.js';
 import { createRng } from './rng.js';
 
 const T = 64;
@@ -293,5 +302,101 @@ describe('the frame gain (flag bit 1)', () => {
     const out = depacketize([pkts[0], other[1]]);
     expect(out.received).toBe(1);
     expect(out.errors.map((e) => e.reason)).toEqual(['inconsistent']);
+  });
+});
+
+describe('parity packets (flag bit 2)', () => {
+  const lits = [{ t: 5, word: 'zürich' }];
+  const opts = { T, C, bits: 8, maxPacketBytes: 300, gain: 1.5, literals: lits, fec: { lossRate: 0.2 } };
+
+  it('a lossy link gets parity packets that fit the limit; a clean one gets none', () => {
+    const clean = packetize(symbols, { ...opts, fec: { lossRate: 0 } });
+    expect(clean.every((p) => (p[3]! & 0x04) === 0)).toBe(true);
+    const pkts = packetize(symbols, opts);
+    const N = parsePacket(pkts[0]!).header.count;
+    const parity = pkts.slice(N);
+    expect(parity.length).toBe(parityFor(N, 0.2));
+    expect(parity.length).toBeGreaterThan(0);
+    for (const p of pkts) expect(p.length).toBeLessThanOrEqual(300);
+    for (const [j, p] of parity.entries()) {
+      expect(isParityPacket(p)).toBe(true);
+      expect(parseParityPacket(p).header).toEqual({ dataCount: N, parityCount: parity.length, index: j });
+      expect(() => parsePacket(p)).toThrow(/parity packet/);
+    }
+  });
+
+  it('any N of the N + m packets give back every data packet: the same symbols, mask, gain and words', () => {
+    const pkts = packetize(symbols, opts);
+    const N = parsePacket(pkts[0]!).header.count;
+    const m = pkts.length - N;
+    const full = depacketize(pkts.slice(0, N));
+    const r = createRng(5);
+    for (let trial = 0; trial < 40; trial++) {
+      // Lose m packets chosen at random (data or parity).
+      const lost = new Set<number>();
+      while (lost.size < m) lost.add(Math.floor(r.next() * pkts.length));
+      const arrived = pkts.map((p, i) => (lost.has(i) ? undefined : p));
+      const out = depacketize(arrived, { T, C });
+      const dataLost = [...lost].filter((i) => i < N).length;
+      expect(out.errors).toEqual([]);
+      expect(out.recovered).toBe(dataLost);
+      expect(out.received).toBe(N);
+      expect(out.parityReceived).toBe(dataLost); // m lost in all: m − dataLost of them parity
+      expect(out.symbols).toEqual(full.symbols);
+      expect(out.mask).toEqual(full.mask);
+      expect(out.gain).toBe(1.5);
+      expect(out.literals).toEqual(lits);
+    }
+    // One loss too many: the data packets that arrived still decode, the rest is masked.
+    const tooMany = pkts.map((p, i) => (i <= m ? undefined : p));
+    const out = depacketize(tooMany, { T, C });
+    expect(out.recovered).toBe(0);
+    expect(out.received).toBe(N - m - 1);
+  });
+
+  it('rebuilds the sample from parity alone when there are as many parity as data packets', () => {
+    const pkts = packetize(symbols.subarray(0, 8 * C), {
+      T: 8,
+      C,
+      bits: 8,
+      maxPacketBytes: 100,
+      fec: { lossRate: 0.9 },
+    });
+    const N = parsePacket(pkts[0]!).header.count;
+    expect(pkts.length).toBe(2 * N);
+    const out = depacketize([...new Array(N).fill(undefined), ...pkts.slice(N)], { T: 8, C });
+    expect(out.recovered).toBe(N);
+    expect(out.symbols).toEqual(depacketize(pkts.slice(0, N)).symbols);
+  });
+
+  it('a damaged or foreign parity packet is refused and named; it never corrupts the sample', () => {
+    const pkts = packetize(symbols, opts);
+    const N = parsePacket(pkts[0]!).header.count;
+    const bad = pkts[N]!.slice();
+    bad[PACKET_HEADER_BYTES + 3]! ^= 0x01;
+    const out = depacketize([undefined, ...pkts.slice(1, N), bad], { T, C });
+    expect(out.errors.map((e) => e.reason)).toEqual(['checksum']);
+    expect(out.recovered).toBe(0);
+    expect(out.received).toBe(N - 1);
+    // A parity packet of another sample (another N) is inconsistent, not used.
+    const other = packetize(symbols.subarray(0, 8 * C), {
+      T: 8,
+      C,
+      bits: 8,
+      maxPacketBytes: 100,
+      fec: { lossRate: 0.5 },
+    });
+    const foreign = other.find(isParityPacket)!;
+    const mixed = depacketize([undefined, ...pkts.slice(1, N), pkts[N], foreign], { T, C });
+    expect(mixed.errors.map((e) => e.reason)).toContain('inconsistent');
+    expect(mixed.recovered).toBe(1);
+    // Random bytes marked as parity: always a PacketError.
+    const r = createRng(3);
+    for (let k = 0; k < 500; k++) {
+      const b = Uint8Array.from({ length: Math.floor(r.next() * 60) + 4 }, () => Math.floor(r.next() * 256));
+      b[0] = 0x4d;
+      b[3] = 0x04;
+      expect(() => parseParityPacket(b)).toThrow(PacketError);
+    }
   });
 });

@@ -33,6 +33,21 @@
  * symbols to mean power 1 (imageCode.ts); the receiver's LMMSE divides by it. It is side information of 4 bytes
  * in every packet of the sample, so any one packet that arrives carries it; the CRC covers it.
  *
+ * Parity packets (flag bit 2; `fec` in {@link PacketizeOptions}): a sample's N data packets may be followed by m
+ * parity packets of a systematic Reed-Solomon code over the data packets' bytes (fec.ts), so that any N of the
+ * N + m packets give every data packet back, bit for bit (each recovered packet still passes its CRC). Their
+ * header shares bytes 0..3 and 20..23 with a data packet's (bits byte 0, flags 0x04):
+ *
+ * | offset | size | field                                                     |
+ * | ------ | ---- | --------------------------------------------------------- |
+ * | 4      | 2    | N, data packets                                           |
+ * | 6      | 2    | m, parity packets                                         |
+ * | 8      | 2    | parity index j (0 ≤ j < m)                                |
+ * | 10     | 10   | zero                                                      |
+ * | 24     | L    | parity bytes, L = the longest data packet                 |
+ *
+ * With parity, data packets are cut to `maxPacketBytes` − 24, so a parity packet fits `maxPacketBytes` too.
+ *
  * Literal trailer (text samples): words the text vocabulary lacks, sent as UTF-8 beside the symbols so the
  * receiver puts them back at their token positions (the model alone can only say `<unk>` there). It is
  * `u8 n` (1..{@link MAX_LITERALS}), then n × (`u8 token index` < min(T, 256), `u8 length` 1..{@link MAX_LITERAL_BYTES},
@@ -42,6 +57,7 @@
 import { crc32 } from './crc32.js';
 import { DEFAULT_MAX_PACKET_BYTES, MAX_LITERAL_BYTES, MAX_LITERAL_TOKEN, MAX_LITERALS } from './defaults.js';
 import { PacketError, UnsupportedError } from './errors.js';
+import { fecDecode, fecEncode, MAX_FEC_SHARDS, parityFor } from './fec.js';
 import { dequantise, isSupportedBits, packedBytes, quantise } from './quantiser.js';
 
 export const PACKET_MAGIC = 0x4d;
@@ -54,6 +70,8 @@ const U16_MAX = 0xffff;
 const FLAG_LITERALS = 0x01;
 /** Flag bit 1: a float32 frame gain follows the header. */
 const FLAG_GAIN = 0x02;
+/** Flag bit 2: a parity packet (the flags byte holds nothing else). */
+const FLAG_PARITY = 0x04;
 const GAIN_BYTES = 4;
 
 /** A word sent as text beside the symbols: it belongs at token position `t`. */
@@ -157,6 +175,12 @@ export interface PacketizeOptions {
   literals?: readonly TextLiteral[];
   /** The frame's gain, carried in every packet (image samples of a `streams.image` bundle). Default none. */
   gain?: number;
+  /**
+   * Parity packets after the data packets, sized for a link losing `lossRate` of its packets: the fewest (at
+   * most as many as the data packets) for which a sample is unrecoverable with probability ≤ `residual`
+   * (default 0.1; `parityFor` in fec.ts). Default none; none either when `lossRate` is 0.
+   */
+  fec?: { lossRate: number; residual?: number };
 }
 
 /** Depacketised symbols: `mask` is 1 where a symbol arrived, 0 where lost or beyond the rate prefix. */
@@ -168,10 +192,14 @@ export interface DepacketizeResult {
   readonly rateSymbols: number;
   readonly bits: number;
   readonly gridWidth: number;
-  /** Packets in the sample (from the headers). */
+  /** Data packets in the sample (from the headers; parity packets not counted). */
   readonly packetCount: number;
-  /** Distinct packets decoded. */
+  /** Distinct data packets decoded, recovered ones included. */
   readonly received: number;
+  /** Data packets rebuilt from parity packets. */
+  readonly recovered: number;
+  /** Parity packets that arrived. */
+  readonly parityReceived: number;
   /** Packets refused (garbage, truncated, inconsistent or duplicate), with why. */
   readonly errors: readonly PacketError[];
   /** Literal words the packets carried (from any packet that arrived); empty when none. */
@@ -257,8 +285,14 @@ export function packetize(symbols: Float32Array, options: PacketizeOptions): Uin
   if (gain !== undefined && !(Number.isFinite(Math.fround(gain)) && Math.fround(gain) > 0))
     throw new TypeError(`gain must be a finite float32 > 0, got ${gain}`);
   const extra = gain === undefined ? 0 : GAIN_BYTES;
-  const N = packetCountFor(n, bits, maxPacketBytes, minPackets, trailer.length + extra);
+  const fec = options.fec;
+  if (fec !== undefined && (typeof fec !== 'object' || fec === null))
+    throw new TypeError('fec must be { lossRate, residual? }');
+  // Room for the parity header, so that parity packets (as long as the longest data packet) fit too.
+  const dataMax = fec && fec.lossRate > 0 ? maxPacketBytes - PACKET_HEADER_BYTES : maxPacketBytes;
+  const N = packetCountFor(n, bits, dataMax, minPackets, trailer.length + extra);
   if (N > U16_MAX) throw new TypeError(`${N} packets needed; at most ${U16_MAX}`);
+  const parity = fec ? parityFor(N, fec.lossRate, fec.residual) : 0;
   const packets: Uint8Array[] = [];
   for (let i = 0; i < N; i++) {
     const m = countIn(i, n, N);
@@ -284,7 +318,68 @@ export function packetize(symbols: Float32Array, options: PacketizeOptions): Uin
     view.setUint32(20, packetCrc(pkt), true);
     packets.push(pkt);
   }
+  if (parity > 0) {
+    if (N + parity > MAX_FEC_SHARDS)
+      throw new TypeError(`${N} data packets leave no room for parity (at most ${MAX_FEC_SHARDS} in all)`);
+    fecEncode(packets, parity).forEach((bytes, j) => {
+      const pkt = new Uint8Array(PACKET_HEADER_BYTES + bytes.length);
+      const view = new DataView(pkt.buffer);
+      pkt[0] = PACKET_MAGIC;
+      pkt[1] = PACKET_VERSION;
+      pkt[3] = FLAG_PARITY;
+      view.setUint16(4, N, true);
+      view.setUint16(6, parity, true);
+      view.setUint16(8, j, true);
+      pkt.set(bytes, PACKET_HEADER_BYTES);
+      view.setUint32(20, packetCrc(pkt), true);
+      packets.push(pkt);
+    });
+  }
   return packets;
+}
+
+/** What a parity packet's header says. */
+export interface ParityHeader {
+  /** Data packets of the sample. */
+  readonly dataCount: number;
+  /** Parity packets of the sample. */
+  readonly parityCount: number;
+  /** This packet's parity index. */
+  readonly index: number;
+}
+
+/** Whether a byte string is marked as a parity packet (it may still be malformed). */
+export const isParityPacket = (bytes: Uint8Array): boolean =>
+  bytes instanceof Uint8Array && bytes.length > 3 && bytes[0] === PACKET_MAGIC && bytes[3] === FLAG_PARITY;
+
+/** Parses and checks one parity packet. Throws PacketError (never anything else) on any byte string. */
+export function parseParityPacket(bytes: Uint8Array): { header: ParityHeader; parity: Uint8Array } {
+  if (!(bytes instanceof Uint8Array)) throw new PacketError('header', 'packet is not a Uint8Array');
+  if (bytes.length <= PACKET_HEADER_BYTES)
+    throw new PacketError('truncated', `parity packet of ${bytes.length} bytes has no parity bytes`);
+  if (bytes[0] !== PACKET_MAGIC) throw new PacketError('magic', `bad magic byte 0x${bytes[0]!.toString(16)}`);
+  if (bytes[1] !== PACKET_VERSION)
+    throw new PacketError('version', `unsupported parity packet version ${bytes[1]}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const header: ParityHeader = {
+    dataCount: view.getUint16(4, true),
+    parityCount: view.getUint16(6, true),
+    index: view.getUint16(8, true),
+  };
+  const zeroes = bytes.subarray(10, 20).every((b) => b === 0);
+  if (
+    bytes[2] !== 0 ||
+    bytes[3] !== FLAG_PARITY ||
+    !zeroes ||
+    header.dataCount < 1 ||
+    header.parityCount < 1 ||
+    header.dataCount + header.parityCount > MAX_FEC_SHARDS ||
+    header.index >= header.parityCount
+  )
+    throw new PacketError('header', `invalid parity header ${JSON.stringify(header)}`);
+  if (view.getUint32(20, true) !== packetCrc(bytes))
+    throw new PacketError('checksum', `parity packet ${header.index} fails its CRC-32`);
+  return { header, parity: bytes.subarray(PACKET_HEADER_BYTES) };
 }
 
 function packetCrc(pkt: Uint8Array): number {
@@ -307,6 +402,8 @@ export function parsePacket(bytes: Uint8Array): {
   if (bytes[0] !== PACKET_MAGIC) throw new PacketError('magic', `bad magic byte 0x${bytes[0]!.toString(16)}`);
   if (!PACKET_VERSIONS_READ.includes(bytes[1]!))
     throw new PacketError('version', `unsupported packet version ${bytes[1]}`);
+  if (bytes[3] === FLAG_PARITY)
+    throw new PacketError('header', 'a parity packet, not a data packet (see parseParityPacket)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const header: PacketHeader = {
     version: bytes[1]!,
@@ -365,7 +462,8 @@ export function parsePacket(bytes: Uint8Array): {
 
 /**
  * Reassembles symbols from the packets of one sample, in any order, with holes (`undefined`/`null`) for
- * lost ones. Bad packets are skipped and reported in `errors`; their symbols are marked lost. Throws
+ * lost ones. Parity packets among them rebuild lost data packets when at least N of the N + m arrived. Bad
+ * packets are skipped and reported in `errors`; their symbols are marked lost. Throws
  * PacketError('empty') only when no packet survives and no expected shape was given.
  */
 export function depacketize(
@@ -382,15 +480,8 @@ export function depacketize(
   let mask: Float32Array | undefined;
   const seen = new Set<number>();
   let literals: TextLiteral[] = [];
-  for (const pkt of packets) {
-    if (pkt === undefined || pkt === null) continue;
-    let parsed: ReturnType<typeof parsePacket>;
-    try {
-      parsed = parsePacket(pkt);
-    } catch (e) {
-      errors.push(e instanceof PacketError ? e : new PacketError('header', String(e)));
-      continue;
-    }
+  const raw = new Map<number, Uint8Array>();
+  const accept = (parsed: ReturnType<typeof parsePacket>, bytes: Uint8Array, recovered: boolean): boolean => {
     const h = parsed.header;
     if (
       (options.T !== undefined && h.T !== options.T) ||
@@ -406,15 +497,19 @@ export function depacketize(
           h.version !== ref.version))
     ) {
       errors.push(
-        new PacketError('inconsistent', `packet ${h.index} does not belong with the others of this sample`),
+        new PacketError(
+          'inconsistent',
+          `${recovered ? 'recovered ' : ''}packet ${h.index} does not belong with the others of this sample`,
+        ),
       );
-      continue;
+      return false;
     }
     if (seen.has(h.index)) {
       errors.push(new PacketError('inconsistent', `duplicate packet ${h.index}`));
-      continue;
+      return false;
     }
     seen.add(h.index);
+    raw.set(h.index, bytes);
     if (literals.length === 0) literals = parsed.literals;
     if (ref === undefined) {
       ref = h;
@@ -427,7 +522,24 @@ export function depacketize(
       symbols![j] = v[k]!;
       mask![j] = 1;
     }
+    return true;
+  };
+  const parity: { header: ParityHeader; parity: Uint8Array }[] = [];
+  for (const pkt of packets) {
+    if (pkt === undefined || pkt === null) continue;
+    try {
+      if (isParityPacket(pkt)) parity.push(parseParityPacket(pkt));
+      else accept(parsePacket(pkt), pkt, false);
+    } catch (e) {
+      errors.push(e instanceof PacketError ? e : new PacketError('header', String(e)));
+    }
   }
+  const recovered = recoverFromParity(parity, ref, raw, errors);
+  for (const r of recovered) accept(r.parsed, r.bytes, true);
+  const fec = {
+    recovered: recovered.length,
+    parityReceived: new Set(parity.map((p) => p.header.index)).size,
+  };
   if (ref === undefined) {
     if (options.T === undefined || options.C === undefined) {
       throw new PacketError('empty', 'no valid packet in the sample and no expected shape given');
@@ -443,6 +555,7 @@ export function depacketize(
       gridWidth: 0,
       packetCount: 0,
       received: 0,
+      ...fec,
       errors,
       literals,
     };
@@ -457,8 +570,99 @@ export function depacketize(
     gridWidth: ref.gridWidth,
     packetCount: ref.count,
     received: seen.size,
+    ...fec,
     errors,
     literals,
     ...(ref.gain !== undefined ? { gain: ref.gain } : {}),
   };
+}
+
+/**
+ * The data packets that the parity packets give back: none when no data packet is missing, or when fewer than
+ * N of the N + m packets arrived. Parity packets that disagree with each other or with the data are reported
+ * in `errors` and not used; a recovered packet is still checked (its CRC) by whoever parses it, and one that
+ * fails is reported here.
+ */
+function recoverFromParity(
+  parity: readonly { header: ParityHeader; parity: Uint8Array }[],
+  ref: PacketHeader | undefined,
+  raw: ReadonlyMap<number, Uint8Array>,
+  errors: PacketError[],
+): { bytes: Uint8Array; parsed: ReturnType<typeof parsePacket> }[] {
+  if (parity.length === 0) return [];
+  const first = parity[0]!;
+  const N = ref?.count ?? first.header.dataCount;
+  const m = first.header.parityCount;
+  const L = first.parity.length;
+  const rows: (Uint8Array | undefined)[] = new Array(m).fill(undefined);
+  for (const p of parity) {
+    const h = p.header;
+    if (h.dataCount !== N || h.parityCount !== m || p.parity.length !== L) {
+      errors.push(
+        new PacketError(
+          'inconsistent',
+          `parity packet ${h.index} does not belong with the others of this sample`,
+        ),
+      );
+      continue;
+    }
+    if (rows[h.index] !== undefined) {
+      errors.push(new PacketError('inconsistent', `duplicate parity packet ${h.index}`));
+      continue;
+    }
+    rows[h.index] = p.parity;
+  }
+  const data: (Uint8Array | undefined)[] = [];
+  for (let i = 0; i < N; i++) {
+    const d = raw.get(i);
+    if (d !== undefined && d.length > L) {
+      errors.push(
+        new PacketError('inconsistent', `packet ${i} is longer than the parity packets' ${L} bytes`),
+      );
+      return [];
+    }
+    data.push(d);
+  }
+  const missing = data.flatMap((d, i) => (d === undefined ? [i] : []));
+  if (missing.length === 0) return [];
+  const decoded = fecDecode(data, rows);
+  if (decoded === undefined) return [];
+  const out: { bytes: Uint8Array; parsed: ReturnType<typeof parsePacket> }[] = [];
+  for (const i of missing) {
+    const shard = decoded[i]!;
+    const bytes = shard.subarray(0, dataPacketLength(shard));
+    try {
+      out.push({ bytes, parsed: parsePacket(bytes) });
+    } catch (e) {
+      errors.push(
+        new PacketError(
+          'checksum',
+          `packet ${i} recovered from parity fails its checks (${(e as Error).message})`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/** The length of a data packet at the start of `shard` (zero-padded after it), read from its header. */
+function dataPacketLength(shard: Uint8Array): number {
+  if (shard.length < PACKET_HEADER_BYTES) return shard.length;
+  const view = new DataView(shard.buffer, shard.byteOffset, shard.byteLength);
+  const bits = shard[2]!;
+  const T = view.getUint16(4, true);
+  const r = view.getUint16(8, true);
+  const index = view.getUint16(12, true);
+  const count = view.getUint16(14, true);
+  if (!isSupportedBits(bits) || count < 1) return shard.length;
+  let o =
+    PACKET_HEADER_BYTES +
+    ((shard[3]! & FLAG_GAIN) !== 0 ? GAIN_BYTES : 0) +
+    packedBytes(countIn(index, r * T, count), bits);
+  if ((shard[3]! & FLAG_LITERALS) !== 0 && o < shard.length) {
+    const n = shard[o]!;
+    o += 1;
+    for (let k = 0; k < n && o + 1 < shard.length; k++) o += 2 + shard[o + 1]!;
+  }
+  return Math.min(o, shard.length);
 }

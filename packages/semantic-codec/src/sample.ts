@@ -82,9 +82,15 @@ export async function encodeSample(
   const pubSymbols = pub
     ? await codec.channelEncode(pub, point, 'public')
     : await codec.encodeImageCode((sample as { image: RgbImage }).image, point, point.rateSymbols);
+  // The image code's symbols are not erasure-trained as the token path's are: a lost packet costs it what it
+  // carried (training/README.md, "The public image code"), so on a lossy link it carries parity packets.
+  const fecLoss = options.publicLossRate ?? point.lossRate;
+  if (!(fecLoss >= 0 && fecLoss <= 1))
+    throw new TypeError(`publicLossRate must be in [0, 1], got ${fecLoss}`);
+  const fec = imageCode && fecLoss > 0 ? { fec: { lossRate: fecLoss } } : {};
   const publicStream: EncodedStream = {
     stream: 'public',
-    packets: codec.packetize(pubSymbols, point, maxPacketBytes, { ...pk, literals }),
+    packets: codec.packetize(pubSymbols, point, maxPacketBytes, { ...pk, ...fec, literals }),
     T: pubSymbols.T,
     C: pubSymbols.C,
   };
@@ -107,7 +113,7 @@ export async function encodeSample(
       publicLayers.push({
         start,
         end,
-        packets: codec.packetize(block, lop, maxPacketBytes, { ...pk, ...lit }),
+        packets: codec.packetize(block, lop, maxPacketBytes, { ...pk, ...fec, ...lit }),
       });
       start = end;
     }
@@ -191,6 +197,8 @@ export function mergeLayers(
   let gridWidth = 0;
   let packetCount = 0;
   let received = 0;
+  let recovered = 0;
+  let parityReceived = 0;
   let top = 0;
   const errors: DepacketizeResult['errors'][number][] = [];
   let literals: DepacketizeResult['literals'] = [];
@@ -203,6 +211,8 @@ export function mergeLayers(
     gridWidth ||= r.gridWidth;
     packetCount += r.packetCount;
     received += r.received;
+    recovered += r.recovered;
+    parityReceived += r.parityReceived;
     errors.push(...r.errors);
     if (literals.length === 0) literals = r.literals;
     gain ??= r.gain;
@@ -218,6 +228,8 @@ export function mergeLayers(
     gridWidth,
     packetCount,
     received,
+    recovered,
+    parityReceived,
     errors,
     literals,
     ...(gain !== undefined ? { gain } : {}),

@@ -212,6 +212,8 @@ export function createSamplePipeline(o: SamplePipelineOptions): SamplePipeline {
       maxPacketBytes,
       minPackets: minPacketsForLoss(worstLoss),
       publicImage,
+      // The public image code's parity packets are sized for the lossiest receiver (no effect on the learned path).
+      publicLossRate: worstLoss,
       ...(layerBounds ? { publicLayers: layerBounds } : {}),
     });
     publicEncodes++;

@@ -24,7 +24,7 @@ import type {
 } from '../codecTypes.js';
 import type { RgbImage } from '../image.js';
 import type { OperatingPoint } from '../operatingPoint.js';
-import type { TextLiteral } from '../packet.js';
+import { isParityPacket, type TextLiteral } from '../packet.js';
 
 /** Samples per model run. */
 export const EVAL_BATCH = 128;
@@ -51,6 +51,11 @@ export type Condition =
       /** Spread each sample's stream over at least this many packets. */
       readonly minPackets: number;
       readonly maxPacketBytes: number;
+      /**
+       * Add parity packets for the conditioned loss rate (`PacketizeOptions.fec`), as the sender does for the
+       * public image code. Default false.
+       */
+      readonly fec?: boolean;
     };
 
 /** The state the coder is conditioned on: the true SNR (symbols) or the quantiser's SNR and the loss rate. */
@@ -70,9 +75,21 @@ export interface TransmitStats {
   readonly bytes: number[];
   readonly packets: number[];
   readonly received: number[];
+  /** Of `bytes` and `packets`: the parity packets' (0 without `fec`). */
+  readonly parityBytes: number[];
+  readonly parityPackets: number[];
   /** Literal words that arrived, per sample (packets path with `literals` given; empty otherwise). */
   readonly literals: TextLiteral[][];
 }
+
+const emptyStats = (): TransmitStats => ({
+  bytes: [],
+  packets: [],
+  received: [],
+  parityBytes: [],
+  parityPackets: [],
+  literals: [],
+});
 
 /**
  * Channel-decodes same-shaped received samples in batches; returns tokens [N, T, D]. Mirrors
@@ -164,12 +181,16 @@ function sendOne(
     sampleIndex: b,
     minPackets: condition.minPackets,
     ...(literals?.length ? { literals } : {}),
+    ...(condition.fec ? { fec: { lossRate: conditionState(condition).lossRate } } : {}),
   });
   const arrived = chan.process(packets);
   const res = codec.depacketize(arrived, { T, C });
   stats.literals.push([...res.literals]);
   stats.bytes.push(packets.reduce((s, p) => s + p.length, 0));
   stats.packets.push(packets.length);
+  const parity = packets.filter(isParityPacket);
+  stats.parityBytes.push(parity.reduce((s, p) => s + p.length, 0));
+  stats.parityPackets.push(parity.length);
   stats.received.push(arrived.filter((p) => p !== undefined).length);
   return { symbols: res.symbols, mask: res.mask, ...(res.gain !== undefined ? { gain: res.gain } : {}) };
 }
@@ -190,7 +211,7 @@ export async function transmit(
   const state = conditionState(condition);
   const { T, D } = tokens;
   const items: Received[] = [];
-  const stats: TransmitStats = { bytes: [], packets: [], received: [], literals: [] };
+  const stats = emptyStats();
   let C = codec.manifest.dims.C;
   const chan = channelFor(condition, seed);
   for (let b0 = 0; b0 < tokens.batch; b0 += EVAL_BATCH) {
@@ -235,7 +256,7 @@ export async function transmitImages(
   const state = conditionState(condition);
   const C = codec.manifest.dims.C;
   const rate = condition.path === 'symbols' ? Math.min(C, condition.rateSymbols) : condition.op.rateSymbols;
-  const stats: TransmitStats = { bytes: [], packets: [], received: [], literals: [] };
+  const stats = emptyStats();
   const chan = channelFor(condition, seed);
   const out: RgbImage[] = [];
   let T = 0;

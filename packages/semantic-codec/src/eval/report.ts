@@ -5,7 +5,7 @@ import type { EvalOptions, EvalPlan } from './options.js';
 import type { EvalResults, FrameLossSweep, SweepPoint, TaskResult } from './run.js';
 import { CLASSIFY_SYMBOL_BUDGET, IMAGE_SIZE } from './run.js';
 import { SCENE_SIZE } from './scenes.js';
-import { RAW_TEXT_DRAWS } from './suites.js';
+import { type Metrics, RAW_TEXT_DRAWS } from './suites.js';
 import { bestClassical, crossover, evaluateTargets } from './targets.js';
 
 export interface ReportContext {
@@ -137,6 +137,12 @@ function taskTable(r: EvalResults, sweep: 'awgn' | 'rayleigh' | 'loss'): string 
   return table(head, rows);
 }
 
+/** Packets a frame, and of them the parity packets when there are any. */
+function packetsCell(m: Metrics): string {
+  const all = f2(m.packets).replace(/\.00$/, '');
+  return m.parity ? `${all} (${f2(m.parity).replace(/\.00$/, '')} parity)` : all;
+}
+
 function lossImageTable(rec: TaskResult): string {
   return table(
     [
@@ -154,7 +160,7 @@ function lossImageTable(rec: TaskResult): string {
       f2(p.m.psnr),
       f3(p.m.ssim),
       f2(p.m.bytes).replace(/\.00$/, ''),
-      f2(p.m.packets).replace(/\.00$/, ''),
+      packetsCell(p.m),
       classical(p.m, 'jpeg'),
       classical(p.m, 'webp'),
       f2(p.m['grey.psnr']),
@@ -181,7 +187,7 @@ function frameLossTable(sweeps: readonly FrameLossSweep[], maxPacketBytes: numbe
       first.points.map((p, i) => {
         const row = [pc(p.x)];
         for (const f of sweeps) row.push(f2(f.points[i]?.m.psnr), f3(f.points[i]?.m.ssim));
-        row.push(f2(p.m.bytes).replace(/\.00$/, ''), f2(p.m.packets).replace(/\.00$/, ''));
+        row.push(f2(p.m.bytes).replace(/\.00$/, ''), packetsCell(p.m));
         return row;
       }),
     ),
@@ -511,7 +517,7 @@ export function renderReport(r: EvalResults, ctx: ReportContext): string {
     `- **Packet loss** goes through what the network does: \`channelEncode\` conditioned on [${r.lossOp.snrDb} dB (the quantiser's SNR), loss rate], the real quantiser and \`packetize\` at operating point \`${r.lossOp.name}\` (${r.lossOp.bits} bits, ${r.lossOp.rateSymbols} symbols/token), each sample spread over at least ${ctx.options.packets} packets of ≤ ${r.maxPacketBytes} bytes (\`minPackets\`), each packet lost independently (\`erasure()\`), then \`depacketize\` (its mask marks lost symbols) and the channel decoder. No noise besides quantisation.`,
     ...(ctx.options.imagePath === 'code' && m.streams?.image
       ? [
-          `- **Images** (\`--image-path code\`) use the bundle's public image code (\`streams.image\`, training/image_code.py; docs/BUNDLE.md): the analysis stage turns each ${m.streams.image.code.block}×${m.streams.image.code.block} block into its ${m.streams.image.code.coefficients} block-KLT coefficients (fitted on the training photos), the codec allocates their power for the coded SNR and rate (LMMSE), mixes each rank group with an orthogonal matrix, and sends the frame at mean power 1 with its scale as side information (a float32 in every packet; on the simulated channels assumed delivered: 32 bits, which at 0 dB, 1 bit per complex channel use, is ${((32 / ((IMAGE_SIZE * IMAGE_SIZE * 3) / 6)) * 100).toFixed(1)}% of a ${IMAGE_SIZE}×${IMAGE_SIZE} frame's ${(IMAGE_SIZE * IMAGE_SIZE * 3) / 6} channel uses at k/n = 1/6, and less above); the receiver's LMMSE over the symbols that arrived, then the synthesis stage. The same symbol layout, quantiser and packets as the token path. Rayleigh: the receiver reads the noise from the received power where it clearly exceeds the announced SNR.`,
+          `- **Images** (\`--image-path code\`) use the bundle's public image code (\`streams.image\`, training/image_code.py; docs/BUNDLE.md): the analysis stage turns each ${m.streams.image.code.block}×${m.streams.image.code.block} block into its ${m.streams.image.code.coefficients} block-KLT coefficients (fitted on the training photos), the codec allocates their power for the coded SNR and rate (LMMSE), mixes each rank group with an orthogonal matrix, and sends the frame at mean power 1 with its scale as side information (a float32 in every packet; on the simulated channels assumed delivered: 32 bits, which at 0 dB, 1 bit per complex channel use, is ${((32 / ((IMAGE_SIZE * IMAGE_SIZE * 3) / 6)) * 100).toFixed(1)}% of a ${IMAGE_SIZE}×${IMAGE_SIZE} frame's ${(IMAGE_SIZE * IMAGE_SIZE * 3) / 6} channel uses at k/n = 1/6, and less above); the receiver's LMMSE over the symbols that arrived, then the synthesis stage. The same symbol layout, quantiser and packets as the token path. Rayleigh: the receiver reads the noise from the received power where it clearly exceeds the announced SNR. **Parity packets**: under packet loss the image code's packets are followed by parity packets of a Reed-Solomon code over them (packet.ts, fec.ts), as many as the sender adds for the loss rate it is conditioned on (\`parityFor\`: the fewest, at most one per data packet, for which a frame loses more than the code repairs with probability ≤ 10%); any N of a frame's N + m packets give its N data packets back. Their bytes are in the tables' bytes/frame; the classical baseline gets the frame's *data* bytes and parity packets by the same rule.`,
         ]
       : []),
     ctx.options.imagePath === 'code'

@@ -280,6 +280,8 @@ export async function runEvaluation(
         r[channel].push({ x: snrDb, m });
       }
     }
+    // The public image code carries parity packets on a lossy link, as the sender sends it (encodeSample).
+    const fec = task === 'reconstruct' && options.imagePath === 'code';
     for (const lossRate of plan.lossRates) {
       const m = await at(`loss ${Math.round(lossRate * 100)}%`, {
         path: 'packets',
@@ -287,6 +289,7 @@ export async function runEvaluation(
         lossRate,
         minPackets: options.packets,
         maxPacketBytes,
+        fec,
       });
       r.loss.push({ x: lossRate, m });
     }
@@ -307,7 +310,7 @@ export async function runEvaluation(
         for (const lossRate of plan.lossRates) {
           const m = await at(
             `${FRAME_LOSS_SIZE}×${FRAME_LOSS_SIZE} ${kind} loss ${Math.round(lossRate * 100)}%`,
-            { path: 'packets', op: lossOp, lossRate, minPackets: 1, maxPacketBytes },
+            { path: 'packets', op: lossOp, lossRate, minPackets: 1, maxPacketBytes, fec },
             frameSuite,
           );
           points.push({ x: lossRate, m });

@@ -5,6 +5,7 @@
  * same condition, on the same samples.
  */
 import type { SemanticCodec, Tokens } from '../codecTypes.js';
+import { arrivalProbability, parityFor } from '../fec.js';
 import type { RgbImage } from '../image.js';
 import type { InstructionInput, Task } from '../instruction.js';
 import { corpusBleu, psnr, ssim } from '../metrics.js';
@@ -25,6 +26,7 @@ import {
 import {
   type Condition,
   concatTokens,
+  conditionState,
   sliceTokens,
   type TransmitStats,
   transmit,
@@ -105,6 +107,7 @@ export async function reconstructSuite(
       else {
         m.bytes = mean(stats.bytes);
         m.packets = mean(stats.packets);
+        if (condition.fec) m.parity = mean(stats.parityPackets);
       }
       if (classical.length === 0) return m;
       m['grey.psnr'] = mean(classical.map((c) => c.grey.psnr));
@@ -123,15 +126,23 @@ export async function reconstructSuite(
             const gain = condition.channel === 'rayleigh' ? rayleighPowerGain(rng) : 1;
             budget = Math.floor(capacityBits(m.k!, condition.snrDb, gain) / 8);
           } else {
-            budget = stats.bytes[i]!; // the bytes M4SC put on the wire for this frame
+            // The bytes M4SC put on the wire for this frame; with parity, its data bytes, and the frame gets
+            // parity packets by the same rule (parityFor) on top.
+            budget = stats.bytes[i]! - stats.parityBytes[i]!;
           }
           const r = await c.atBudget(format, budget);
-          // Under packet loss: the exact expectation over losses, P(frame arrives) = (1 − p)^packets.
+          // Under packet loss: the exact expectation over losses, P(frame arrives) = (1 − p)^packets, or with
+          // parity P(at most m of its d + m packets lost).
+          const d = packetsFor(r.bytes, BASELINE_MTU_BYTES);
           const arrives =
             r.quality === 0
               ? 0
               : condition.path === 'packets'
-                ? (1 - condition.lossRate) ** packetsFor(r.bytes, BASELINE_MTU_BYTES)
+                ? arrivalProbability(
+                    d,
+                    condition.fec ? parityFor(d, conditionState(condition).lossRate) : 0,
+                    condition.lossRate,
+                  )
                 : 1;
           if (r.quality > 0) qs.push(r.quality);
           delivered += arrives;

@@ -3,6 +3,7 @@
  * baseline. Pure functions of the results.
  */
 import type { EvalResults, SweepPoint } from './run.js';
+import type { Metrics } from './suites.js';
 
 export interface TargetRow {
   readonly target: string;
@@ -166,7 +167,7 @@ export function evaluateTargets(r: EvalResults, imagePixels: number): TargetRow[
       const trivial = grey !== undefined && p0.m.psnr! <= grey;
       rows.push({
         target,
-        measured: `${db(p20.m.psnr!)} vs ${db(p0.m.psnr!)} (−${d.toFixed(2)} dB)${trivial ? '; loss-free is no better than the mid-grey guess' : ''}`,
+        measured: `${db(p20.m.psnr!)} vs ${db(p0.m.psnr!)} (−${d.toFixed(2)} dB${parityCost(p0.m, p20.m)})${trivial ? '; loss-free is no better than the mid-grey guess' : ''}`,
         pass: d <= 3 && !trivial,
       });
     }
@@ -182,7 +183,7 @@ export function evaluateTargets(r: EvalResults, imagePixels: number): TargetRow[
       const d = p0.m.psnr! - p20.m.psnr!;
       rows.push({
         target,
-        measured: `${db(p20.m.psnr!)} vs ${db(p0.m.psnr!)} (−${d.toFixed(2)} dB; ${p0.m.packets!.toFixed(0)} packets/frame)`,
+        measured: `${db(p20.m.psnr!)} vs ${db(p0.m.psnr!)} (−${d.toFixed(2)} dB; ${p0.m.packets!.toFixed(0)} packets/frame${parityCost(p0.m, p20.m)})`,
         pass: d <= 3,
       });
     }
@@ -225,4 +226,11 @@ export function evaluateTargets(r: EvalResults, imagePixels: number): TargetRow[
     }
   }
   return rows;
+}
+
+/** What the parity packets of a lossy point cost against the loss-free one ('' without parity). */
+function parityCost(clean: Metrics, lossy: Metrics): string {
+  const parity = lossy.parity ?? 0;
+  if (!(parity > 0) || !(clean.bytes! > 0)) return '';
+  return `; with ${parity.toFixed(1).replace(/\.0$/, '')} parity packets/frame, +${(100 * (lossy.bytes! / clean.bytes! - 1)).toFixed(0)}% bytes`;
 }
