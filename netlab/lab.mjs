@@ -236,7 +236,17 @@ async function main() {
     frameCount = FRAME_FILES;
     const dir = join(outDir, `source-${frameSize}`);
     writeSceneFrames(dir, frameSize, frameCount);
-    source = ['--source', `images:${dir}`, '--width', String(frameSize), '--height', String(frameSize)];
+    // Still the synthetic scenes (scaled): the learned path, as `--source synthetic` gets by default.
+    source = [
+      '--source',
+      `images:${dir}`,
+      '--width',
+      String(frameSize),
+      '--height',
+      String(frameSize),
+      '--image-path',
+      'learned',
+    ];
   }
 
   // Sender(s) on link 0.

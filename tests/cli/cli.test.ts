@@ -24,7 +24,22 @@ describe('CLI flag validation', () => {
     [BIN.send, ['--codec', 'raw', '--source', 'text:x.txt'], /--codec raw streams images/],
     [BIN.send, ['--sharing', 'maybe'], /--sharing must be on or naive/],
     [BIN.send, ['--width', '30'], /--width must be a multiple of 4/],
-    [BIN.send, ['--codec', 'raw', '--image-code'], /--image-code applies to --codec semantic only/],
+    [
+      BIN.send,
+      ['--codec', 'raw', '--image-code'],
+      /--image-path and --image-code apply to --codec semantic only/,
+    ],
+    [BIN.send, ['--image-path', 'jpeg'], /--image-path must be auto, code or learned, got 'jpeg'/],
+    [
+      BIN.send,
+      ['--image-code', '--image-path', 'learned'],
+      /--image-code is --image-path code; it contradicts/,
+    ],
+    [
+      BIN.send,
+      ['--image-path', 'code', '--source', 'y4m:-', '--width', '40', '--height', '40'],
+      /multiples of 16/,
+    ],
     [BIN.send, ['--image-code', '--source', 'pattern', '--width', '40', '--height', '40'], /multiples of 16/],
     [BIN.recv, ['--signal', 'ws://127.0.0.1:1', '--task', 'dance'], /unknown --task 'dance'/],
     [BIN.recv, ['--signal', 'ws://127.0.0.1:1', '--task', 'answer'], /--task answer needs --query/],

@@ -83,6 +83,10 @@ describe('sources', () => {
     async () => {
       const a = await stream(['--source', `images:${VISP_CUBE}`], ['--task', 'reconstruct'], 4);
       expect(a.lines.length, a.recv.stderr()).toBeGreaterThan(5);
+      // Natural images: --image-path auto sends them with the public image code, and says so.
+      expect(a.sender.stderr()).toMatch(
+        /images' public stream: the public image code \(auto: images frames are natural images\)/,
+      );
       const y4m = join(mkdtempSync(join(tmpdir(), 'm4sc-visp-')), 'cube.y4m');
       execFileSync('ffmpeg', [
         '-loglevel',

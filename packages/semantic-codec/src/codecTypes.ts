@@ -109,10 +109,11 @@ export interface EncodeSampleOptions {
   /**
    * Image samples' public stream: `learned` (default: image_encoder → public_encoder → channel coder) or
    * `code`, the bundle's public image code (`streams.image`; UnsupportedError without one): ~4 dB more PSNR
-   * on photos at AWGN 10 dB, but a lost packet costs it more, and the learned path is far ahead on the
-   * synthetic scenes it was trained on (docs/image-code/EVAL.md). Frame sides must be multiples of
-   * its block. Its packets carry the frame gain, which is how `decodeSample` tells the two apart. On a lossy
-   * link they also carry parity packets (`publicLossRate`).
+   * on photos at AWGN 10 dB, and on a lossy link parity packets that keep it within 2 dB of loss-free at
+   * 20 % loss (`publicLossRate`), but the learned path is far ahead on the synthetic scenes it was trained on
+   * (docs/EVAL.md, docs/learned-image/EVAL.md). `m4sc-send --image-path auto` picks the code for natural
+   * images. Frame sides must be multiples of its block. Its packets carry the frame gain, which is how
+   * `decodeSample` tells the two apart.
    */
   publicImage?: 'learned' | 'code';
   /**

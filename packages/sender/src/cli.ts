@@ -22,6 +22,7 @@ import {
   DEFAULT_WIDTH,
 } from './defaults.js';
 import { type Device, type DeviceChoice, DeviceError, loadCodecOnDevice } from './device.js';
+import { autoImagePath, autoImagePathReason } from './imagePath.js';
 import type { AdaptationTraceEntry } from './linkAdaptation.js';
 import { defaultPrivateOperatingPoint } from './operatingPoints.js';
 import { createSender } from './sender.js';
@@ -50,10 +51,13 @@ Source and model:
   --device KIND         cpu (default) | cuda | auto: where the sender runs the model (onnxruntime EP)
   --sharing MODE        on (default: identical or similar instructions are encoded once and shared)
                         | naive (encode and send everything per receiver: the baseline)
-  --image-code          send images' public stream with the bundle's public image code (streams.image, a
-                        linear analog code: ~4 dB more PSNR on photos, worse on the synthetic scenes and
-                        under loss; docs/image-code/EVAL.md) instead of the learned token path; frame
-                        sides must be multiples of its block (16)
+  --image-path P        images' public stream: auto (default) | code | learned. code: the bundle's public
+                        image code (streams.image, a linear analog code with parity packets on a lossy
+                        link: ~4 dB more PSNR on photos; frame sides must be multiples of its block, 16).
+                        learned: the learned token path (far ahead on the synthetic scenes it was trained
+                        on). auto: code for images:, y4m: and camera sources whose frame tiles into its
+                        blocks, learned otherwise (docs/EVAL.md, docs/learned-image/EVAL.md)
+  --image-code          the same as --image-path code
   --adapt on|off        adapt each receiver's operating point and public layers to its measured link
                         (default on; off keeps the --op point for everyone)
   --adapt-log FILE      append every receiver's link figures (as the policy sees them, every 500 ms) and,
@@ -136,6 +140,7 @@ const OPTIONS = {
   sharing: { type: 'string' },
   adapt: { type: 'string' },
   'image-code': { type: 'boolean' },
+  'image-path': { type: 'string' },
   'adapt-log': { type: 'string' },
   'share-threshold': { type: 'string' },
   fps: { type: 'string' },
@@ -188,7 +193,14 @@ async function main(): Promise<void> {
   const adapt = v.adapt ?? 'on';
   if (adapt !== 'on' && adapt !== 'off') fail(`--adapt must be on or off, got '${adapt}'`);
   if (codecKind === 'raw' && v.adapt) fail('--adapt applies to --codec semantic only');
-  if (codecKind === 'raw' && v['image-code']) fail('--image-code applies to --codec semantic only');
+  if (codecKind === 'raw' && (v['image-code'] || v['image-path']))
+    fail('--image-path and --image-code apply to --codec semantic only');
+  if (v['image-code'] && v['image-path'] !== undefined && v['image-path'] !== 'code')
+    fail(`--image-code is --image-path code; it contradicts --image-path ${v['image-path']}`);
+  const imagePathOption = v['image-code'] ? 'code' : (v['image-path'] ?? 'auto');
+  if (!['auto', 'code', 'learned'].includes(imagePathOption))
+    fail(`--image-path must be auto, code or learned, got '${imagePathOption}'`);
+  let publicImage: 'learned' | 'code' = 'learned';
   const threshold = num(
     'share-threshold',
     v['share-threshold'],
@@ -262,19 +274,28 @@ async function main(): Promise<void> {
     process.stderr.write(
       `m4sc-send: bundle ${codec.manifest.name} ${codec.manifest.version}; operating point ${op.name} (rate ${op.rateSymbols} symbols/token, ${op.bits} bits); private streams ${privateOp!.name}\n`,
     );
-    if (v['image-code']) {
-      // The public image code (streams.image) codes whole blocks: the frame size must tile into them.
-      const block = codec.bundle.imageStream()?.code.block;
+    // The public image code (streams.image) codes whole blocks: the frame size must tile into them.
+    const block = codec.bundle.imageStream()?.code.block;
+    const tiles = block !== undefined && width % block === 0 && height % block === 0;
+    if (imagePathOption === 'code') {
       if (block === undefined) {
         await codec.close();
-        fail(`--image-code: bundle ${codec.manifest.name} has no public image code (streams.image)`);
+        fail(`--image-path code: bundle ${codec.manifest.name} has no public image code (streams.image)`);
       }
-      if (spec.kind !== 'text' && (width % block !== 0 || height % block !== 0)) {
+      if (spec.kind !== 'text' && !tiles) {
         await codec.close();
         fail(
-          `--image-code codes ${block}-pixel blocks: --width and --height must be multiples of ${block}, got ${width}×${height}`,
+          `--image-path code codes ${block}-pixel blocks: --width and --height must be multiples of ${block}, got ${width}×${height}`,
         );
       }
+      publicImage = 'code';
+    } else if (imagePathOption === 'auto') {
+      publicImage = autoImagePath(spec.kind, block, width, height);
+    }
+    if (spec.kind !== 'text') {
+      process.stderr.write(
+        `m4sc-send: images' public stream: ${publicImage === 'code' ? 'the public image code' : 'the learned token path'}${imagePathOption === 'auto' ? ` (auto: ${autoImagePathReason(spec.kind, block, width, height)})` : ''}\n`,
+      );
     }
   }
 
@@ -330,7 +351,7 @@ async function main(): Promise<void> {
     source,
     fps,
     ...(codec ? { codec } : {}),
-    ...(v['image-code'] ? { publicImage: 'code' as const } : {}),
+    ...(publicImage === 'code' ? { publicImage } : {}),
     ...(op ? { op } : {}),
     ...(privateOp ? { privateOp } : {}),
     sharing: sharingMode === 'naive' ? 'naive' : createWordEditSharingPolicy(threshold),

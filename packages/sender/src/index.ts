@@ -19,6 +19,7 @@ export {
   DeviceError,
   loadCodecOnDevice,
 } from './device.js';
+export { autoImagePath, autoImagePathReason } from './imagePath.js';
 export type { AdaptationTraceEntry } from './linkAdaptation.js';
 export {
   cheapestOperatingPoint,

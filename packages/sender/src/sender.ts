@@ -55,7 +55,9 @@ export interface SenderOptions {
   op?: OperatingPoint;
   /**
    * Image samples' public stream: the learned token path (default) or the bundle's public image code
-   * (`code`: `streams.image`; frame sides must be multiples of its block). docs/image-code/EVAL.md.
+   * (`code`: `streams.image`; frame sides must be multiples of its block), which carries parity packets sized
+   * for the lossiest receiver's measured loss. `m4sc-send --image-path auto` picks the code for natural-image
+   * sources (`autoImagePath`). docs/EVAL.md.
    */
   publicImage?: 'learned' | 'code';
   /**

@@ -23,7 +23,7 @@ describe('parseEvalArgs', () => {
       only: [...SECTIONS],
       packets: 8,
       threads: 0,
-      imagePath: 'learned',
+      imagePath: 'auto',
     });
     expect(makePlan(p.options).samples).toEqual(DEFAULT_SAMPLES);
   });
@@ -83,7 +83,7 @@ describe('parseEvalArgs', () => {
     [['extra'], /positional|Unexpected argument/i],
     [['--quick=yes'], /quick/],
     [['--out', ''], /--out needs a value/],
-    [['--image-path', 'jpeg'], /--image-path must be learned or code/],
+    [['--image-path', 'jpeg'], /--image-path must be auto, learned or code/],
   ])('rejects %j with a UsageError', (argv, message) => {
     expect(() => parseEvalArgs(argv)).toThrow(UsageError);
     expect(() => parseEvalArgs(argv)).toThrow(message);

@@ -26,7 +26,12 @@ export interface EvalOptions {
   /** onnxruntime intra-op threads; 0 = onnxruntime's default. */
   readonly threads: number;
   /** The public image path measured (encodeSample's `publicImage`); default `learned`. */
-  readonly imagePath: 'learned' | 'code';
+  /**
+   * Images' public path for `reconstruct`: `learned` (the token path), `code` (the bundle's public image code) or
+   * `auto` (default, as \`m4sc-send\` does: the code for photos when the bundle has one, the learned path for
+   * the synthetic scenes it was trained on).
+   */
+  readonly imagePath: 'learned' | 'code' | 'auto';
 }
 
 /** Held-out samples per task per point in a full run. */
@@ -56,8 +61,10 @@ Options:
   --packets N       spread each 32×32 sample over at least N packets on the loss sweep (default 8;
                     the 64×64 frame sweep uses the sender's own packetization)
   --threads N       onnxruntime intra-op threads (default 0: onnxruntime decides)
-  --image-path P    reconstruct through the learned token path (learned, default) or the bundle's
-                    public image code (code: streams.image; docs/image-code/EVAL.md is that run)
+  --image-path P    images' public path for reconstruct: auto (default, as m4sc-send picks it: the
+                    bundle's public image code for photos, the learned token path for the synthetic
+                    scenes), learned (the token path everywhere; docs/learned-image/EVAL.md is that run)
+                    or code (the image code everywhere)
   -h, --help        this text
 `;
 
@@ -124,9 +131,9 @@ export function parseEvalArgs(argv: readonly string[]): ParsedArgs {
     }
     if (only.length === 0) throw new UsageError('--only lists no section');
   }
-  const imagePath = str('image-path') ?? 'learned';
-  if (imagePath !== 'learned' && imagePath !== 'code')
-    throw new UsageError(`--image-path must be learned or code, got '${imagePath}'`);
+  const imagePath = str('image-path') ?? 'auto';
+  if (imagePath !== 'learned' && imagePath !== 'code' && imagePath !== 'auto')
+    throw new UsageError(`--image-path must be auto, learned or code, got '${imagePath}'`);
   return {
     help: false,
     options: {

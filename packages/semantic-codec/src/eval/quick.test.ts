@@ -56,7 +56,7 @@ describe('m4sc-eval --quick', () => {
       for (const f of ['photo crops', 'scenes'])
         expect(targets).toMatch(
           new RegExp(
-            `on 64×64 ${f} in the sender's packets \\| [0-9.]+ dB vs [0-9.]+ dB \\(−[0-9.]+ dB; [0-9]+ packets/frame\\)`,
+            `on 64×64 ${f} in the sender's packets \\| [0-9.]+ dB vs [0-9.]+ dB \\(−[0-9.]+ dB; [0-9]+ packets/frame(; with [0-9.]+ parity packets/frame, \\+[0-9]+% bytes)?\\)`,
           ),
         );
       const plots = (await readdir(join(dir, 'eval'))).sort();

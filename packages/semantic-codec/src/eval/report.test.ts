@@ -142,7 +142,7 @@ describe('renderReport', () => {
     expect(md).not.toMatch(/NaN|undefined/);
   });
 
-  it('describes the image path it measured: the learned one by default, the public image code with --image-path code', () => {
+  it('describes the image path it measured: auto (the code for photos) by default, learned or code when asked', () => {
     const render = (args: string[]) => {
       const p = parseEvalArgs(['--quick', '--only', 'reconstruct', ...args]);
       if (p.help) throw new Error('help');
@@ -184,13 +184,17 @@ describe('renderReport', () => {
         },
       );
     };
-    const learned = render([]);
-    expect(learned).toContain('through the learned token path');
+    const auto = render([]);
+    expect(auto).toContain("photos through the bundle's public image code");
+    expect(auto).toContain('the synthetic scenes through the learned token path');
+    expect(auto).toContain('**Images** (the photos)');
+    const learned = render(['--image-path', 'learned']);
+    expect(learned).toContain('through the learned token path everywhere');
     expect(learned).toContain('**Bandwidth ratio**: one encoding');
     expect(learned).not.toContain('**Images**');
     const code = render(['--image-path', 'code']);
     expect(code).toContain("through the bundle's public image code");
     expect(code).toContain('the first r·16 of every block');
-    expect(code).toContain('**Images** (`--image-path code`)');
+    expect(code).toContain('**Images** (all)');
   });
 });

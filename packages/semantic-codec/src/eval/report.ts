@@ -172,22 +172,27 @@ function lossImageTable(rec: TaskResult): string {
 function frameLossTable(sweeps: readonly FrameLossSweep[], maxPacketBytes: number): string {
   const first = sweeps[0]!;
   const p0 = first.points[0]?.m;
+  const pathName = { code: 'the public image code', learned: 'the learned token path' };
   const what = (f: FrameLossSweep) =>
-    f.frames === 'photos'
+    (f.frames === 'photos'
       ? `${f.samples} crops of the held-out photos (the same crop boxes as above, resized to ${f.size}×${f.size})`
-      : `${f.samples} held-out scenes scaled up by pixel replication, as the network lab streams them`;
+      : `${f.samples} held-out scenes scaled up by pixel replication, as the network lab streams them`) +
+    `, through ${pathName[f.path]}`;
+  // Bytes and packets a frame are per sweep: the two paths' packets differ (the image code's carry parity).
   const head = ['loss'];
-  for (const f of sweeps) head.push(`M4SC ${f.size}×${f.size} ${f.frames} PSNR`, 'SSIM');
-  head.push('bytes/frame', 'packets/frame');
+  for (const f of sweeps)
+    head.push(`M4SC ${f.size}×${f.size} ${f.frames} PSNR`, 'SSIM', 'bytes/frame', 'packets/frame');
   return [
-    `The same sweep on the sender's default frame, ${first.size}×${first.size}, packetized as the sender does it: packets of ≤ ${maxPacketBytes} bytes and no \`minPackets\`, so ${f2(p0?.packets).replace(/\.00$/, '')} packets of ${f2(p0?.bytes).replace(/\.00$/, '')} bytes a frame, and one lost packet takes a larger share of a frame than above. Frames: ${sweeps.map(what).join('; ')}. The network lab (\`tests/net/netlab-quality.e2e.test.ts\`) measures the scenes over real peers.`,
+    `The same sweep on the sender's default frame, ${first.size}×${first.size}, packetized as the sender does it: packets of ≤ ${maxPacketBytes} bytes and no \`minPackets\`, so ${f2(p0?.packets).replace(/\.00$/, '')} packets of ${f2(p0?.bytes).replace(/\.00$/, '')} bytes a loss-free frame, and one lost packet takes a larger share of a frame than above. Frames: ${sweeps.map(what).join('; ')}. The network lab (\`tests/net/netlab-quality.e2e.test.ts\`) measures the scenes over real peers.`,
     '',
     table(
       head,
       first.points.map((p, i) => {
         const row = [pc(p.x)];
-        for (const f of sweeps) row.push(f2(f.points[i]?.m.psnr), f3(f.points[i]?.m.ssim));
-        row.push(f2(p.m.bytes).replace(/\.00$/, ''), packetsCell(p.m));
+        for (const f of sweeps) {
+          const q = f.points[i]?.m;
+          row.push(f2(q?.psnr), f3(q?.ssim), f2(q?.bytes).replace(/\.00$/, ''), q ? packetsCell(q) : '—');
+        }
         return row;
       }),
     ),
@@ -435,6 +440,9 @@ function renderFlatEval(ev: unknown, r: EvalResults): string {
 
 export function renderReport(r: EvalResults, ctx: ReportContext): string {
   const m = ctx.manifest;
+  // Whether the photos went through the public image code (auto picks it when the bundle has one).
+  const photoCode =
+    ctx.options.imagePath === 'code' || (ctx.options.imagePath === 'auto' && m.streams?.image !== undefined);
   const tr = (m.training ?? {}) as Record<string, unknown>;
   const o: string[] = [];
   const n = IMAGE_SIZE * IMAGE_SIZE * 3;
@@ -480,9 +488,14 @@ export function renderReport(r: EvalResults, ctx: ReportContext): string {
         ['seed', `${ctx.options.seed} (channel noise, fades, packet losses)`],
         [
           'image path',
-          ctx.options.imagePath === 'code'
-            ? "`reconstruct` through the bundle's public image code (`streams.image`, opt-in: `encodeSample`'s `publicImage: 'code'`, `m4sc-send --image-code`)"
-            : "`reconstruct` through the learned token path (the default; the bundle's public image code is measured by `--image-path code`, docs/image-code/EVAL.md)",
+          {
+            code: "`reconstruct` through the bundle's public image code (`streams.image`) everywhere (`--image-path code`; `m4sc-send --image-path code`)",
+            learned:
+              '`reconstruct` through the learned token path everywhere (`--image-path learned`; `m4sc-send --image-path learned`)',
+            auto: photoCode
+              ? "`reconstruct` as `m4sc-send` sends it by default (`--image-path auto`): photos through the bundle's public image code (`streams.image`), the synthetic scenes through the learned token path trained on them (docs/learned-image/EVAL.md: the learned path on the photos too)"
+              : '`reconstruct` through the learned token path (`--image-path auto`; this bundle has no public image code)',
+          }[ctx.options.imagePath],
         ],
       ],
     ),
@@ -515,12 +528,12 @@ export function renderReport(r: EvalResults, ctx: ReportContext): string {
     `- **Symbols.** The channel encoder emits C = ${C} real symbols per token with mean power 1. An image of ${IMAGE_SIZE}×${IMAGE_SIZE} is ${(IMAGE_SIZE / m.dims.imageStride) ** 2} tokens; a private answer is P = ${P} tokens (${P * C} real symbols); a sentence is one token per word (a word-level text vocabulary) or per word piece (a word-piece one, docs/BUNDLE.md) plus \`<eos>\`${r.tasks.transmit ? ` (${(r.tasks.transmit.symbolsPerSample / C).toFixed(1)} tokens per held-out sentence on average)` : ''}. **k** = complex channel uses = real symbols / 2; **n** = H·W·3 = ${n} for the crops.`,
     '- **SNR** is per real symbol (noise variance 10^(−SNR/10)), as in training. **AWGN**: the ideal analog link training evaluates on (float symbols, no quantiser). **Rayleigh block fading**: one h ~ CN(0,1) per sample, perfect CSI, zero-forcing (`rayleigh()` with blockSize 0). The coder is conditioned on [SNR, 0].',
     `- **Packet loss** goes through what the network does: \`channelEncode\` conditioned on [${r.lossOp.snrDb} dB (the quantiser's SNR), loss rate], the real quantiser and \`packetize\` at operating point \`${r.lossOp.name}\` (${r.lossOp.bits} bits, ${r.lossOp.rateSymbols} symbols/token), each sample spread over at least ${ctx.options.packets} packets of ≤ ${r.maxPacketBytes} bytes (\`minPackets\`), each packet lost independently (\`erasure()\`), then \`depacketize\` (its mask marks lost symbols) and the channel decoder. No noise besides quantisation.`,
-    ...(ctx.options.imagePath === 'code' && m.streams?.image
+    ...(photoCode && m.streams?.image
       ? [
-          `- **Images** (\`--image-path code\`) use the bundle's public image code (\`streams.image\`, training/image_code.py; docs/BUNDLE.md): the analysis stage turns each ${m.streams.image.code.block}×${m.streams.image.code.block} block into its ${m.streams.image.code.coefficients} block-KLT coefficients (fitted on the training photos), the codec allocates their power for the coded SNR and rate (LMMSE), mixes each rank group with an orthogonal matrix, and sends the frame at mean power 1 with its scale as side information (a float32 in every packet; on the simulated channels assumed delivered: 32 bits, which at 0 dB, 1 bit per complex channel use, is ${((32 / ((IMAGE_SIZE * IMAGE_SIZE * 3) / 6)) * 100).toFixed(1)}% of a ${IMAGE_SIZE}×${IMAGE_SIZE} frame's ${(IMAGE_SIZE * IMAGE_SIZE * 3) / 6} channel uses at k/n = 1/6, and less above); the receiver's LMMSE over the symbols that arrived, then the synthesis stage. The same symbol layout, quantiser and packets as the token path. Rayleigh: the receiver reads the noise from the received power where it clearly exceeds the announced SNR. **Parity packets**: under packet loss the image code's packets are followed by parity packets of a Reed-Solomon code over them (packet.ts, fec.ts), as many as the sender adds for the loss rate it is conditioned on (\`parityFor\`: the fewest, at most one per data packet, for which a frame loses more than the code repairs with probability ≤ 10%); any N of a frame's N + m packets give its N data packets back. Their bytes are in the tables' bytes/frame; the classical baseline gets the frame's *data* bytes and parity packets by the same rule.`,
+          `- **Images** (${ctx.options.imagePath === 'code' ? 'all' : 'the photos'}) use the bundle's public image code (\`streams.image\`, training/image_code.py; docs/BUNDLE.md): the analysis stage turns each ${m.streams.image.code.block}×${m.streams.image.code.block} block into its ${m.streams.image.code.coefficients} block-KLT coefficients (fitted on the training photos), the codec allocates their power for the coded SNR and rate (LMMSE), mixes each rank group with an orthogonal matrix, and sends the frame at mean power 1 with its scale as side information (a float32 in every packet; on the simulated channels assumed delivered: 32 bits, which at 0 dB, 1 bit per complex channel use, is ${((32 / ((IMAGE_SIZE * IMAGE_SIZE * 3) / 6)) * 100).toFixed(1)}% of a ${IMAGE_SIZE}×${IMAGE_SIZE} frame's ${(IMAGE_SIZE * IMAGE_SIZE * 3) / 6} channel uses at k/n = 1/6, and less above); the receiver's LMMSE over the symbols that arrived, then the synthesis stage. The same symbol layout, quantiser and packets as the token path. Rayleigh: the receiver reads the noise from the received power where it clearly exceeds the announced SNR. **Parity packets**: under packet loss the image code's packets are followed by parity packets of a Reed-Solomon code over them (packet.ts, fec.ts), as many as the sender adds for the loss rate it is conditioned on (\`parityFor\`: the fewest, at most one per data packet, for which a frame loses more than the code repairs with probability ≤ 10%); any N of a frame's N + m packets give its N data packets back. Their bytes are in the tables' bytes/frame; the classical baseline gets the frame's *data* bytes and parity packets by the same rule.`,
         ]
       : []),
-    ctx.options.imagePath === 'code'
+    photoCode
       ? `- **Bandwidth ratio**: images are coded for each rate r of the ${C} symbols per token (the operating point names it): the first r·${(m.streams?.image?.code.block ?? m.dims.imageStride) ** 2 / m.dims.imageStride ** 2} of every block's coefficients, with their own power allocation; the decoder gets mask 0 for the rest.`
       : `- **Bandwidth ratio**: one encoding, rate prefixes of r of the ${C} symbols per token (the decoder gets mask 0 for the rest).`,
     `- **Classical baseline** (same run, same samples): JPEG and WebP from sharp ${'(libvips, default settings, 4:2:0 JPEG)'} at the largest quality 1–100 whose *whole file* (headers included) fits the capacity k·log2(1+SNR) bits of the same k channel uses — an ideal capacity-achieving channel code, an upper bound for any real digital link. When no quality fits, the receiver shows a mid-grey frame (all values ${GREY}): the "cliff", labelled *mid-grey guess*. On Rayleigh the baseline is a **genie** that knows each frame's fade and fits k·log2(1+|h|²·SNR) — stronger than any real digital sender without CSI. Under packet loss JPEG/WebP get the same bytes per frame as M4SC's packets (headers included) and travel in ${BASELINE_MTU_BYTES}-byte MTU packets; a frame is lost (mid-grey) when any of its packets is lost — the tables give the exact expectation over losses, a frame arriving with probability (1 − p)^packets ("sent" = that probability, averaged).`,

@@ -90,6 +90,8 @@ export interface FrameLossSweep {
   readonly frames: 'photos' | 'scenes';
   readonly size: number;
   readonly samples: number;
+  /** The public image path they went through. */
+  readonly path: 'learned' | 'code';
   readonly points: SweepPoint[];
 }
 
@@ -153,7 +155,7 @@ async function buildSuite(
   baseline: boolean,
   /** caption and answer: scale the scenes up to this side (pixel replication). */
   sceneSize = SCENE_SIZE,
-  /** reconstruct: the public image path. */
+  /** reconstruct: the public image path of photos. */
   imagePath: 'learned' | 'code' = 'learned',
 ): Promise<{ suite: Suite; heldOut: string }> {
   if (task === 'reconstruct') {
@@ -254,7 +256,7 @@ export async function runEvaluation(
       data,
       true,
       SCENE_SIZE,
-      options.imagePath,
+      imagePathFor('photos', options.imagePath, codec),
     );
     const r: TaskResult = {
       task,
@@ -281,7 +283,7 @@ export async function runEvaluation(
       }
     }
     // The public image code carries parity packets on a lossy link, as the sender sends it (encodeSample).
-    const fec = task === 'reconstruct' && options.imagePath === 'code';
+    const fec = task === 'reconstruct' && imagePathFor('photos', options.imagePath, codec) === 'code';
     for (const lossRate of plan.lossRates) {
       const m = await at(`loss ${Math.round(lossRate * 100)}%`, {
         path: 'packets',
@@ -302,20 +304,18 @@ export async function runEvaluation(
         ['photos', data.frames!],
         ['scenes', sceneFrames],
       ] as const) {
-        const frameSuite = await reconstructSuite(codec, frames, FRAME_LOSS_SIZE, {
-          baseline: false,
-          path: options.imagePath,
-        });
+        const path = imagePathFor(kind, options.imagePath, codec);
+        const frameSuite = await reconstructSuite(codec, frames, FRAME_LOSS_SIZE, { baseline: false, path });
         const points: SweepPoint[] = [];
         for (const lossRate of plan.lossRates) {
           const m = await at(
             `${FRAME_LOSS_SIZE}×${FRAME_LOSS_SIZE} ${kind} loss ${Math.round(lossRate * 100)}%`,
-            { path: 'packets', op: lossOp, lossRate, minPackets: 1, maxPacketBytes, fec },
+            { path: 'packets', op: lossOp, lossRate, minPackets: 1, maxPacketBytes, fec: path === 'code' },
             frameSuite,
           );
           points.push({ x: lossRate, m });
         }
-        r.frameLoss.push({ frames: kind, size: FRAME_LOSS_SIZE, samples: frames.length, points });
+        r.frameLoss.push({ frames: kind, size: FRAME_LOSS_SIZE, samples: frames.length, path, points });
       }
       const T = suite.symbolsPerSample / C;
       const n = IMAGE_SIZE * IMAGE_SIZE * 3;
@@ -385,7 +385,7 @@ export async function runEvaluation(
       plan.timingRuns,
       plan.timingBatch,
       maxPacketBytes,
-      options.imagePath,
+      imagePathFor('photos', options.imagePath, codec),
     );
     log(
       `timing: ${mutable.timing.frameMsMedian.toFixed(1)} ms/frame, ${mutable.timing.batchedFps.toFixed(0)} frames/s batched`,
@@ -435,4 +435,17 @@ export function ablationBundleDirs(bundle: string): string[] {
     .map((d) => join(parent, d.name))
     .filter((d) => existsSync(join(d, 'manifest.json')))
     .sort();
+}
+
+/**
+ * The public image path for `kind` of frames under `--image-path`: `auto` picks as m4sc-send does (the bundle's
+ * public image code for photos when it has one; the learned token path for the synthetic scenes it was trained on).
+ */
+export function imagePathFor(
+  kind: 'photos' | 'scenes',
+  option: EvalOptions['imagePath'],
+  codec: Pick<SemanticCodec, 'hasImageCode'>,
+): 'learned' | 'code' {
+  if (option !== 'auto') return option;
+  return kind === 'photos' && codec.hasImageCode ? 'code' : 'learned';
 }

@@ -90,6 +90,7 @@ describe('evaluateTargets', () => {
           frameLoss: [
             {
               frames: 'scenes',
+              path: 'learned',
               size: 64,
               samples: 10,
               points: pts(lossRates, (p) => ({
