@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_STREAMS_PER_CHANNEL } from './defaults.js';
 import { Reassembler } from './reassembler.js';
 import type { Frame } from './types.js';
 
@@ -132,6 +133,18 @@ describe('Reassembler', () => {
     const [s] = r.process(pkt(1, 1, 2, { stream: 'private:b' }), T0);
     expect(s).toBeUndefined();
     expect(r.pendingCount).toBe(2);
+  });
+
+  it('beyond MAX_STREAMS_PER_CHANNEL forgets the least recently used stream, emitting its pending samples with holes', () => {
+    const r = new Reassembler({ channel: 'private' });
+    r.process(pkt(7, 0, 2, { stream: 'private:old' }), T0);
+    const out: ReturnType<Reassembler['process']> = [];
+    for (let k = 0; k < MAX_STREAMS_PER_CHANNEL; k++)
+      out.push(...r.process(pkt(1, 0, 2, { stream: `private:s${k}` }), T0 + k));
+    // The 16th new stream pushed 'private:old' out: its half sample went out, counted, not dropped.
+    expect(out.map((s) => [s.stream, s.seq, s.complete])).toEqual([['private:old', 7, false]]);
+    expect(r.counters.incomplete).toBe(1);
+    expect(r.pendingCount).toBe(MAX_STREAMS_PER_CHANNEL);
   });
 
   it('bounds the pending samples per stream', () => {

@@ -170,8 +170,8 @@ export class Reassembler {
       this.#noteStale(frame.stream, frame.seq);
       return [];
     }
-    const state = this.#stream(frame.stream);
     const out: ReassembledSample[] = [];
+    const state = this.#stream(frame.stream, nowMs, out);
     let p = state.pending.get(frame.seq);
     if (p === undefined) {
       if (state.emitted.has(frame.seq) || frame.seq + LATE_MEMORY_SAMPLES < state.maxSeen) {
@@ -259,7 +259,11 @@ export class Reassembler {
     return nowMs + this.clockOffsetMs - captureTsMs;
   }
 
-  #stream(stream: string): StreamState {
+  /**
+   * The state of `stream`, made when new. Beyond MAX_STREAMS_PER_CHANNEL the least recently used stream is
+   * forgotten; its pending samples go out first, with their holes, into `out` (never dropped uncounted).
+   */
+  #stream(stream: string, nowMs: number, out: ReassembledSample[]): StreamState {
     let state = this.#streams.get(stream);
     if (state !== undefined) {
       // Re-insert so the Map's order is least recently used first.
@@ -268,7 +272,8 @@ export class Reassembler {
       return state;
     }
     if (this.#streams.size >= MAX_STREAMS_PER_CHANNEL) {
-      const lru = this.#streams.keys().next().value as string;
+      const [lru, evicted] = this.#streams.entries().next().value as [string, StreamState];
+      for (const p of [...evicted.pending.values()]) this.#emit(evicted, p, nowMs, out);
       this.#streams.delete(lru);
     }
     state = { pending: new Map(), emitted: new Set(), holeEmitted: new Map(), emittedOrder: [], maxSeen: 0 };
