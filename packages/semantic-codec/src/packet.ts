@@ -435,10 +435,8 @@ export function parsePacket(bytes: Uint8Array): {
   ) {
     throw new PacketError('header', `invalid header ${JSON.stringify(header)}`);
   }
-  const m = countIn(index, n, count);
+  const { m, codesStart, codesEnd } = codesRange(bytes[3]!, bits, n, index, count);
   const hasLiterals = (bytes[3]! & FLAG_LITERALS) !== 0;
-  const codesStart = PACKET_HEADER_BYTES + (hasGain ? GAIN_BYTES : 0);
-  const codesEnd = codesStart + packedBytes(m, bits);
   const need = codesEnd + (hasLiterals ? 1 : 0);
   if (bytes.length < need)
     throw new PacketError('truncated', `packet ${index} has ${bytes.length} bytes, needs ${need}`);
@@ -481,7 +479,7 @@ export function depacketize(
   const seen = new Set<number>();
   let literals: TextLiteral[] = [];
   const raw = new Map<number, Uint8Array>();
-  const accept = (parsed: ReturnType<typeof parsePacket>, bytes: Uint8Array, recovered: boolean): boolean => {
+  const accept = (parsed: ReturnType<typeof parsePacket>, bytes: Uint8Array, recovered: boolean): void => {
     const h = parsed.header;
     if (
       (options.T !== undefined && h.T !== options.T) ||
@@ -502,11 +500,11 @@ export function depacketize(
           `${recovered ? 'recovered ' : ''}packet ${h.index} does not belong with the others of this sample`,
         ),
       );
-      return false;
+      return;
     }
     if (seen.has(h.index)) {
       errors.push(new PacketError('inconsistent', `duplicate packet ${h.index}`));
-      return false;
+      return;
     }
     seen.add(h.index);
     raw.set(h.index, bytes);
@@ -522,7 +520,6 @@ export function depacketize(
       symbols![j] = v[k]!;
       mask![j] = 1;
     }
-    return true;
   };
   const parity: { header: ParityHeader; parity: Uint8Array }[] = [];
   for (const pkt of packets) {
@@ -645,20 +642,28 @@ function recoverFromParity(
   return out;
 }
 
-/** The length of a data packet at the start of `shard` (zero-padded after it), read from its header. */
+/**
+ * Where a data packet's codes lie: `m` symbols of packet `index` of `count` among `n`, after the header and the
+ * gain when `flags` has one.
+ */
+function codesRange(flags: number, bits: number, n: number, index: number, count: number) {
+  const m = countIn(index, n, count);
+  const codesStart = PACKET_HEADER_BYTES + ((flags & FLAG_GAIN) !== 0 ? GAIN_BYTES : 0);
+  return { m, codesStart, codesEnd: codesStart + packedBytes(m, bits) };
+}
+
+/**
+ * The length of a data packet at the start of `shard` (zero-padded after it), read from its header as
+ * parsePacket reads it; a header it would refuse gives the whole shard, which parsePacket then refuses.
+ */
 function dataPacketLength(shard: Uint8Array): number {
   if (shard.length < PACKET_HEADER_BYTES) return shard.length;
   const view = new DataView(shard.buffer, shard.byteOffset, shard.byteLength);
   const bits = shard[2]!;
-  const T = view.getUint16(4, true);
-  const r = view.getUint16(8, true);
-  const index = view.getUint16(12, true);
   const count = view.getUint16(14, true);
   if (!isSupportedBits(bits) || count < 1) return shard.length;
-  let o =
-    PACKET_HEADER_BYTES +
-    ((shard[3]! & FLAG_GAIN) !== 0 ? GAIN_BYTES : 0) +
-    packedBytes(countIn(index, r * T, count), bits);
+  const n = view.getUint16(4, true) * view.getUint16(8, true);
+  let o = codesRange(shard[3]!, bits, n, view.getUint16(12, true), count).codesEnd;
   if ((shard[3]! & FLAG_LITERALS) !== 0 && o < shard.length) {
     const n = shard[o]!;
     o += 1;

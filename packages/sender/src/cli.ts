@@ -22,7 +22,7 @@ import {
   DEFAULT_WIDTH,
 } from './defaults.js';
 import { type Device, type DeviceChoice, DeviceError, loadCodecOnDevice } from './device.js';
-import { autoImagePath, autoImagePathReason } from './imagePath.js';
+import { autoImagePath } from './imagePath.js';
 import type { AdaptationTraceEntry } from './linkAdaptation.js';
 import { defaultPrivateOperatingPoint } from './operatingPoints.js';
 import { createSender } from './sender.js';
@@ -276,13 +276,13 @@ async function main(): Promise<void> {
     );
     // The public image code (streams.image) codes whole blocks: the frame size must tile into them.
     const block = codec.bundle.imageStream()?.code.block;
-    const tiles = block !== undefined && width % block === 0 && height % block === 0;
+    let why = '';
     if (imagePathOption === 'code') {
       if (block === undefined) {
         await codec.close();
         fail(`--image-path code: bundle ${codec.manifest.name} has no public image code (streams.image)`);
       }
-      if (spec.kind !== 'text' && !tiles) {
+      if (spec.kind !== 'text' && (width % block !== 0 || height % block !== 0)) {
         await codec.close();
         fail(
           `--image-path code codes ${block}-pixel blocks: --width and --height must be multiples of ${block}, got ${width}×${height}`,
@@ -290,11 +290,13 @@ async function main(): Promise<void> {
       }
       publicImage = 'code';
     } else if (imagePathOption === 'auto') {
-      publicImage = autoImagePath(spec.kind, block, width, height);
+      const auto = autoImagePath(spec.kind, block, width, height);
+      publicImage = auto.path;
+      why = ` (auto: ${auto.reason})`;
     }
     if (spec.kind !== 'text') {
       process.stderr.write(
-        `m4sc-send: images' public stream: ${publicImage === 'code' ? 'the public image code' : 'the learned token path'}${imagePathOption === 'auto' ? ` (auto: ${autoImagePathReason(spec.kind, block, width, height)})` : ''}\n`,
+        `m4sc-send: images' public stream: ${publicImage === 'code' ? 'the public image code' : 'the learned token path'}${why}\n`,
       );
     }
   }

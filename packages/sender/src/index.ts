@@ -19,7 +19,7 @@ export {
   DeviceError,
   loadCodecOnDevice,
 } from './device.js';
-export { autoImagePath, autoImagePathReason } from './imagePath.js';
+export { autoImagePath } from './imagePath.js';
 export type { AdaptationTraceEntry } from './linkAdaptation.js';
 export {
   cheapestOperatingPoint,

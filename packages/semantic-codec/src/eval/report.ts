@@ -3,7 +3,7 @@ import type { Manifest } from '../manifest.js';
 import { BASELINE_MTU_BYTES, GREY } from './baseline.js';
 import type { EvalOptions, EvalPlan } from './options.js';
 import type { EvalResults, FrameLossSweep, SweepPoint, TaskResult } from './run.js';
-import { CLASSIFY_SYMBOL_BUDGET, IMAGE_SIZE } from './run.js';
+import { CLASSIFY_SYMBOL_BUDGET, IMAGE_SIZE, imagePathFor } from './run.js';
 import { SCENE_SIZE } from './scenes.js';
 import { type Metrics, RAW_TEXT_DRAWS } from './suites.js';
 import { bestClassical, crossover, evaluateTargets } from './targets.js';
@@ -442,7 +442,8 @@ export function renderReport(r: EvalResults, ctx: ReportContext): string {
   const m = ctx.manifest;
   // Whether the photos went through the public image code (auto picks it when the bundle has one).
   const photoCode =
-    ctx.options.imagePath === 'code' || (ctx.options.imagePath === 'auto' && m.streams?.image !== undefined);
+    imagePathFor('photos', ctx.options.imagePath, { hasImageCode: m.streams?.image !== undefined }) ===
+    'code';
   const tr = (m.training ?? {}) as Record<string, unknown>;
   const o: string[] = [];
   const n = IMAGE_SIZE * IMAGE_SIZE * 3;

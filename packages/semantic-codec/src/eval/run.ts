@@ -238,6 +238,7 @@ export async function runEvaluation(
   );
   const data = await loadHeldOut(tasks, plan, log);
   const lossOp = lossOperatingPoint(codec);
+  const photoPath = imagePathFor('photos', options.imagePath, codec);
   const maxPacketBytes = DEFAULT_MAX_PACKET_BYTES;
   const results: EvalResults = {
     tasks: {},
@@ -256,7 +257,7 @@ export async function runEvaluation(
       data,
       true,
       SCENE_SIZE,
-      imagePathFor('photos', options.imagePath, codec),
+      photoPath,
     );
     const r: TaskResult = {
       task,
@@ -283,7 +284,7 @@ export async function runEvaluation(
       }
     }
     // The public image code carries parity packets on a lossy link, as the sender sends it (encodeSample).
-    const fec = task === 'reconstruct' && imagePathFor('photos', options.imagePath, codec) === 'code';
+    const fec = task === 'reconstruct' && photoPath === 'code';
     for (const lossRate of plan.lossRates) {
       const m = await at(`loss ${Math.round(lossRate * 100)}%`, {
         path: 'packets',
@@ -385,7 +386,7 @@ export async function runEvaluation(
       plan.timingRuns,
       plan.timingBatch,
       maxPacketBytes,
-      imagePathFor('photos', options.imagePath, codec),
+      photoPath,
     );
     log(
       `timing: ${mutable.timing.frameMsMedian.toFixed(1)} ms/frame, ${mutable.timing.batchedFps.toFixed(0)} frames/s batched`,
